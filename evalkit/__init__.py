@@ -28,10 +28,11 @@ _LAZY: dict[str, str] = {
     # sampling
     "sample": "evalkit.sampling",
     # review
-    "LabelStore": "evalkit.store",
-    "LabelStoreError": "evalkit.store",
-    "LabelEvent": "evalkit.store",
-    "read_labels": "evalkit.store",
+    "LabelStore": "evalkit.labels",
+    "LabelStoreError": "evalkit.labels",
+    "LabelEvent": "evalkit.labels",
+    "LabelFileError": "evalkit.labels",
+    "read_labels": "evalkit.labels",
     "TraceView": "evalkit.widgets.trace_view",
     "Annotator": "evalkit.widgets.annotator",
     # calibration
@@ -42,7 +43,7 @@ _LAZY: dict[str, str] = {
     "ppi_mean": "evalkit.stats.ppi",
     "split_for_calibration": "evalkit.judges",
 }
-_SUBMODULES = {"stats", "traces", "plots", "sample_data", "judges", "widgets"}
+_SUBMODULES = {"stats", "traces", "labels", "plots", "sample_data", "judges", "widgets"}
 
 __all__ = sorted([*_LAZY, *_SUBMODULES, "__version__"])
 

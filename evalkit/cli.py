@@ -130,7 +130,7 @@ def _estimate_dict(e: Any) -> dict[str, float | None]:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """``evalkit calibrate``: exit 0 when the TPR/TNR gate holds, 1 when it fails."""
-    from evalkit._labels_io import read_labels
+    from evalkit.labels import read_labels
     from evalkit.stats.calibration import calibrate, check_gate
 
     human = read_labels(args.human, annotator=args.annotator)

@@ -1,17 +1,10 @@
-"""Judge discipline: label files, calibration splits, calibrated-judge records, ensembles, bias.
+"""Judge discipline: calibration splits, calibrated-judge records, ensembles, bias audits.
 
-``read_labels`` reads human or judge verdict files (CSV, Parquet, JSONL, label-store exports).
+Human and judge label files are read with :func:`evalkit.labels.read_labels`.
 """
 
 from __future__ import annotations
 
-from evalkit._labels_io import (
-    LabelAlignmentError,
-    LabelFile,
-    LabelFileError,
-    majority_verdicts,
-    read_labels,
-)
 from evalkit.judges._bias import BiasAudit, length_bias, position_bias, self_preference
 from evalkit.judges._ensemble import EnsembleResult, ensemble_judges
 from evalkit.judges._record import (
@@ -33,9 +26,6 @@ __all__ = [
     "EnsembleResult",
     "JudgeRecord",
     "JudgeRecordError",
-    "LabelAlignmentError",
-    "LabelFile",
-    "LabelFileError",
     "RecordCheck",
     "TestSetReuseWarning",
     "dataset_hash",
@@ -43,9 +33,7 @@ __all__ = [
     "hash_text",
     "length_bias",
     "load_record",
-    "majority_verdicts",
     "position_bias",
-    "read_labels",
     "record_calibration",
     "self_preference",
     "split_for_calibration",

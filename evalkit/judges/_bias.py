@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from evalkit._labels_io import LabelAlignmentError, align_labels, as_labels
+from evalkit.labels.align import LabelAlignmentError, align_labels, as_labels
 from evalkit.stats._common import (
     ConfidenceInterval,
     Estimate,

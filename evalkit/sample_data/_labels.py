@@ -17,7 +17,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from evalkit.sample_data._traces import Trace
+from evalkit.sample_data._records import Trace
 
 #: judge -> (judge_model, target TPR, target TNR)
 JUDGES: Final[dict[str, tuple[str, float, float]]] = {

@@ -8,7 +8,7 @@ import pandas as pd
 
 from evalkit.sample_data import _labels
 from evalkit.sample_data import _world as W
-from evalkit.sample_data._traces import Trace
+from evalkit.sample_data._records import Trace
 
 MODE_TEXT = {
     "hallucinated_policy": "the answer states a policy that contradicts the retrieved KB article",

@@ -4,124 +4,17 @@ from __future__ import annotations
 
 import json
 import math
-import string
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from evalkit.sample_data import _scenarios as S
 from evalkit.sample_data import _world as W
-
-_ALNUM = np.array(list(string.ascii_letters + string.digits))
-
-
-@dataclass
-class LLMCall:
-    """One model call: the messages it saw, what it returned, and its timing/usage."""
-
-    input_messages: list[dict[str, Any]]
-    output: dict[str, Any]
-    input_tokens: int
-    output_tokens: int
-    start_ms: float
-    end_ms: float
-    response_id: str
-    finish_reason: str
-
-
-@dataclass
-class ToolRun:
-    """One executed tool call."""
-
-    call_id: str
-    name: str
-    arguments: dict[str, Any]
-    result: dict[str, Any]
-    start_ms: float
-    end_ms: float
-
-
-@dataclass
-class Trace:
-    """Everything the writers need to render one trace in any format."""
-
-    index: int
-    segment: str
-    scenario: str
-    topic: str
-    model: str
-    provider: str
-    mode: str  # "none" for passing traces
-    severity: int | None
-    start_s: float  # unix seconds (ms precision)
-    session_id: str
-    user_id: str
-    messages: list[dict[str, Any]]
-    query: str
-    retrieved: list[dict[str, Any]]
-    retrieval_ms: tuple[float, float]
-    calls: list[LLMCall]
-    tools: list[ToolRun]
-    latency_ms: float
-    cost_usd: float
-    format: str = ""
-    trace_id: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def output(self) -> str:
-        """The final assistant text."""
-        return str(self.messages[-1]["content"])
-
-    @property
-    def input(self) -> str:
-        """The last user text before the final answer."""
-        return next(str(m["content"]) for m in reversed(self.messages) if m["role"] == "user")
-
-    @property
-    def input_tokens(self) -> int:
-        """Prompt tokens summed over calls."""
-        return sum(c.input_tokens for c in self.calls)
-
-    @property
-    def output_tokens(self) -> int:
-        """Completion tokens summed over calls."""
-        return sum(c.output_tokens for c in self.calls)
-
-    @property
-    def verdict(self) -> str:
-        """Ground-truth verdict."""
-        return "pass" if self.mode == "none" else "fail"
-
-
-def _pick(rng: np.random.Generator, seq: list[Any] | tuple[Any, ...]) -> Any:
-    return seq[int(rng.integers(len(seq)))]
-
-
-def _weighted(rng: np.random.Generator, weights: dict[str, float]) -> str:
-    keys = list(weights)
-    p = np.array([weights[k] for k in keys], dtype=float)
-    return keys[int(rng.choice(len(keys), p=p / p.sum()))]
-
-
-def rand_alnum(rng: np.random.Generator, n: int) -> str:
-    """Return ``n`` random letters/digits."""
-    return "".join(_ALNUM[rng.integers(len(_ALNUM), size=n)])
-
-
-def rand_hex(rng: np.random.Generator, n_bytes: int) -> str:
-    """Return ``2 * n_bytes`` random hex digits."""
-    return rng.bytes(n_bytes).hex()
-
-
-def rand_uuid(rng: np.random.Generator) -> str:
-    """Return a random version-4 UUID string."""
-    b = bytearray(rng.bytes(16))
-    b[6] = (b[6] & 0x0F) | 0x40
-    b[8] = (b[8] & 0x3F) | 0x80
-    h = bytes(b).hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+from evalkit.sample_data._answers import _answer, _oos_good
+from evalkit.sample_data._rand import _pick, _weighted, rand_alnum, rand_hex, rand_uuid
+from evalkit.sample_data._records import LLMCall, ToolRun, Trace
+from evalkit.sample_data._scenarios import SCENARIOS, Scenario
+from evalkit.sample_data._scenarios import _phrases as P
+from evalkit.sample_data._tools import _call_id, _tool_args, _tool_result
 
 
 def _tokens(chars: int) -> int:
@@ -177,200 +70,6 @@ _MENTION = {
 }
 
 
-def _tool_result(
-    rng: np.random.Generator, name: str, args: dict[str, Any], slots: dict[str, str], scenario: str
-) -> tuple[dict[str, Any], str]:
-    """Return (JSON result, sentence the answer uses to report it)."""
-    if name == "get_invoice":
-        amount = float(slots["amount"])
-        status = (
-            "past_due" if scenario == "failed_payment" else _pick(rng, ("paid", "paid", "open"))
-        )
-        day = int(rng.integers(1, 28))
-        res = {
-            "invoice_id": args["invoice_id"],
-            "amount_usd": amount,
-            "currency": "USD",
-            "status": status,
-            "issued_at": "2025-02-01",
-            "due_at": "2025-02-15",
-            "lines": [{"description": f"{slots['plan']} plan", "amount_usd": amount}],
-            "paid_at": None if status != "paid" else f"2025-02-{day:02d}",
-        }
-        say = _pick(
-            rng,
-            [
-                f"I found invoice {args['invoice_id']}: ${amount:.2f}, issued Feb 1, status "
-                f"{status.replace('_', ' ')}.",
-                f"Invoice {args['invoice_id']} is for ${amount:.2f} and is currently "
-                f"{status.replace('_', ' ')}.",
-            ],
-        )
-        return res, say
-    if name == "lookup_account":
-        role = _pick(rng, ("owner", "owner", "member", "billing_admin"))
-        res = {
-            "email": args["email"],
-            "account_id": f"acct_{rand_hex(rng, 4)}",
-            "plan": slots["plan"],
-            "role": role,
-            "status": "active",
-            "two_factor": bool(rng.random() < 0.6),
-        }
-        say = _pick(
-            rng,
-            [
-                f"I can see the account for {args['email']} is on the {slots['plan']} plan "
-                f"(role: {role.replace('_', ' ')}).",
-                f"I've pulled up {args['email']}: {slots['plan']} plan, {role.replace('_', ' ')}.",
-            ],
-        )
-        return res, say
-    if name == "reset_password":
-        res = {"status": "sent", "email": args["email"], "expires_in_minutes": 30}
-        say = _pick(
-            rng,
-            [
-                f"I've sent a password reset link to {args['email']}.",
-                f"Done: a reset link is on its way to {args['email']}.",
-            ],
-        )
-        return res, say
-    if name == "create_ticket":
-        res = {
-            "ticket_id": slots["ticket"],
-            "priority": args["priority"],
-            "status": "open",
-            "queue": "legal" if args["priority"] == "legal" else "support",
-        }
-        return res, ""
-    if name == "check_service_status":
-        if scenario == "service_status" and args["region"] == slots["region"]:
-            status = _pick(rng, ("degraded", "degraded", "major_outage"))
-        else:
-            status = _pick(rng, ("operational", "operational", "degraded"))
-        res = {
-            "region": args["region"],
-            "service": args["service"],
-            "status": status,
-            "incident_id": None if status == "operational" else slots["incident"],
-            "updated_at": "2025-03-05T14:10:00Z",
-        }
-        if status == "operational":
-            say = _pick(
-                rng,
-                [
-                    f"{args['service']} in {args['region']} is operational right now.",
-                    f"Our status checks show no issues for {args['service']} in {args['region']}.",
-                ],
-            )
-        else:
-            label = "degraded performance" if status == "degraded" else "a major outage"
-            say = _pick(
-                rng,
-                [
-                    f"There is {label} for {args['service']} in {args['region']} "
-                    f"(incident {slots['incident']}).",
-                    f"I checked: {args['service']} in {args['region']} has {label} "
-                    f"right now, tracked as {slots['incident']}.",
-                ],
-            )
-        return res, say
-    if name == "issue_refund":
-        res = {
-            "refund_id": f"re_{rand_alnum(rng, 14)}",
-            "invoice_id": args["invoice_id"],
-            "amount_usd": args["amount_usd"],
-            "status": "pending",
-            "eta_business_days": 7,
-        }
-        say = _pick(
-            rng,
-            [
-                f"I've issued a refund of ${args['amount_usd']:.2f} for invoice "
-                f"{args['invoice_id']}.",
-                f"The refund for {args['invoice_id']} (${args['amount_usd']:.2f}) is now pending.",
-            ],
-        )
-        return res, say
-    raise ValueError(name)
-
-
-def _tool_args(
-    name: str, slot: str, value: str, slots: dict[str, str], question: str
-) -> dict[str, Any]:
-    if name in ("lookup_account", "reset_password"):
-        return {"email": value}
-    if name == "get_invoice":
-        return {"invoice_id": value}
-    if name == "issue_refund":
-        return {
-            "invoice_id": value,
-            "amount_usd": float(slots["amount"]),
-            "reason": "customer_request",
-        }
-    if name == "check_service_status":
-        return {"region": value, "service": slots["service"]}
-    if name == "create_ticket":
-        return {"subject": f"Legal: {question[:60]}", "priority": "legal"}
-    raise ValueError(name)
-
-
-def _call_id(rng: np.random.Generator, provider: str) -> str:
-    return ("call_" if provider == "openai" else "toolu_") + rand_alnum(rng, 24)
-
-
-def _answer(
-    rng: np.random.Generator, mode: str, sc: S.Scenario, slots: dict[str, str], tool_say: str
-) -> str:
-    fmt = slots | {"comma_name": f", {slots['name']}" if rng.random() < 0.5 else ""}
-    ack = _pick(rng, S.ACKS).format(**fmt)
-    fact = _pick(rng, sc["facts"]).format(**fmt)
-    fact2 = _pick(rng, sc["facts2"]).format(**fmt) if sc["facts2"] and rng.random() < 0.7 else ""
-    nxt = _pick(rng, sc["next"]).format(**fmt)
-    closing = _pick(rng, S.CLOSINGS)
-    seg = sc["segment"]
-    if mode == "none":
-        parts = [ack, tool_say, fact, fact2, nxt, closing]
-    elif mode == "hallucinated_policy":
-        parts = [ack, tool_say, _pick(rng, sc["false"]).format(**fmt), nxt, closing]
-    elif mode == "ignored_context":
-        generic = _pick(rng, S.GENERIC_NON_ANSWERS[seg])
-        tail = _pick(
-            rng,
-            [
-                "Let me know if you have other questions.",
-                "You could also search our docs for more information.",
-                "Feel free to reach out again if it keeps happening.",
-            ],
-        )
-        parts = [ack, generic, tail]
-    elif mode == "invented_tool_params":
-        parts = [ack, tool_say, fact, nxt, closing]
-    elif mode == "out_of_scope":
-        parts = [ack, S.OUT_OF_SCOPE[seg]["bad"][int(slots["oos"])], closing]
-    elif mode == "no_next_step":
-        parts = [ack, tool_say, fact if rng.random() < 0.7 else "", _pick(rng, S.VAGUE_ENDINGS)]
-    elif mode == "overlong_answer":
-        k = int(rng.integers(6, 11))
-        pool = S.RAMBLE_BY_SEGMENT[seg] + S.RAMBLE
-        ramble = [pool[i] for i in rng.permutation(len(pool))[:k]]
-        head = " ".join(p for p in (ack, tool_say, fact, fact2) if p)
-        return "\n\n".join([head, *ramble, nxt + (" " + closing if closing else "")])
-    elif mode == "wrong_refusal":
-        parts = [
-            _pick(rng, S.REFUSALS).format(topic=sc["topic"]),
-            _pick(rng, ["", "Is there anything else I can help with?"]),
-        ]
-    else:  # pragma: no cover - MODES is closed
-        raise ValueError(mode)
-    return " ".join(p for p in parts if p)
-
-
-def _oos_good(rng: np.random.Generator, slots: dict[str, str]) -> str:
-    return _pick(rng, S.OOS_GOOD).format(**slots)
-
-
 def generate_traces(seed: int = W.SEED, n: int = W.N_TRACES) -> list[Trace]:
     """Generate ``n`` traces, sorted by start time, with formats and native ids assigned."""
     rng = np.random.default_rng(seed)
@@ -378,8 +77,8 @@ def generate_traces(seed: int = W.SEED, n: int = W.N_TRACES) -> list[Trace]:
     seg_p = np.array([W.SEGMENTS[s][0] for s in seg_names])
     model_names = list(W.MODELS)
     model_p = np.array([W.MODELS[m][1] for m in model_names])
-    by_segment: dict[str, list[S.Scenario]] = {s: [] for s in seg_names}
-    for sc in S.SCENARIOS:
+    by_segment: dict[str, list[Scenario]] = {s: [] for s in seg_names}
+    for sc in SCENARIOS:
         by_segment[sc["segment"]].append(sc)
     users = [f"user_{i:04d}" for i in rng.choice(9000, size=380, replace=False)]
     model_factor = {"gpt-4o-mini": 1.12, "claude-3-5-haiku-20241022": 1.0, "gpt-4o": 0.75}
@@ -417,7 +116,7 @@ def generate_traces(seed: int = W.SEED, n: int = W.N_TRACES) -> list[Trace]:
             use_tool = use_tool and sc["tool"][1] == "legal" and mode != "wrong_refusal"
         slot = sc["tool"][1] if sc["tool"] else ""
         if mode == "out_of_scope":
-            oos = S.OUT_OF_SCOPE[segment]
+            oos = P.OUT_OF_SCOPE[segment]
             slots["oos"] = str(int(rng.integers(len(oos["questions"]))))
             question = oos["questions"][int(slots["oos"])]
         else:
@@ -437,10 +136,10 @@ def generate_traces(seed: int = W.SEED, n: int = W.N_TRACES) -> list[Trace]:
         history: list[dict[str, Any]] = []
         r = rng.random()
         if r < 0.3:
-            u, a = _pick(rng, S.GREETINGS)
+            u, a = _pick(rng, P.GREETINGS)
             history = [_msg("user", u), _msg("assistant", a)]
         elif r < 0.45:
-            us, a = S.CLARIFY[segment]
+            us, a = P.CLARIFY[segment]
             history = [_msg("user", _pick(rng, us)), _msg("assistant", a)]
 
         # ---- retrieval
@@ -509,7 +208,7 @@ def generate_traces(seed: int = W.SEED, n: int = W.N_TRACES) -> list[Trace]:
             use_tool
             and segment == "legal_threats"
             and mode == "none"
-            and question in S.OUT_OF_SCOPE["legal_threats"]["questions"]
+            and question in P.OUT_OF_SCOPE["legal_threats"]["questions"]
             and rng.random() < 0.4
         ):
             answer = _oos_good(rng, slots)

@@ -19,7 +19,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
-from evalkit._labels_io import align_labels
+from evalkit.labels.align import align_labels
 from evalkit.stats._common import (
     ConfidenceInterval,
     Estimate,

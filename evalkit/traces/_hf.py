@@ -14,15 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.traces._base import ErrorSink
-from evalkit.traces._common_rows import (
-    Ctx,
-    RecordSkipped,
-    is_missing,
-    parse_message,
-    plain,
-    text_message,
-    too_deep,
-)
+from evalkit.traces._common_messages import parse_message, text_message
+from evalkit.traces._common_rows import Ctx, RecordSkipped, is_missing, plain, too_deep
 from evalkit.traces._tabular import check_columns, flat_row
 
 NAME = "hf"

@@ -16,23 +16,23 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.traces._base import ErrorSink
+from evalkit.traces._common_files import lines_of_items, load_json_text, read_bytes
+from evalkit.traces._common_messages import (
+    content_text,
+    last_text,
+    parse_message,
+    text_message,
+    tool_calls_from_messages,
+)
 from evalkit.traces._common_rows import (
     Ctx,
     RecordSkipped,
-    content_text,
     expect_type,
     is_missing,
-    last_text,
-    lines_of_items,
-    load_json_text,
-    parse_message,
     parse_time,
-    read_bytes,
     segment_of,
-    text_message,
     to_number,
     too_deep,
-    tool_calls_from_messages,
 )
 
 NAME = "inspect"

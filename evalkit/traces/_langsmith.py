@@ -17,29 +17,33 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.traces._base import ErrorSink
-from evalkit.traces._common_rows import (
-    Ctx,
-    RecordSkipped,
-    documents_from_value,
-    expect_type,
-    is_missing,
+from evalkit.traces._common_files import (
     iter_jsonl,
-    last_text,
     lines_of_items,
     load_json_text,
     looks_like_jsonl,
     maybe_json,
+    read_bytes,
+)
+from evalkit.traces._common_messages import (
+    documents_from_value,
+    last_text,
     messages_from_value,
-    ms_between,
     parse_arguments,
+    tool_calls_from_messages,
+    value_text,
+)
+from evalkit.traces._common_rows import (
+    Ctx,
+    RecordSkipped,
+    expect_type,
+    is_missing,
+    ms_between,
     parse_time,
     plain,
-    read_bytes,
     segment_of,
     to_number,
     too_deep,
-    tool_calls_from_messages,
-    value_text,
 )
 
 NAME = "langsmith"

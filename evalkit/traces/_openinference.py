@@ -21,7 +21,7 @@ import pandas as pd
 from evalkit.errors import TraceError
 from evalkit.traces._base import ErrorSink
 from evalkit.traces._jsonio import parse_arguments
-from evalkit.traces._openai import summarize
+from evalkit.traces._openai_messages import summarize
 from evalkit.traces._otel_genai import _merge
 from evalkit.traces._otlp import (
     Span,

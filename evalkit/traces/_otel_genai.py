@@ -17,7 +17,7 @@ from typing import Any
 
 from evalkit.traces._base import ErrorSink
 from evalkit.traces._jsonio import parse_arguments
-from evalkit.traces._openai import summarize
+from evalkit.traces._openai_messages import summarize
 from evalkit.traces._otlp import (
     SpanError,
     Trace,

@@ -19,24 +19,25 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.traces._base import ErrorSink
-from evalkit.traces._common_rows import (
-    Ctx,
-    RecordSkipped,
-    expect_type,
-    has_bad_utf8,
-    is_missing,
+from evalkit.traces._common_files import has_bad_utf8, read_bytes
+from evalkit.traces._common_messages import (
     last_text,
     parse_arguments,
     parse_document,
     parse_message,
+    text_message,
+    value_text,
+)
+from evalkit.traces._common_rows import (
+    Ctx,
+    RecordSkipped,
+    expect_type,
+    is_missing,
     parse_time,
     plain,
-    read_bytes,
     short,
-    text_message,
     to_number,
     too_deep,
-    value_text,
 )
 from evalkit.traces._jsonio import content_hash
 from evalkit.traces.schema import COLUMNS

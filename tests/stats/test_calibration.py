@@ -13,8 +13,8 @@ from scipy import stats
 from sklearn import metrics as skm
 
 import evalkit
-from evalkit._labels_io import LabelAlignmentError
 from evalkit.errors import UndefinedStatisticWarning
+from evalkit.labels import LabelAlignmentError
 from evalkit.stats.calibration import (
     METRIC_NAMES,
     CalibrationResult,

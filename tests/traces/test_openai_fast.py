@@ -12,7 +12,8 @@ import pytest
 from evalkit.errors import TraceFormatError
 from evalkit.traces import load_traces, schema
 from evalkit.traces._base import ErrorSink
-from evalkit.traces._openai import read_careful, read_fast
+from evalkit.traces._openai import read_careful
+from evalkit.traces._openai_fast import read_fast
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "traces" / "openai"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from evalkit._store_schema import APPLICATION, APPLICATION_ID, SCHEMA_VERSION
 from evalkit.errors import EvalkitError
+from evalkit.labels._schema import APPLICATION, APPLICATION_ID, SCHEMA_VERSION
 from evalkit.store import LabelStore, LabelStoreError
 
 

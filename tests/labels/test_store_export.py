@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from evalkit.store import InvalidLabelError, LabelStore, read_labels
+from evalkit.labels import InvalidLabelError, LabelFileError, LabelStore, read_labels
 
 OTEL_TRACE = "5b8efff798038103d269b633813fc60c"  # OTLP trace id (32 hex)
 ROOT_SPAN = "eee19b7ec3c1b174"
@@ -60,7 +60,7 @@ def _comparable(df: pd.DataFrame) -> list[tuple]:
 def test_flat_roundtrip(store: LabelStore, tmp_path: Path, suffix: str, latest: bool) -> None:
     out = store.export(tmp_path / f"labels{suffix}", latest=latest)
     assert out == tmp_path / f"labels{suffix}"
-    back = read_labels(out)
+    back = read_labels(out).rows
     expected = store.labels(latest=latest)
     assert _comparable(back) == _comparable(expected)
     if not latest:
@@ -366,14 +366,12 @@ def test_read_labels_errors(tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n")
     with pytest.raises(
-        InvalidLabelError,
-        match=r"'.*bad\.csv' is not a label export: "
-        r"missing columns \['trace_id', 'annotator', 'field', 'value'\]",
+        LabelFileError, match=r"bad\.csv, field 'trace_id': missing required column"
     ):
         read_labels(bad)
     with pytest.raises(
-        InvalidLabelError,
-        match=r"`format` must be one of 'csv', 'parquet', 'jsonl' to read; got 'otel'\.",
+        LabelFileError,
+        match=r"`format` must be one of 'csv', 'parquet', 'jsonl'; got 'otel'\.",
     ):
         read_labels(bad, format="otel")
 
@@ -389,7 +387,7 @@ def test_registered_fields_roundtrip(tmp_path: Path, suffix: str) -> None:
     with make(tmp_path / "a.sqlite") as a, make(tmp_path / "b.sqlite") as b:
         a.record("t1", annotator="j", field="rubric", value=4)
         a.record("t1", annotator="j", field="tags", value=["x", "y"])
-        back = read_labels(a.export(tmp_path / f"l{suffix}"))
+        back = read_labels(a.export(tmp_path / f"l{suffix}")).rows
         # read_labels knows only built-in fields; the target store parses its own fields
         b.record_many(back.to_dict("records"))
         assert _comparable(b.labels()) == _comparable(a.labels())

@@ -24,7 +24,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from evalkit._store_schema import LabelStoreError
+from evalkit.labels._schema import LabelStoreError
 
 FieldKind = Literal["choice", "text", "list", "int"]
 _KINDS: tuple[str, ...] = ("choice", "text", "list", "int")

@@ -1,4 +1,4 @@
-"""Read human and judge label files, and align two sets of verdicts by trace id.
+"""Read every label file shape the project knows: the one ``read_labels``.
 
 Accepted shapes (CSV, Parquet or JSONL):
 
@@ -12,19 +12,23 @@ Accepted shapes (CSV, Parquet or JSONL):
   wins, ``"defer"`` verdicts are dropped and counted.
 
 Every problem raises :class:`LabelFileError` naming the file, the line and the field.
+Alignment of two verdict sets lives in :mod:`evalkit.labels.align`.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from evalkit.errors import EvalkitError
+from evalkit.labels._export import read_export
+from evalkit.labels._fields import InvalidLabelError
 
 
 class LabelFileError(EvalkitError, ValueError):
@@ -43,18 +47,22 @@ class LabelFileError(EvalkitError, ValueError):
         super().__init__(f"{where}: {message}")
 
 
-class LabelAlignmentError(EvalkitError, ValueError):
-    """Two sets of verdicts do not line up (missing, duplicated or mismatched trace ids)."""
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LabelFile:
-    """Verdicts read from a file.
+    """Labels read from a file: every row as read, and one verdict per trace.
 
     Attributes
     ----------
+    rows : DataFrame
+        Every row of the file as read. A label-store export comes back in the
+        :meth:`LabelStore.labels <evalkit.labels.LabelStore.labels>` shape with the built-in
+        fields' values typed (``'2'`` -> ``2``, ``'["a"]'`` -> ``['a']``), ready for
+        :meth:`LabelStore.record_many <evalkit.labels.LabelStore.record_many>`.
     frame : DataFrame
-        One row per trace: ``trace_id``, ``verdict`` and, when present, ``score`` and ``segment``.
+        One row per trace: ``trace_id``, ``verdict`` and, when present, ``score`` and
+        ``segment``, for the annotator or judge selected. Reading it raises
+        :class:`LabelFileError` when the file holds several annotators or judges and none was
+        chosen.
     path : str
     kind : str
         ``'simple'``, ``'human-long'``, ``'judges-long'`` or ``'store-export'``.
@@ -66,17 +74,34 @@ class LabelFile:
         The judge model named in the file (``judge_model`` column), if any.
     """
 
-    frame: pd.DataFrame
+    rows: pd.DataFrame
     path: str
     kind: str
     n_deferred: int = 0
     source: str | None = None
     model: str | None = None
+    verdicts: pd.DataFrame | None = field(default=None, repr=False)
+    problem: LabelFileError | None = field(default=None, repr=False)
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """One verdict per trace (see the class docstring)."""
+        if self.verdicts is None:
+            assert self.problem is not None
+            raise self.problem
+        return self.verdicts
 
 
-def _read_table(path: Path) -> tuple[pd.DataFrame, int]:
+_SUFFIXES = {"csv": ".csv", "parquet": ".parquet", "jsonl": ".jsonl"}
+
+
+def _read_table(path: Path, format: str | None = None) -> tuple[pd.DataFrame, int]:
     """Return the raw table and the line number of its first data row."""
-    suffix = "".join(path.suffixes[-1:]).lower()
+    if format is not None and format not in _SUFFIXES:
+        raise LabelFileError(
+            f"`format` must be one of 'csv', 'parquet', 'jsonl'; got {format!r}.", file=str(path)
+        )
+    suffix = _SUFFIXES[format] if format else "".join(path.suffixes[-1:]).lower()
     if not path.is_file():
         raise LabelFileError("file not found.", file=str(path))
     try:
@@ -153,39 +178,92 @@ def majority_verdicts(
 
 
 def read_labels(
-    path: str | Path,
+    path: str | os.PathLike[str],
     *,
-    judge: str | None = None,
     annotator: str | None = None,
+    judge: str | None = None,
+    format: Literal["csv", "parquet", "jsonl"] | None = None,
 ) -> LabelFile:
-    """Read a human or judge label file into one verdict per trace.
+    r"""Read any label file: simple verdicts, long human or judge labels, or a store export.
 
     Parameters
     ----------
-    path : str or Path
+    path : str or os.PathLike
         CSV, Parquet or JSONL file.
-    judge : str, optional
-        Which judge to select from a long judge file (``judge`` column); required when the file
-        holds several judges.
     annotator : str, optional
         Which annotator to select from long human labels or a store export, or ``"majority"``
-        for the per-trace majority verdict; required when there are several annotators.
+        for the per-trace majority verdict; needed for :attr:`LabelFile.frame` when there are
+        several annotators.
+    judge : str, optional
+        Which judge to select from a long judge file (``judge`` column); needed for
+        :attr:`LabelFile.frame` when the file holds several judges.
+    format : {'csv', 'parquet', 'jsonl'}, optional
+        Default: from the file's suffix.
 
     Returns
     -------
     LabelFile
+        ``.rows`` holds every row as read (a store export in the ``LabelStore.labels()`` shape,
+        values typed); ``.frame`` one verdict per trace for the selection.
 
     Raises
     ------
     LabelFileError
-        Unreadable file, missing columns, empty verdicts, duplicated trace ids, or an ambiguous
-        judge/annotator selection. The message names the file, line and field.
+        Unreadable file, missing columns, empty verdicts, duplicated trace ids, an unknown
+        judge or annotator, or (when ``.frame`` is read) an ambiguous selection. The message
+        names the file, line and field.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "human.csv"
+    >>> _ = path.write_text("trace_id,annotator,verdict\n"
+    ...                     "t1,ann,pass\nt1,bob,pass\nt2,ann,fail\nt2,bob,fail\n")
+    >>> lf = read_labels(path, annotator="majority")
+    >>> lf.kind, lf.frame.to_dict("list")
+    ('human-long', {'trace_id': ['t1', 't2'], 'verdict': ['pass', 'fail']})
+    >>> len(lf.rows), read_labels(path, annotator="bob").source
+    (4, 'bob')
     """
-    p = Path(path)
+    p = Path(os.fspath(path)).expanduser()
     spath = str(p)
-    df, first = _read_table(p)
+    df, first = _read_table(p, format)
     _require(df, ("trace_id",), spath)
     _check_values(df, "trace_id", spath, first)
+    rows = df
+    if {"field", "value"} <= set(df.columns):  # a label-store export: type its values
+        kind = "store-export"
+        _require(df, ("annotator",), spath)
+        try:
+            # read again through the export reader: CSV must keep "NA"-like text as text
+            rows = read_export(p, format=format)
+        except InvalidLabelError as e:
+            raise LabelFileError(str(e), file=spath) from e
+    elif "judge" in df.columns:
+        kind = "judges-long"
+    elif "annotator" in df.columns:
+        kind = "human-long"
+    else:
+        kind = "simple"
+    try:
+        verdicts, n_deferred, source, model = _verdicts(
+            df, kind, first, spath, annotator=annotator, judge=judge
+        )
+    except _AmbiguousSelection as e:
+        return LabelFile(rows=rows, path=spath, kind=kind, problem=e)
+    return LabelFile(rows=rows, path=spath, kind=kind, n_deferred=n_deferred, source=source,
+                     model=model, verdicts=verdicts)
+
+
+class _AmbiguousSelection(LabelFileError):
+    """Several annotators or judges and none chosen: raised when ``LabelFile.frame`` is read."""
+
+
+def _verdicts(
+    df: pd.DataFrame, kind: str, first: int, spath: str, *,
+    annotator: str | None, judge: str | None,
+) -> tuple[pd.DataFrame, int, str | None, str | None]:
+    """One verdict per trace for the selected annotator or judge."""
     df = df.copy()
     df["trace_id"] = df["trace_id"].astype(str)
     df["_line"] = np.arange(len(df)) + first
@@ -193,9 +271,7 @@ def read_labels(
     source: str | None = None
     model: str | None = None
 
-    if {"field", "value"} <= set(df.columns):  # label-store export
-        kind = "store-export"
-        _require(df, ("annotator",), spath)
+    if kind == "store-export":
         df = df[df["field"] == "verdict"].copy()
         if "undone" in df.columns:  # full-history export: undone events are not labels
             df = df[~df["undone"].astype(str).str.lower().isin(("true", "1"))]
@@ -207,16 +283,12 @@ def read_labels(
         n_deferred = int(deferred.sum())
         df = df[~deferred]
         df, source = _select(df, "annotator", annotator, spath, allow_majority=True)
-    elif "judge" in df.columns:
-        kind = "judges-long"
+    elif kind == "judges-long":
         df, source = _select(df, "judge", judge, spath, allow_majority=False)
         if "judge_model" in df.columns and df["judge_model"].notna().any():
             model = str(df["judge_model"].dropna().iloc[0])
-    elif "annotator" in df.columns:
-        kind = "human-long"
+    elif kind == "human-long":
         df, source = _select(df, "annotator", annotator, spath, allow_majority=True)
-    else:
-        kind = "simple"
 
     if source == "majority":
         df, n_ties = majority_verdicts(df)
@@ -239,8 +311,7 @@ def read_labels(
     keep = [c for c in ("trace_id", "verdict", "score", "segment") if c in df.columns]
     out = df[keep].reset_index(drop=True)
     out["verdict"] = out["verdict"].astype(str).str.strip().str.lower()
-    return LabelFile(frame=out, path=spath, kind=kind, n_deferred=n_deferred, source=source,
-                     model=model)
+    return out, n_deferred, source, model
 
 
 def _check_lines(df: pd.DataFrame, path: str) -> None:
@@ -261,7 +332,7 @@ def _select(
         if len(names) == 1:
             return df, names[0]
         extra = " or 'majority'" if allow_majority else ""
-        raise LabelFileError(
+        raise _AmbiguousSelection(
             f"the file holds {len(names)} {col}s ({', '.join(names)}); choose one with "
             f"--{col}{extra}.", file=path, field=col,
         )
@@ -273,84 +344,3 @@ def _select(
         )
     return df[df[col].astype(str) == wanted], wanted
 
-
-# --------------------------------------------------------------------------- in-memory alignment
-
-
-def as_labels(x: Any, *, name: str, column: str = "verdict") -> pd.Series:
-    """Turn verdicts into a Series indexed by trace id.
-
-    ``x`` may be a Series (its index is the id), a DataFrame with ``trace_id`` and ``column``
-    columns (or indexed by id), or a 1-D array (positions are the ids).
-    """
-    if isinstance(x, pd.DataFrame):
-        if column not in x.columns:
-            raise LabelAlignmentError(
-                f"`{name}` must have a {column!r} column; got columns {list(x.columns)}."
-            )
-        s = x.set_index("trace_id")[column] if "trace_id" in x.columns else x[column]
-    elif isinstance(x, pd.Series):
-        s = x
-    else:
-        arr = np.asarray(x)
-        if arr.ndim != 1:
-            raise LabelAlignmentError(f"`{name}` must be 1-D; got shape {arr.shape}.")
-        s = pd.Series(arr)
-    s = s.rename(name)
-    if s.index.has_duplicates:
-        dups = s.index[s.index.duplicated()].unique()[:3].tolist()
-        raise LabelAlignmentError(
-            f"`{name}` has duplicated trace ids {dups}: give one verdict per trace "
-            "(for several annotators take a majority with `majority_verdicts`)."
-        )
-    missing = s.isna()
-    if missing.any():
-        ids = s.index[missing][:3].tolist()
-        raise LabelAlignmentError(
-            f"`{name}` has {int(missing.sum())} missing verdicts (trace ids {ids})."
-        )
-    return s
-
-
-def align_labels(
-    human: Any, judge: Any, *, strict: bool = False, judge_column: str = "verdict"
-) -> pd.DataFrame:
-    """Align human and judge verdicts on trace id.
-
-    Every human-labelled id must have a judge verdict. Judge verdicts for ids without a human
-    label are allowed (they are the unlabeled production set) unless ``strict=True``.
-
-    Raises
-    ------
-    LabelAlignmentError
-        Missing, duplicated or (with ``strict``) extra ids, naming a few of them.
-
-    Examples
-    --------
-    >>> h = pd.Series(["pass", "fail"], index=["t1", "t2"])
-    >>> j = pd.Series(["fail", "pass", "pass"], index=["t2", "t1", "t3"])
-    >>> align_labels(h, j).to_dict("list")
-    {'human': ['pass', 'fail'], 'judge': ['pass', 'fail']}
-    """
-    positional = not isinstance(human, (pd.Series, pd.DataFrame)) and not isinstance(
-        judge, (pd.Series, pd.DataFrame)
-    )
-    h = as_labels(human, name="human")
-    j = as_labels(judge, name="judge", column=judge_column)
-    if positional and len(h) != len(j):
-        raise LabelAlignmentError(
-            f"`human` and `judge` must have the same length; got {len(h)} and {len(j)}."
-        )
-    missing = h.index.difference(j.index, sort=False)
-    if len(missing):
-        raise LabelAlignmentError(
-            f"{len(missing)} of {len(h)} human-labelled trace ids have no judge verdict "
-            f"(e.g. {missing[:3].tolist()}); are both files from the same run?"
-        )
-    if strict:
-        extra = j.index.difference(h.index, sort=False)
-        if len(extra):
-            raise LabelAlignmentError(
-                f"{len(extra)} judge trace ids have no human label (e.g. {extra[:3].tolist()})."
-            )
-    return pd.DataFrame({"human": h, "judge": j.reindex(h.index)})

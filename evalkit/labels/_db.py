@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from evalkit._store_schema import (
+from evalkit.labels._schema import (
     SCHEMA_VERSION,
     LabelStoreError,
     check_header,

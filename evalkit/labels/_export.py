@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalkit import _atomic
-from evalkit._store_fields import (
+from evalkit.labels._fields import (
     BUILTIN_FIELDS,
     InvalidLabelError,
     as_text,

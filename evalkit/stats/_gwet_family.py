@@ -1,0 +1,350 @@
+"""The Gwet family, ``(pa - pe) / (1 - pe)`` from per-unit category counts.
+
+Percent agreement, Brennan-Prediger, Fleiss' kappa and Gwet's AC1/AC2, with Gwet's linearization
+interval or a unit bootstrap. Re-exported from :mod:`evalkit.stats.agreement`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from evalkit.stats._agreement_boot import unit_bootstrap
+from evalkit.stats._agreement_result import (
+    _NAN_CI,
+    INTERVAL_METHODS,
+    AgreementResult,
+    IntervalMethod,
+    Weights,
+    _agreement_weights,
+    _check_common,
+    _check_weights,
+    _finish,
+)
+from evalkit.stats._agreement_variance import (
+    GwetKind,
+    chance_agreement,
+    gwet_variance,
+    unit_agreement,
+)
+from evalkit.stats._common import (
+    BootstrapMethod,
+    RNGLike,
+    t_interval,
+    warn_undefined,
+)
+from evalkit.stats._ratings import prepare_ratings
+
+
+def _gwet_family(
+    kind: GwetKind,
+    coefficient: str,
+    name: str,
+    ratings: Any,
+    *,
+    categories: Sequence[Hashable] | None,
+    weights: str | None,
+    confidence_level: float,
+    method: str,
+    n_population: float,
+    n_resamples: int,
+    bootstrap_method: BootstrapMethod,
+    rng: RNGLike,
+) -> AgreementResult:
+    cl = _check_common(method, INTERVAL_METHODS, confidence_level, n_resamples, bootstrap_method)
+    _check_weights(weights)
+    if not (isinstance(n_population, (int, float)) and n_population > 0):
+        raise ValueError(f"`n_population` must be a positive number; got {n_population!r}.")
+    data = prepare_ratings(ratings, categories=categories)
+    dc = data.distinct_counts()
+    counts, freq = dc.rows, dc.freq
+    n_units = int(freq.sum())
+    if n_population < n_units:
+        raise ValueError(
+            f"`n_population` ({n_population!r}) is smaller than the {n_units} rated units."
+        )
+    w = _agreement_weights(weights, data.categories, by_value=True)
+    q = data.n_categories
+    pa_i, r, two = unit_agreement(counts, w)
+    rows = np.column_stack([pa_i * two, two, counts / r[:, None], np.ones(r.size)])
+
+    def stat(s: NDArray[np.float64]) -> NDArray[np.float64]:
+        pa = s[:, 0] / s[:, 1]
+        pe = chance_agreement(kind, s[:, 2 : 2 + q] / s[:, -1:], w)
+        return pa if kind == "percent" else (pa - pe) / (1.0 - pe)
+
+    total = np.asarray(freq @ rows, dtype=np.float64)[None, :]
+    with np.errstate(all="ignore"):
+        theta = float(stat(total)[0])
+        pa = float(total[0, 0] / total[0, 1])
+        pe = float(chance_agreement(kind, total[:, 2 : 2 + q] / total[:, -1:], w)[0])
+    common: dict[str, Any] = {
+        "coefficient": coefficient,
+        "name": name,
+        "confidence_level": cl,
+        "n_units": n_units,
+        "n_raters": data.n_raters,
+        "categories": data.categories,
+        "pa": pa,
+        "pe": pe,
+    }
+    if not math.isfinite(theta) or (kind != "percent" and pe >= 1.0 - 1e-12):
+        why = (
+            "no unit has two or more ratings"
+            if not two.any()
+            else f"chance agreement is 1 ({q} categor{'y' if q == 1 else 'ies'} in use)"
+        )
+        warn_undefined(f"{name} is undefined: {why}; returning nan.", stacklevel=4)
+        return _finish(statistic=math.nan, interval=_NAN_CI, se=math.nan, method=method, **common)
+    if method == "analytic":
+        var = gwet_variance(kind, counts, w, freq=freq, n_population=float(n_population))
+        se = math.sqrt(var) if math.isfinite(var) else math.nan
+        interval = t_interval(theta, se, n_units - 1, cl)
+        return _finish(
+            statistic=theta, interval=interval, se=se, method="gwet-linearization", **common
+        )
+    boot = unit_bootstrap(
+        stat, rows, freq, n_resamples=n_resamples, confidence_level=cl,
+        method=bootstrap_method, rng=rng,
+    )
+    return _finish(
+        statistic=theta,
+        interval=boot.confidence_interval,
+        se=boot.standard_error,
+        method=f"bootstrap-{bootstrap_method}",
+        **common,
+    )
+
+
+_SHARED_PARAMS = """
+    categories : sequence, optional
+        Every possible category in order, including unused ones (they change ``q``, hence
+        Brennan-Prediger and AC1). Default: the labels seen, sorted when sortable.
+    confidence_level : float, default 0.95
+        Two-sided coverage of the interval.
+    method : {'analytic', 'bootstrap'}, default 'analytic'
+        ``'analytic'``: Gwet's linearization variance with a Student-t interval on ``n - 1``
+        degrees of freedom (Gwet 2014, ch. 5). ``'bootstrap'``: resample units.
+    n_population : float, default inf
+        Size of the population of units, for the finite-population correction ``1 - n/N`` of the
+        analytic variance.
+    n_resamples : int, default 2000
+        Bootstrap resamples.
+    bootstrap_method : {'bca', 'percentile', 'basic'}, default 'bca'
+    rng : numpy.random.Generator, int or None
+        Seeds the bootstrap.
+"""
+
+
+def percent_agreement(
+    ratings: Any,
+    *,
+    categories: Sequence[Hashable] | None = None,
+    confidence_level: float = 0.95,
+    method: IntervalMethod = "analytic",
+    n_population: float = math.inf,
+    n_resamples: int = 2000,
+    bootstrap_method: BootstrapMethod = "bca",
+    rng: RNGLike = None,
+) -> AgreementResult:
+    r"""Share of agreeing rater pairs per unit, averaged over units.
+
+    Parameters
+    ----------
+    ratings : DataFrame or array_like, shape (n_units, n_raters)
+        Any hashable labels; ``None``/``NaN`` for missing ratings.
+    {shared}
+
+    Returns
+    -------
+    AgreementResult
+        ``statistic``, ``confidence_interval``, ``standard_error``, ``n_units``, ...
+
+    Notes
+    -----
+    .. math:: p_a = \frac{1}{n_2} \sum_{i: r_i \ge 2}
+              \sum_k \frac{n_{ik}(n_{ik} - 1)}{r_i (r_i - 1)}
+
+    Units rated by one rater count in ``n`` but not in ``n_2`` (Gwet 2014). The analytic
+    variance linearizes :math:`p_a` as the ratio it is, with residuals
+    :math:`\frac{n}{n_2} 1[r_i \ge 2](p_{a|i} - p_a)`; it equals Gwet's when every unit has two
+    or more ratings and is smaller (and covers at the nominal level, where Gwet's overcovers)
+    when some have one. Undefined (nan with ``UndefinedStatisticWarning``) when no unit has two
+    ratings.
+
+    References
+    ----------
+    Gwet, K. L. (2014). *Handbook of Inter-Rater Reliability*, 4th ed. Advanced Analytics.
+
+    Examples
+    --------
+    >>> res = percent_agreement([["a", "a"], ["a", "b"], ["b", "b"], ["b", "b"]])
+    >>> res.statistic
+    0.75
+    """
+    return _gwet_family(
+        "percent", "percent_agreement", "Percent agreement", ratings,
+        categories=categories, weights=None, confidence_level=confidence_level, method=method,
+        n_population=n_population, n_resamples=n_resamples, bootstrap_method=bootstrap_method,
+        rng=rng,
+    )
+
+
+def brennan_prediger(
+    ratings: Any,
+    *,
+    categories: Sequence[Hashable] | None = None,
+    confidence_level: float = 0.95,
+    method: IntervalMethod = "analytic",
+    n_population: float = math.inf,
+    n_resamples: int = 2000,
+    bootstrap_method: BootstrapMethod = "bca",
+    rng: RNGLike = None,
+) -> AgreementResult:
+    r"""Brennan-Prediger coefficient: chance agreement ``1/q`` (uniform guessing).
+
+    Parameters
+    ----------
+    ratings : DataFrame or array_like, shape (n_units, n_raters)
+    {shared}
+
+    Returns
+    -------
+    AgreementResult
+
+    Notes
+    -----
+    .. math:: BP = \frac{p_a - 1/q}{1 - 1/q}
+
+    Undefined when ``q = 1``.
+
+    References
+    ----------
+    Brennan, R. L. & Prediger, D. J. (1981). Coefficient kappa: some uses, misuses, and
+    alternatives. *Educational and Psychological Measurement* 41, 687-699.
+    https://doi.org/10.1177/001316448104100307
+
+    Examples
+    --------
+    >>> brennan_prediger([["a", "a"], ["a", "b"], ["b", "b"], ["b", "b"]]).statistic
+    0.5
+    """
+    return _gwet_family(
+        "brennan_prediger", "brennan_prediger", "Brennan-Prediger", ratings,
+        categories=categories, weights=None, confidence_level=confidence_level, method=method,
+        n_population=n_population, n_resamples=n_resamples, bootstrap_method=bootstrap_method,
+        rng=rng,
+    )
+
+
+def fleiss_kappa(
+    ratings: Any,
+    *,
+    categories: Sequence[Hashable] | None = None,
+    confidence_level: float = 0.95,
+    method: IntervalMethod = "analytic",
+    n_population: float = math.inf,
+    n_resamples: int = 2000,
+    bootstrap_method: BootstrapMethod = "bca",
+    rng: RNGLike = None,
+) -> AgreementResult:
+    r"""Fleiss' kappa for any number of raters, with missing ratings (Gwet's generalization).
+
+    Parameters
+    ----------
+    ratings : DataFrame or array_like, shape (n_units, n_raters)
+    {shared}
+
+    Returns
+    -------
+    AgreementResult
+
+    Notes
+    -----
+    .. math:: \kappa_F = \frac{p_a - p_e}{1 - p_e}, \quad
+              p_e = \sum_k \pi_k^2, \quad \pi_k = \frac1n \sum_i \frac{n_{ik}}{r_i}
+
+    Without missing ratings this is Fleiss (1971). Undefined when a single category is used.
+
+    With a rare category (prevalence near 10%) and about 50 units the analytic interval
+    undercovers (about 91% for a nominal 95% in seeded simulations, 94% at 200 units); use
+    ``method="bootstrap"`` there.
+
+    References
+    ----------
+    Fleiss, J. L. (1971). Measuring nominal scale agreement among many raters.
+    *Psychological Bulletin* 76(5), 378-382. https://doi.org/10.1037/h0031619
+
+    Examples
+    --------
+    >>> round(fleiss_kappa([[1, 1, 1], [1, 2, 2], [2, 2, 2], [1, 1, 2]]).statistic, 4)
+    0.3333
+    """
+    return _gwet_family(
+        "fleiss", "fleiss_kappa", "Fleiss' kappa", ratings,
+        categories=categories, weights=None, confidence_level=confidence_level, method=method,
+        n_population=n_population, n_resamples=n_resamples, bootstrap_method=bootstrap_method,
+        rng=rng,
+    )
+
+
+def gwet_ac1(
+    ratings: Any,
+    *,
+    weights: Weights | None = None,
+    categories: Sequence[Hashable] | None = None,
+    confidence_level: float = 0.95,
+    method: IntervalMethod = "analytic",
+    n_population: float = math.inf,
+    n_resamples: int = 2000,
+    bootstrap_method: BootstrapMethod = "bca",
+    rng: RNGLike = None,
+) -> AgreementResult:
+    r"""Gwet's AC1 (AC2 when ``weights`` is given): chance-corrected, robust to skewed prevalence.
+
+    Parameters
+    ----------
+    ratings : DataFrame or array_like, shape (n_units, n_raters)
+    weights : {None, 'linear', 'quadratic'}, default None
+        Agreement weights for ordered categories (AC2). Numeric categories use their values,
+        other labels their rank (Gwet 2014).
+    {shared}
+
+    Returns
+    -------
+    AgreementResult
+
+    Notes
+    -----
+    .. math:: AC_1 = \frac{p_a - p_e}{1 - p_e}, \quad
+              p_e = \frac{T_w}{q(q-1)} \sum_k \pi_k (1 - \pi_k)
+
+    with :math:`T_w` the sum of the weights (``q`` unweighted). When one label dominates,
+    Fleiss/Cohen's :math:`p_e` approaches 1 and kappa collapses ("kappa paradox"); AC1's
+    :math:`p_e` shrinks instead. Undefined when ``q = 1``.
+
+    References
+    ----------
+    Gwet, K. L. (2008). Computing inter-rater reliability and its variance in the presence of
+    high agreement. *British Journal of Mathematical and Statistical Psychology* 61, 29-48.
+    https://doi.org/10.1348/000711006X126600
+
+    Examples
+    --------
+    >>> round(gwet_ac1([[1, 1, 1], [1, 2, 2], [2, 2, 2], [1, 1, 2]]).statistic, 4)
+    0.3333
+    """
+    return _gwet_family(
+        "gwet", "gwet_ac2" if weights else "gwet_ac1", "Gwet's AC2" if weights else "Gwet's AC1",
+        ratings, categories=categories, weights=weights, confidence_level=confidence_level,
+        method=method, n_population=n_population, n_resamples=n_resamples,
+        bootstrap_method=bootstrap_method, rng=rng,
+    )
+
+
+for _f in (percent_agreement, brennan_prediger, fleiss_kappa, gwet_ac1):
+    _f.__doc__ = (_f.__doc__ or "").replace("    {shared}\n", _SHARED_PARAMS.lstrip("\n"))

@@ -1,0 +1,300 @@
+"""What the :class:`~evalkit.widgets.annotator.Annotator` shows and how a reviewer moves through it.
+
+The queue view (the whole queue or a filter of it), the cursor in it, the trace on display with
+the other labels on it, and the state pushed to the browser. Recording labels lives in
+:mod:`evalkit.widgets.annotator`.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+import anywidget
+import numpy as np
+import traitlets
+
+from evalkit.widgets._annotator_args import _check_choice
+from evalkit.widgets._render import render_trace
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from evalkit.store import LabelStore
+
+JudgeVerdict = Literal["pass", "fail"]
+
+_MAX_ERRORS_SHOWN: Final[int] = 3
+_EMPTY_VIEW: Final[str] = (
+    '<div class="ek-trace"><div class="ek-empty">No traces in this view.</div></div>'
+)
+
+
+class _AnnotatorView(anywidget.AnyWidget):
+    """The display side of the Annotator: view, cursor, navigation, rendering, front-end state.
+
+    Attributes below are set by ``Annotator.__init__``; this class never records a label.
+    """
+
+    html = traitlets.Unicode("").tag(sync=True)
+    labels_html = traitlets.Unicode("").tag(sync=True)
+    state = traitlets.Dict().tag(sync=True)
+
+    annotator: str
+    blind: bool
+    fields: list[str]
+    failure_modes: list[str]
+    errors: list[str]
+    _store: LabelStore
+    _rows: pd.DataFrame
+    _queue: np.ndarray
+    _ids: list[str]
+    _segments_q: np.ndarray | None
+    _segment_names: list[str]
+    _verdicts: dict[str, str]
+    _counts: dict[str, int]
+    _known_codes: list[str]
+    _has_judges: bool
+    _view: np.ndarray
+    _filter: dict[str, Any]
+    _cursor: int
+    _ack: dict[str, Any]
+    _message: str
+    _message_kind: str
+    _saved: dict[str, Any] | None
+    _shown: str | None
+    _own: dict[str, Any]
+    _others: list[dict[str, Any]]
+
+    # ------------------------------------------------------------------ public read-only state
+    @property
+    def store(self) -> LabelStore:
+        """The label store this widget writes to."""
+        return self._store
+
+    @property
+    def current(self) -> str | None:
+        """Trace id on display (``None`` when the current view is empty)."""
+        if not len(self._view):
+            return None
+        return self._ids[int(self._view[self._cursor])]
+
+    @property
+    def index(self) -> int:
+        """Position of the current trace in the current view (0-based)."""
+        return self._cursor
+
+    @property
+    def queue(self) -> list[str]:
+        """Trace ids in review order (the whole queue, ignoring filters)."""
+        return list(self._ids)
+
+    @property
+    def view(self) -> list[str]:
+        """Trace ids in the current (filtered) view, in review order."""
+        return [self._ids[int(i)] for i in self._view]
+
+    @property
+    def progress(self) -> dict[str, int]:
+        """The annotator's progress over the whole queue: ``done``, ``deferred``, ``left``."""
+        return dict(self._counts)
+
+    @property
+    def verdict(self) -> str | None:
+        """The annotator's current verdict on the trace on display."""
+        return self._own.get("verdict")
+
+    # ------------------------------------------------------------------ navigation
+    def next(self) -> None:
+        """Go to the next trace in the view."""
+        self._move(1, announce_end=True)
+        self._refresh()
+
+    def prev(self) -> None:
+        """Go to the previous trace in the view."""
+        self._move(-1, announce_end=True)
+        self._refresh()
+
+    def go(self, index: int) -> None:
+        """Go to position ``index`` (0-based) of the current view."""
+        if not isinstance(index, (int, np.integer)) or not 0 <= index < len(self._view):
+            raise IndexError(
+                f"`index` must be an integer from 0 to {len(self._view) - 1}; got {index!r}."
+            )
+        self._cursor = int(index)
+        self._refresh()
+
+    def filter(
+        self,
+        *,
+        segment: str | None = None,
+        judge_verdict: JudgeVerdict | None = None,
+        disagreement: bool = False,
+    ) -> int:
+        """Show only some traces of the queue; call with no arguments to show all again.
+
+        Parameters
+        ----------
+        segment : str, optional
+            Keep traces of this segment.
+        judge_verdict : {'pass', 'fail'}, optional
+            ``'fail'``: at least one judge failed the trace; ``'pass'``: judges labeled it and
+            none failed it. Judges are labels whose ``source`` starts with ``'judge'``.
+        disagreement : bool, default False
+            Keep traces whose current pass/fail labels (annotators and judges) are not unanimous.
+
+        Returns
+        -------
+        int
+            Number of traces in the new view. The view opens at its first trace without a
+            pass/fail from this annotator.
+        """
+        if segment is not None:
+            _check_choice("segment", segment, self._segment_names)
+        if judge_verdict is not None:
+            _check_choice("judge_verdict", judge_verdict, ("pass", "fail"))
+        keep = np.ones(len(self._ids), dtype=bool)
+        if segment is not None and self._segments_q is not None:
+            keep &= self._segments_q == segment
+        if judge_verdict is not None or disagreement:
+            labels = self._store.labels(field="verdict")
+            labels = labels[labels["value"].isin(["pass", "fail"])]
+            ids = np.asarray(self._ids, dtype=object)
+            if judge_verdict is not None:
+                judged = labels[labels["source"].str.startswith("judge")]
+                failed = set(judged.loc[judged["value"] == "fail", "trace_id"])
+                if judge_verdict == "fail":
+                    keep &= np.isin(ids, list(failed))
+                else:
+                    keep &= np.isin(ids, list(set(judged["trace_id"]) - failed))
+            if disagreement:
+                n_values = labels.groupby("trace_id")["value"].nunique()
+                keep &= np.isin(ids, n_values.index[n_values > 1].to_list())
+        self._view = np.flatnonzero(keep)
+        self._filter = {
+            "segment": segment,
+            "judge_verdict": judge_verdict,
+            "disagreement": bool(disagreement),
+        }
+        todo = [
+            i
+            for i, q in enumerate(self._view)
+            if self._verdicts.get(self._ids[q]) not in ("pass", "fail")
+        ]
+        self._cursor = todo[0] if todo else 0
+        self._note_message(
+            f"{len(self._view)} of {len(self._ids)} traces match the filter.", "info"
+        )
+        self._refresh()
+        return len(self._view)
+
+    # ------------------------------------------------------------------ internals
+    def _move(self, step: int, *, announce_end: bool) -> None:
+        target = self._cursor + step
+        if 0 <= target < len(self._view):
+            self._cursor = target
+        elif announce_end and len(self._view):
+            left = self._counts["left"] + self._counts["deferred"]
+            where = "last" if step > 0 else "first"
+            self._note_message(
+                f"This is the {where} trace of the view ({left} not done in the queue).", "info"
+            )
+
+    def _note_message(self, text: str, kind: str) -> None:
+        self._message, self._message_kind = text, kind
+
+    def _history(self, trace_id: str) -> list[dict[Any, Any]]:
+        hist = self._store.history(trace_id)
+        return [r for r in hist.to_dict("records") if r["kind"] == "label" and not r["undone"]]
+
+    def _latest_own(self, trace_id: str) -> dict[str, Any]:
+        own: dict[str, Any] = {}
+        for r in self._history(trace_id):
+            if r["annotator"] == self.annotator:
+                own[r["field"]] = r["value"]
+        return own
+
+    def _own_state(self, trace_id: str) -> dict[str, Any]:
+        return self._own if trace_id == self._shown else self._latest_own(trace_id)
+
+    def _load_current(self, trace_id: str) -> None:
+        own: dict[str, Any] = {}
+        others: dict[tuple[str, str], dict[str, Any]] = {}
+        for r in self._history(trace_id):
+            if r["annotator"] == self.annotator:
+                own[r["field"]] = r["value"]
+            else:
+                entry = others.setdefault(
+                    (r["annotator"], r["source"]), {"who": r["annotator"], "source": r["source"]}
+                )
+                entry[r["field"]] = r["value"]
+        self._own = own
+        self._others = list(others.values())
+
+    def _others_html(self) -> str:
+        if not self._others:
+            return '<div class="ek-hidden-note">No other labels on this trace.</div>'
+        if self.blind and self._own.get("verdict") not in ("pass", "fail"):
+            n = len(self._others)
+            return (
+                '<div class="ek-hidden-note">Hidden until you pass or fail this trace '
+                "(blind mode): "
+                f"{n} other {'label' if n == 1 else 'labels'}.</div>"
+            )
+        rows = []
+        for o in sorted(self._others, key=lambda o: (o["source"] != "human", o["who"])):
+            v = o.get("verdict")
+            who = html.escape(str(o["who"]))
+            src = (
+                ""
+                if o["source"] == "human"
+                else f' <span class="ek-src">({html.escape(str(o["source"]))})</span>'
+            )
+            note = o.get("note")
+            note_html = f'<div class="ek-other-note">{html.escape(str(note))}</div>' if note else ""
+            vcls = f"ek-v-{v}" if v in ("pass", "fail") else ""
+            rows.append(
+                f'<tr><td class="ek-who">{who}{src}</td>'
+                f'<td class="{vcls}">{html.escape(str(v or "–"))}{note_html}</td></tr>'
+            )
+        return f'<table class="ek-others-table">{"".join(rows)}</table>'
+
+    def _refresh(self) -> None:
+        """Push the current trace and state to the front end (constant work per call)."""
+        tid = self.current
+        with self.hold_sync():
+            if tid != self._shown:
+                if tid is None:
+                    self.html = _EMPTY_VIEW
+                    self._own, self._others = {}, []
+                else:
+                    self.html = render_trace(
+                        self._rows.iloc[int(self._queue[int(self._view[self._cursor])])]
+                    )
+                    self._load_current(tid)
+                self._shown = tid
+            self.labels_html = self._others_html()
+            self.state = {
+                "trace_id": tid,
+                "index": self._cursor,
+                "total": len(self._view),
+                "queue_size": len(self._ids),
+                "filtered": len(self._view) != len(self._ids) or any(self._filter.values()),
+                "filter": dict(self._filter),
+                "verdict": self._own.get("verdict"),
+                "note": self._own.get("note") or "",
+                "codes": list(self._own.get("open_codes") or []),
+                "modes": list(self._own.get("failure_modes") or []),
+                "fields": list(self.fields),
+                "failure_modes": list(self.failure_modes),
+                "known_codes": list(self._known_codes),
+                "segments": list(self._segment_names),
+                "has_judges": self._has_judges,
+                "progress": dict(self._counts),
+                "blind": self.blind,
+                "ack": dict(self._ack),
+                "message": self._message,
+                "message_kind": self._message_kind,
+                "saved": self._saved,
+                "errors": [e.strip().splitlines()[-1] for e in self.errors[-_MAX_ERRORS_SHOWN:]],
+            }
