@@ -11,6 +11,12 @@ from typing import Any
 _LAZY: dict[str, str] = {
     "ConfidenceInterval": "evalkit.stats._common",
     "Estimate": "evalkit.stats._common",
+    # named warnings and the typed input error
+    "StatisticsInputError": "evalkit.stats._warnings",
+    "EstimateOutOfRangeWarning": "evalkit.stats._warnings",
+    "SmallSampleWarning": "evalkit.stats._warnings",
+    "DegenerateDataWarning": "evalkit.stats._warnings",
+    "LabelCodingWarning": "evalkit.stats._warnings",
     # agreement (evalkit.stats.agreement)
     "percent_agreement": "evalkit.stats.agreement",
     "cohen_kappa": "evalkit.stats.agreement",
@@ -19,6 +25,7 @@ _LAZY: dict[str, str] = {
     "gwet_ac1": "evalkit.stats.agreement",
     "brennan_prediger": "evalkit.stats.agreement",
     "AgreementResult": "evalkit.stats.agreement",
+    "CategoryCounts": "evalkit.stats.agreement",
     "to_wide": "evalkit.stats.agreement",
     "agreement_report": "evalkit.stats.agreement",
     "pairwise_agreement": "evalkit.stats.agreement",

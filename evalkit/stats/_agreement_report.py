@@ -19,6 +19,7 @@ import pandas as pd
 from evalkit.errors import UndefinedStatisticWarning
 from evalkit.stats._common import RNGLike, as_rng, check_choice
 from evalkit.stats._ratings import to_wide_frame
+from evalkit.stats._warnings import DegenerateDataWarning, LabelCodingWarning
 
 if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects as go
@@ -40,14 +41,20 @@ def _coefficients() -> dict[str, Any]:
     return COEFFICIENTS
 
 
+# warnings that become a row's note instead of reaching the user one by one
+_NOTED: tuple[type[Warning], ...] = (UndefinedStatisticWarning, DegenerateDataWarning,
+                                     LabelCodingWarning)
+
+
 def _run(
     name: str, wide: pd.DataFrame, kwargs: dict[str, Any]
 ) -> tuple[dict[str, Any], str]:
     """Run one coefficient; an undefined case becomes a row with nan and a note."""
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UndefinedStatisticWarning)
+        for cat in _NOTED:
+            warnings.simplefilter("always", cat)
         res = _coefficients()[name](wide, **kwargs)
-    notes = [str(w.message) for w in caught if issubclass(w.category, UndefinedStatisticWarning)]
+    notes = [str(w.message) for w in caught if issubclass(w.category, _NOTED)]
     return res.to_dict(), "; ".join(notes)
 
 
@@ -317,7 +324,8 @@ def pairwise_agreement(
             })
             continue
         with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", UndefinedStatisticWarning)
+            for cat in _NOTED:
+                warnings.simplefilter("always", cat)
             if coefficient == "cohen_kappa":
                 from evalkit.stats.agreement import cohen_kappa
 

@@ -21,6 +21,7 @@ from evalkit.stats._common import (
     check_confidence_level,
     check_n_resamples,
 )
+from evalkit.stats._warnings import DegenerateDataWarning, warn_user
 
 IntervalMethod = Literal["analytic", "bootstrap"]
 Weights = Literal["linear", "quadratic"]
@@ -93,10 +94,15 @@ def _finish(
     pa: float,
     pe: float,
     upper: float = 1.0,
+    lower: float = -math.inf,
 ) -> AgreementResult:
     lo, hi = interval
     if math.isfinite(hi):
         hi = min(hi, upper)  # a coefficient never exceeds its maximum (Gwet 2014 truncates too)
+    if math.isfinite(lo):
+        lo = max(lo, lower)  # nor falls below its minimum (a t quantile on 1 df reaches -10)
+    if math.isfinite(statistic):
+        _warn_degenerate(name, int(n_units), float(pa), method)
     return AgreementResult(
         statistic=float(statistic),
         confidence_interval=ConfidenceInterval(float(lo), float(hi)),
@@ -115,6 +121,22 @@ def _finish(
 
 
 _NAN_CI = ConfidenceInterval(math.nan, math.nan)
+
+# Below this many units an agreement interval is not worth its digits (Gwet 2014 recommends
+# far more); the warning says so instead of printing a confident interval.
+MIN_UNITS = 10
+
+
+def _warn_degenerate(name: str, n_units: int, pa: float, method: str) -> None:
+    if pa >= 1.0 - 1e-12:
+        warn_user(DegenerateDataWarning,
+                  f"{name}: no disagreement at all among {n_units} units: the {method} interval "
+                  "collapses to the maximum, which is not evidence of perfect agreement (it "
+                  "says nothing about how often raters would disagree on new units).")
+    elif n_units < MIN_UNITS:
+        warn_user(DegenerateDataWarning,
+                  f"{name}: only {n_units} units (fewer than {MIN_UNITS}): the {method} "
+                  "interval is unreliable at this size.")
 
 
 # --------------------------------------------------------------------------- weights

@@ -60,12 +60,25 @@ def gwet_variance(
     *,
     freq: NDArray[np.int64] | None = None,
     n_population: float = math.inf,
+    linearization: Literal["ratio", "gwet"] = "ratio",
 ) -> float:
     r"""Linearization variance of a Gwet-family coefficient (Gwet 2014, ch. 5).
 
-    With :math:`\kappa_i = \frac{n}{n_2}\frac{p_{a|i} - p_e 1[r_i \ge 2]}{1 - p_e}`,
+    ``linearization="gwet"`` is Gwet's (irrCAC's): with
+    :math:`\kappa_i = \frac{n}{n_2}\frac{p_{a|i} - p_e 1[r_i \ge 2]}{1 - p_e}`,
     :math:`\kappa^*_i = \kappa_i - 2(1-\kappa)\frac{p_{e|i} - p_e}{1 - p_e}` and
     :math:`v = \frac{1 - f}{n(n-1)} \sum_i (\kappa^*_i - \kappa)^2`, ``f = n / N``.
+
+    ``linearization="ratio"`` (the default) treats :math:`p_a` as the ratio estimator it is
+    (an average over the :math:`n_2` pairable units only):
+
+    .. math:: \kappa^*_i - \kappa = \frac{\frac{n}{n_2} 1[r_i \ge 2](p_{a|i} - p_a)
+              - 2(1 - \kappa)(p_{e|i} - p_e)}{1 - p_e}
+
+    The two agree exactly when every unit has two or more ratings. With single-rated units
+    Gwet's also counts the chance of a unit being pairable, which overstates the variance
+    (Fleiss, AC1 and BP covered 96.2-96.6% with 40% missing ratings); the ratio form keeps
+    ``SE(BP) = SE(PA) / (1 - 1/q)`` exactly, BP being linear in ``pa``.
     Units with at least one rating count in ``n``. ``counts`` may hold distinct rows only, with
     ``freq`` giving how many units share each.
     """
@@ -93,12 +106,17 @@ def gwet_variance(
     else:
         pe_i = np.full(counts.shape[0], pe)
     k_star = k_i - 2.0 * (1.0 - coef) * (pe_i - pe) / (1.0 - pe)
+    if linearization == "ratio" and kind != "percent":
+        dpa = (n / n2) * two * (pa_i - pa)
+        k_star = coef + (dpa - 2.0 * (1.0 - coef) * (pe_i - pe)) / (1.0 - pe)
     if kind == "percent":
         # pa is a ratio over the pairable units: linearize it as one, (n/n2) 1[r_i>=2] (pa_i - pa).
         # Gwet's pa.coeff.raw uses (n/n2) pa_i 1[r_i>=2] - pa, which also counts the chance of a
         # unit being pairable and overstates the variance when some units have one rating
         # (96.5% coverage for a nominal 95% at 1,000 units with 10% missing ratings).
         k_star = (n / n2) * two * (pa_i - pa) + coef
+        if linearization == "gwet":
+            k_star = (n / n2) * two * pa_i
     f = n / n_population
     return float((1.0 - f) / (n * (n - 1.0)) * (fr @ (k_star - coef) ** 2))
 

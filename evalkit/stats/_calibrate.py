@@ -27,6 +27,7 @@ from evalkit.stats._confusion import (
     FloatArray,
     _result_from_cells,
 )
+from evalkit.stats._warnings import StatisticsInputError
 
 
 def _binary_labels(values: pd.Series, positive: Any) -> tuple[Any, Any]:
@@ -124,6 +125,8 @@ def calibrate(
     ------
     LabelAlignmentError
         Missing, duplicated or mismatched trace ids, or missing verdicts.
+    StatisticsInputError
+        ``threshold`` that is not a finite number (``nan``, ``inf``).
     ValueError
         Bad ``method``/``confidence_level``, or verdicts that are not binary.
 
@@ -156,6 +159,16 @@ def calibrate(
     check_choice("method", method, CALIBRATION_METHODS)
     if method == "bootstrap":
         check_n_resamples(n_resamples)
+    if threshold is not None:
+        try:
+            thr = float(threshold)
+        except (TypeError, ValueError):
+            raise StatisticsInputError(
+                f"`threshold` must be a finite number; got {threshold!r}.") from None
+        if not np.isfinite(thr):
+            raise StatisticsInputError(
+                f"`threshold` must be a finite number; got {threshold!r} (every score would "
+                "fall on one side of it).")
     col = "score" if threshold is not None else "verdict"
     if threshold is not None and isinstance(judge, pd.DataFrame) and "score" not in judge:
         col = "verdict"

@@ -59,6 +59,8 @@ def cohen_kappa(
         scikit-learn's ``cohen_kappa_score``).
     labels : sequence, optional
         The categories in order (this order defines the weights). Default: sorted labels seen.
+        Required with ``weights`` when the labels are not numbers (an error says so: sorting
+        ``low/medium/high`` would order them alphabetically).
     confidence_level : float, default 0.95
     method : {'analytic', 'fleiss-cohen-everitt', 'bootstrap'}, default 'analytic'
         ``'analytic'``: Gwet's linearization variance with a Student-t interval on ``n - 1``
@@ -103,7 +105,9 @@ def cohen_kappa(
     """
     cl = _check_common(method, COHEN_METHODS, confidence_level, n_resamples, bootstrap_method)
     _check_weights(weights)
-    ca, cb, cats, _ = pair_codes(a, b, labels=labels)
+    ca, cb, cats, _ = pair_codes(
+        a, b, labels=labels,
+        order_for=f"Cohen's kappa with `weights={weights!r}`" if weights else None)
     q = cats.size
     agree_w = _agreement_weights(weights, cats, by_value=False)
     dis = 1.0 - agree_w

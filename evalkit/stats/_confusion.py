@@ -29,6 +29,7 @@ from evalkit.stats._common import (
 from evalkit.stats._proportions import PROPORTION_METHODS, proportion_interval
 from evalkit.stats._rogan_gladen import count_units
 from evalkit.stats._threshold import delta_se_multinomial
+from evalkit.stats._warnings import StatisticsInputError
 
 CalibrationMethod = Literal["wilson", "clopper-pearson", "jeffreys", "bootstrap"]
 CALIBRATION_METHODS: tuple[str, ...] = (*PROPORTION_METHODS, "bootstrap")
@@ -149,6 +150,60 @@ class CalibrationResult:
     method: str = "wilson"
     by: str | None = None
     segments: Mapping[str, CalibrationResult] = field(default_factory=dict)
+
+    @classmethod
+    def from_counts(
+        cls, *, tp: int, fn: int, fp: int, tn: int, positive: Any = "pass",
+        negative: Any = "fail", confidence_level: float = 0.95,
+        method: CalibrationMethod = "wilson", n_resamples: int = 2000, rng: RNGLike = None,
+    ) -> CalibrationResult:
+        """Build the result from confusion counts (e.g. computed in a warehouse), not rows.
+
+        Parameters
+        ----------
+        tp, fn, fp, tn : int
+            Human-pass & judge-pass, human-pass & judge-fail, human-fail & judge-pass,
+            human-fail & judge-fail counts.
+        positive, negative : object
+            Names of the pass and fail verdicts, for display.
+        confidence_level, method, n_resamples, rng
+            As in :func:`~evalkit.stats.calibration.calibrate`.
+
+        Returns
+        -------
+        CalibrationResult
+            Equal to ``calibrate`` on rows with these cells.
+
+        Raises
+        ------
+        StatisticsInputError
+            A count that is not a non-negative integer.
+
+        Examples
+        --------
+        >>> res = CalibrationResult.from_counts(tp=5, fn=1, fp=1, tn=3)
+        >>> round(res.tpr.statistic, 4), round(res.tnr.statistic, 4)  # 5/6, 3/4
+        (0.8333, 0.75)
+        """
+        from evalkit.stats._common import check_choice, check_confidence_level, check_n_resamples
+
+        cells = []
+        for name, v in (("tp", tp), ("fn", fn), ("fp", fp), ("tn", tn)):
+            ok = isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+            if not ok and isinstance(v, (float, np.floating)) and float(v).is_integer():
+                ok, v = True, int(v)
+            if not ok or v < 0:
+                raise StatisticsInputError(
+                    f"`{name}` must be a non-negative integer count; got {v!r}.")
+            cells.append(float(v))
+        cl = check_confidence_level(confidence_level)
+        check_choice("method", method, CALIBRATION_METHODS)
+        if method == "bootstrap":
+            check_n_resamples(n_resamples)
+        return _result_from_cells(
+            np.array(cells), positive=positive, negative=negative, confidence_level=cl,
+            method=method, n_resamples=n_resamples, rng=rng,
+        )
 
     @property
     def judge_pass_rate(self) -> float:

@@ -29,7 +29,18 @@ from evalkit.stats._common import (
 )
 from evalkit.stats._confusion import OVERALL, CalibrationResult
 from evalkit.stats._proportions import proportion_interval
-from evalkit.stats._rogan_gladen import bootstrap_corrected, lee_interval, rogan_gladen
+from evalkit.stats._rogan_gladen import (
+    bootstrap_corrected,
+    draws_interval,
+    lee_interval,
+    rogan_gladen,
+)
+from evalkit.stats._warnings import (
+    EstimateOutOfRangeWarning,
+    SmallSampleWarning,
+    StatisticsInputError,
+    warn,
+)
 
 CorrectionMethod = Literal["lee2025", "bootstrap"]
 CORRECTION_METHODS: tuple[str, ...] = ("lee2025", "bootstrap")
@@ -51,6 +62,12 @@ class CorrectedPassRate(Estimate):
     n_unlabeled, n_calibration : int
     tpr, tnr : float
         Judge TPR and TNR from the calibration used.
+    unclipped_estimate : float
+        The raw Rogan-Gladen estimate before clipping to [0, 1]. It differs from ``statistic``
+        when the judge's pass rate is below ``1 - TNR`` or above ``TPR`` (an
+        :class:`~evalkit.stats.EstimateOutOfRangeWarning` is emitted then).
+    unclipped_interval : ConfidenceInterval
+        The interval before clipping to [0, 1] (the bootstrap's from the unclipped draws).
     segments : dict
         Segment -> :class:`CorrectedPassRate` (with ``by=``).
     """
@@ -61,6 +78,8 @@ class CorrectedPassRate(Estimate):
     n_calibration: int = 0
     tpr: float = math.nan
     tnr: float = math.nan
+    unclipped_estimate: float = math.nan
+    unclipped_interval: ConfidenceInterval = _NAN_CI
     by: str | None = None
     segments: Mapping[str, CorrectedPassRate] = field(default_factory=dict)
 
@@ -70,7 +89,9 @@ class CorrectedPassRate(Estimate):
         for seg, r in [(OVERALL, self), *self.segments.items()]:
             d = Estimate.to_dict(r)
             d.pop("raw_confidence_interval", None)
+            d.pop("unclipped_interval", None)
             d["raw_ci_low"], d["raw_ci_high"] = r.raw_confidence_interval
+            d["unclipped_ci_low"], d["unclipped_ci_high"] = r.unclipped_interval
             rows.append({"segment": seg, **d})
         return pd.DataFrame(rows)
 
@@ -89,12 +110,15 @@ def _pass_indicator(verdicts: pd.Series, cal: CalibrationResult) -> NDArray[np.b
     return (vals == cal.positive).to_numpy()
 
 
+# below this many human-pass or human-fail calibration cases the interval's coverage drifts
+# from nominal (see the coverage table in corrected_pass_rate's Notes)
+SMALL_CLASS = 10
+
+
 def _corrected_one(
-    passed: NDArray[np.bool_], cal: CalibrationResult, *, method: str, cl: float,
-    n_resamples: int, rng: np.random.Generator, bootstrap_method: str,
+    k: int, n: int, cal: CalibrationResult, *, method: str, cl: float,
+    n_resamples: int, rng: np.random.Generator, bootstrap_method: str, where: str = "",
 ) -> CorrectedPassRate:
-    n = int(passed.size)
-    k = int(passed.sum())
     p = k / n if n else math.nan
     raw_lo, raw_hi = proportion_interval(k, n, confidence_level=cl, method="wilson")
     tpr, tnr = cal.tpr.statistic, cal.tnr.statistic
@@ -106,59 +130,123 @@ def _corrected_one(
     }
     nan_ci = ConfidenceInterval(math.nan, math.nan)
     if n == 0:
-        warn_undefined("no judge verdicts to correct; returning nan.", stacklevel=4)
+        warn_undefined(f"no judge verdicts to correct{where}; returning nan.", stacklevel=4)
         return CorrectedPassRate(statistic=math.nan, confidence_interval=nan_ci, **base)
-    if not (math.isfinite(tpr) and math.isfinite(tnr)):
-        warn_undefined("TPR or TNR is undefined (the calibration set lacks human-pass or "
-                       "human-fail cases); the corrected pass rate is nan.", stacklevel=4)
-        return CorrectedPassRate(statistic=math.nan, confidence_interval=nan_ci, **base)
-    if tpr + tnr <= 1:
-        warn_undefined(f"TPR + TNR = {tpr + tnr:.3f} <= 1: the judge is no better than chance "
-                       "and the Rogan-Gladen correction is undefined; returning nan.",
+    defined = math.isfinite(tpr) and math.isfinite(tnr)
+    if defined and tpr + tnr <= 1:
+        warn_undefined(f"TPR + TNR = {tpr + tnr:.3f} <= 1{where}: the judge is no better than "
+                       "chance and the Rogan-Gladen correction is undefined; returning nan.",
                        stacklevel=4)
         return CorrectedPassRate(statistic=math.nan, confidence_interval=nan_ci, **base)
-    theta = float(rogan_gladen(p, tpr, tnr))
+    if not defined:
+        warn_undefined(f"TPR or TNR is undefined{where} (the calibration set has "
+                       f"{cal.n_positive} human-pass and {cal.n_negative} human-fail cases): "
+                       "the point estimate is nan; the interval rests on the method's "
+                       "smoothing (lee2025) or prior (bootstrap) for the missing class and is "
+                       "wide.", stacklevel=4)
+    elif min(cal.n_positive, cal.n_negative) < SMALL_CLASS:
+        warn(SmallSampleWarning,
+             f"the calibration set{where} has {cal.n_positive} human-pass and "
+             f"{cal.n_negative} human-fail cases (fewer than {SMALL_CLASS} in a class): the "
+             "interval's coverage is not reliably 95% at this size; see the coverage table "
+             "in the Notes of `corrected_pass_rate`.", stacklevel=4)
+    raw = float(rogan_gladen(p, tpr, tnr, clip=False)) if defined else math.nan
+    theta = min(1.0, max(0.0, raw)) if defined else math.nan
     if method == "lee2025":
         lo, hi, se = lee_interval(p, tpr, tnr, n, cal.n_positive, cal.n_negative,
-                                  confidence_level=cl)
-        ci, se_f = ConfidenceInterval(float(lo), float(hi)), float(se)
+                                  confidence_level=cl, clip=False)
+        raw_ci = ConfidenceInterval(float(lo), float(hi))
+        ci = ConfidenceInterval(*(min(1.0, max(0.0, x)) for x in raw_ci))
+        se_f = float(se)
     else:
         res = bootstrap_corrected(cal.tp, cal.fn, cal.fp, cal.tn, k, n, n_resamples=n_resamples,
                                   confidence_level=cl, method=bootstrap_method,  # type: ignore[arg-type]
                                   rng=rng)
         ci, se_f = res.confidence_interval, res.standard_error
-    return CorrectedPassRate(statistic=theta, confidence_interval=ci, standard_error=se_f, **base)
+        raw_ci = ConfidenceInterval(*draws_interval(
+            res.distribution, raw, confidence_level=cl, method=bootstrap_method, clip=False)[:2])
+    if defined and not 0.0 <= raw <= 1.0:
+        side = "below 1 - TNR" if raw < 0 else "above TPR"
+        warn(EstimateOutOfRangeWarning,
+             f"the judge's pass rate {p:.4f}{where} is {side} (TPR={tpr:.4f}, TNR={tnr:.4f}): "
+             f"the raw Rogan-Gladen estimate {raw:.4f} is outside [0, 1] and was clipped to "
+             f"{theta:g}; interval {ci.low:.4f} to {ci.high:.4f} (unclipped {raw_ci.low:.4f} to "
+             f"{raw_ci.high:.4f}). The calibration may not describe this traffic.",
+             stacklevel=4)
+    return CorrectedPassRate(statistic=theta, confidence_interval=ci, standard_error=se_f,
+                             unclipped_estimate=raw, unclipped_interval=raw_ci, **base)
+
+
+def _counts_of(n_pass: Any, n: Any) -> tuple[tuple[int, int], dict[str, tuple[int, int]]]:
+    """Validate judge pass counts: scalars, or mappings/Series segment -> count."""
+    def one(kk: Any, nn: Any, label: str) -> tuple[int, int]:
+        vals = []
+        for arg, v in (("n_pass", kk), ("n", nn)):
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < 0:
+                raise StatisticsInputError(
+                    f"`{arg}`{label} must be a non-negative integer count; got {v!r}.")
+            vals.append(int(v))
+        if vals[0] > vals[1]:
+            raise StatisticsInputError(
+                f"`n_pass`{label} must not exceed `n`; got n_pass={vals[0]}, n={vals[1]}.")
+        return vals[0], vals[1]
+
+    if isinstance(n_pass, (Mapping, pd.Series)) or isinstance(n, (Mapping, pd.Series)):
+        if not (isinstance(n_pass, (Mapping, pd.Series)) and isinstance(n, (Mapping, pd.Series))):
+            raise StatisticsInputError("`n_pass` and `n` must both be counts or both be "
+                                       "mappings segment -> count; got "
+                                       f"{type(n_pass).__name__} and {type(n).__name__}.")
+        kp, kn = dict(n_pass.items()), dict(n.items())
+        if set(map(str, kp)) != set(map(str, kn)) or len(kp) != len(kn):
+            raise StatisticsInputError("`n_pass` and `n` must name the same segments; got "
+                                       f"{sorted(map(str, kp))} and {sorted(map(str, kn))}.")
+        nn_by = {str(key): v for key, v in kn.items()}
+        segs = {str(s): one(v, nn_by[str(s)], f" for segment {str(s)!r}") for s, v in kp.items()}
+        total = (sum(a for a, _ in segs.values()), sum(b for _, b in segs.values()))
+        return total, dict(sorted(segs.items()))
+    return one(n_pass, n, ""), {}
 
 
 def corrected_pass_rate(
-    judge_verdicts: Any,
-    calibration: CalibrationResult,
+    judge_verdicts: Any = None,
+    calibration: CalibrationResult | None = None,
     *,
+    n_pass: int | Mapping[Any, int] | pd.Series | None = None,
+    n: int | Mapping[Any, int] | pd.Series | None = None,
     method: CorrectionMethod = "lee2025",
     confidence_level: float = 0.95,
     by: str | pd.Series | None = None,
     n_resamples: int = 20_000,
-    bootstrap_method: Literal["percentile", "basic", "bca"] = "percentile",
+    bootstrap_method: Literal["percentile", "basic"] = "percentile",
     rng: RNGLike = None,
 ) -> CorrectedPassRate:
     r"""Correct the judge's pass rate on unlabeled traffic for the judge's errors.
 
     Parameters
     ----------
-    judge_verdicts : Series, DataFrame or array_like
+    judge_verdicts : Series, DataFrame or array_like, optional
         The judge's verdicts on the cases to score (a DataFrame uses its ``verdict`` column).
+        Omit it and pass ``n_pass=`` and ``n=`` when you have counts instead of rows.
     calibration : CalibrationResult
-        From :func:`calibrate` on a separate human-labelled set.
+        From :func:`calibrate` (or :meth:`CalibrationResult.from_counts`) on a separate
+        human-labelled set.
+    n_pass, n : int, or mapping / Series segment -> int, optional
+        Counts instead of rows: how many of ``n`` unlabeled verdicts the judge passed. With
+        mappings, one entry per segment (the overall rate uses the sums, and segments use the
+        calibration's segment of the same name when it has one, as with ``by=``). The result
+        equals the row-based one exactly.
     method : {'lee2025', 'bootstrap'}, default 'lee2025'
         ``'lee2025'``: the analytic adjusted interval of Lee et al. (2025). ``'bootstrap'``:
-        resample both the calibration cases and the unlabeled verdicts (vectorised).
+        a parametric bootstrap that draws TPR, TNR and the judge's pass rate from their
+        Beta posteriors (Jeffreys prior), so that calibration uncertainty survives an empty
+        confusion cell (see :func:`~evalkit.stats._rogan_gladen.bootstrap_corrected`).
     confidence_level : float, default 0.95
     by : str or Series, optional
         Segment column of ``judge_verdicts`` (or a Series by trace id): adds per-segment rates.
         A segment uses its own TPR/TNR when ``calibration`` was computed with the same ``by``
         and has that segment, else the overall calibration.
     n_resamples : int, default 20000
-    bootstrap_method : {'percentile', 'basic', 'bca'}, default 'percentile'
+    bootstrap_method : {'percentile', 'basic'}, default 'percentile'
     rng : Generator, int or None
 
     Returns
@@ -195,18 +283,39 @@ def corrected_pass_rate(
     """
     cl = check_confidence_level(confidence_level)
     check_choice("method", method, CORRECTION_METHODS)
-    check_choice("bootstrap_method", bootstrap_method, ("percentile", "basic", "bca"))
+    check_choice("bootstrap_method", bootstrap_method, ("percentile", "basic"))
     if not isinstance(calibration, CalibrationResult):
         raise TypeError("`calibration` must be a CalibrationResult from `calibrate`; got "
                         f"{type(calibration).__name__}.")
     if method == "bootstrap":
         check_n_resamples(n_resamples)
+    gen = as_rng(rng)
+    kw: dict[str, Any] = {"method": method, "cl": cl, "n_resamples": n_resamples, "rng": gen,
+                          "bootstrap_method": bootstrap_method}
+
+    def seg_cal(name: str, by_name: str) -> CalibrationResult:
+        if calibration.by == by_name and name in calibration.segments:
+            return calibration.segments[name]
+        return calibration
+
+    if n_pass is not None or n is not None:
+        if judge_verdicts is not None or by is not None:
+            raise StatisticsInputError("pass either `judge_verdicts` (rows, optionally with "
+                                       "`by=`) or `n_pass=` and `n=` (counts), not both.")
+        (k_all, n_all), seg_counts = _counts_of(n_pass, n)
+        overall = _corrected_one(k_all, n_all, calibration, **kw)
+        if not seg_counts:
+            return overall
+        by_name = str(calibration.by or "segment")
+        segs = {s: _corrected_one(kk, nn, seg_cal(s, by_name), where=f" in segment {s!r}", **kw)
+                for s, (kk, nn) in seg_counts.items()}
+        return replace(overall, by=by_name, segments=segs)
+    if judge_verdicts is None:
+        raise StatisticsInputError("pass the judge's verdicts (`judge_verdicts`) or their "
+                                   "counts (`n_pass=` and `n=`); got neither.")
     verdicts = as_labels(judge_verdicts, name="judge_verdicts")
     passed = _pass_indicator(verdicts, calibration)
-    gen = as_rng(rng)
-    kw = {"method": method, "cl": cl, "n_resamples": n_resamples, "rng": gen,
-              "bootstrap_method": bootstrap_method}
-    overall = _corrected_one(passed, calibration, **kw)  # type: ignore[arg-type]
+    overall = _corrected_one(int(passed.sum()), int(passed.size), calibration, **kw)
     if by is None:
         return overall
     seg = _segments_of(by, judge_verdicts, None, verdicts.index,
@@ -214,8 +323,7 @@ def corrected_pass_rate(
     by_name = by if isinstance(by, str) else str(getattr(by, "name", None) or "segment")
     segs = {}
     for s in sorted(pd.unique(seg)):
-        cal = calibration
-        if calibration.by == by_name and str(s) in calibration.segments:
-            cal = calibration.segments[str(s)]
-        segs[str(s)] = _corrected_one(passed[seg == s], cal, **kw)  # type: ignore[arg-type]
+        mask = passed[seg == s]
+        segs[str(s)] = _corrected_one(int(mask.sum()), int(mask.size), seg_cal(str(s), by_name),
+                                      where=f" in segment {str(s)!r}", **kw)
     return replace(overall, by=by_name, segments=segs)

@@ -112,7 +112,8 @@ def krippendorff_alpha(
         The metric. A callable ``(v1, v2) -> distances`` (see :class:`DistanceMetric`) gives a
         custom squared distance over category values.
     categories : sequence, optional
-        Every category in order (order matters for ``'ordinal'``).
+        Every category in order (order matters for ``'ordinal'``, and is required there when
+        the labels are not numbers).
     confidence_level : float, default 0.95
     method : {'bootstrap', 'analytic'}, default 'bootstrap'
         ``'bootstrap'`` resamples units (Hayes & Krippendorff 2007 bootstrap the coincidences;
@@ -163,7 +164,8 @@ def krippendorff_alpha(
         check_choice("level", level, LEVELS)
     cl = _check_common(method, ("bootstrap", "analytic"), confidence_level, n_resamples,
                        bootstrap_method)
-    data = prepare_ratings(ratings, categories=categories)
+    data = prepare_ratings(ratings, categories=categories,
+                           order_for="ordinal alpha" if level == "ordinal" else None)
     every = data.distinct_counts()
     keep = every.rows.sum(axis=1) >= 2  # pairable units only
     unit_keep = keep[every.inverse]

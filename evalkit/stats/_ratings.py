@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from evalkit.stats._warnings import LabelCodingWarning, StatisticsInputError, warn_user
+
 
 @dataclass(frozen=True, slots=True)
 class Ratings:
@@ -37,6 +39,7 @@ class Ratings:
     categories: NDArray[Any]
     raters: list[Hashable]
     units: pd.Index
+    count_table: NDArray[np.float64] | None = None  # set when built from counts, not ratings
 
     @property
     def n_categories(self) -> int:
@@ -44,10 +47,14 @@ class Ratings:
 
     @property
     def n_raters(self) -> int:
+        if self.count_table is not None:  # most ratings any unit has
+            return int(self.count_table.sum(axis=1).max())
         return int(self.codes.shape[1])
 
     def counts(self) -> NDArray[np.float64]:
         """Per-unit category counts, shape ``(n_units, n_categories)``."""
+        if self.count_table is not None:
+            return self.count_table
         return category_counts(self.codes, self.n_categories)
 
     def distinct_counts(self) -> DistinctRows:
@@ -58,6 +65,17 @@ class Ratings:
         fits in int64; only the distinct vectors are.
         """
         base, c = self.n_raters + 1, self.n_categories
+        if self.count_table is not None and c * np.log2(base) < 62:
+            # same key and order as the ratings path below, so a bootstrap draws the same units
+            powers = np.int64(base) ** np.arange(c, dtype=np.int64)
+            keys = self.count_table.astype(np.int64) @ powers
+            uniq, inverse, freq = np.unique(keys, return_inverse=True, return_counts=True)
+            return DistinctRows(
+                rows=((uniq[:, None] // powers[None, :]) % base).astype(np.float64),
+                freq=freq.astype(np.int64), inverse=inverse.reshape(-1).astype(np.int64),
+            )
+        if self.count_table is not None:
+            return distinct_rows(self.count_table, base=base)
         if c * np.log2(base) >= 62:
             return distinct_rows(self.counts(), base=base)
         powers = np.int64(base) ** np.arange(c, dtype=np.int64)
@@ -80,7 +98,8 @@ class Ratings:
             values = np.asarray(self.categories, dtype=np.float64)
         except (TypeError, ValueError):
             shown = ", ".join(repr(c) for c in self.categories[:5])
-            raise ValueError(f"{why} needs numeric ratings; got categories {shown}.") from None
+            raise StatisticsInputError(
+                f"{why} needs numeric ratings; got categories {shown}.") from None
         return values
 
 
@@ -150,7 +169,36 @@ def category_counts(codes: NDArray[np.int64], n_categories: int) -> NDArray[np.f
 
 
 def _is_missing(values: NDArray[Any]) -> NDArray[np.bool_]:
-    return np.asarray(pd.isna(values), dtype=bool)
+    # "" is missing, as in irrCAC (a blank cell of a spreadsheet export is no rating)
+    missing = np.asarray(pd.isna(values), dtype=bool)
+    if values.dtype == object:
+        missing |= np.asarray(values == "", dtype=bool)
+    return missing
+
+
+def _check_coding(present_uniques: NDArray[Any], name: str) -> None:
+    """Warn when a number and a string spell the same label (1 and "1" are two categories)."""
+    nums = {str(v): v for v in present_uniques
+            if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)}
+    clash = [(nums[v.strip()], v) for v in present_uniques
+             if isinstance(v, str) and v.strip() in nums]
+    if clash:
+        shown = ", ".join(f"{a!r} and {b!r}" for a, b in clash[:3])
+        warn_user(LabelCodingWarning,
+                  f"`{name}` holds numbers and strings that spell the same label ({shown}): "
+                  "they count as different categories. Recode them to one type if they mean "
+                  "the same.")
+
+
+def _needs_order(cats: NDArray[Any], order_for: str, order_arg: str) -> None:
+    if all(isinstance(c, (int, float, np.number)) for c in cats):  # bools are ints
+        return
+    shown = ", ".join(repr(c) for c in cats[:6])
+    raise StatisticsInputError(
+        f"{order_for} orders the categories, and these labels are not numbers ({shown}): pass "
+        f"`{order_arg}=` with every label in its order (sorting them would be alphabetical, "
+        "e.g. high < low < medium)."
+    )
 
 
 def _sorted_uniques(values: NDArray[Any]) -> NDArray[Any]:
@@ -168,6 +216,8 @@ def prepare_ratings(
     categories: Sequence[Hashable] | None = None,
     name: str = "ratings",
     min_raters: int = 2,
+    order_for: str | None = None,
+    order_arg: str = "categories",
 ) -> Ratings:
     """Validate a units x raters table and encode it.
 
@@ -182,6 +232,9 @@ def prepare_ratings(
         Argument name used in error messages.
     min_raters : int
         Fewest columns accepted.
+    order_for, order_arg : str, optional
+        When the statistic orders the categories (ordinal, weighted): its name, and the
+        argument that gives the order. Non-numeric labels then need ``categories``.
 
     Raises
     ------
@@ -190,7 +243,19 @@ def prepare_ratings(
     ValueError
         If it is not 2-D, has too few raters, has no rating at all, or holds a rating not listed
         in ``categories``.
+    StatisticsInputError
+        Non-numeric labels without ``categories`` for an ordered statistic (``order_for``).
+
+    Notes
+    -----
+    ``None``, ``NaN`` and the empty string ``""`` are missing ratings. A :class:`CategoryCounts`
+    table is accepted as is (units x categories counts).
     """
+    if isinstance(ratings, CategoryCounts):
+        data = ratings.as_ratings(categories)
+        if order_for is not None and categories is None:
+            _needs_order(data.categories, order_for, order_arg)
+        return data
     if isinstance(ratings, pd.Series):
         raise TypeError(
             f"`{name}` must be a units x raters table (DataFrame or 2-D array); got a Series. "
@@ -216,7 +281,7 @@ def prepare_ratings(
             f"`{name}` needs at least {min_raters} rater columns; got {frame.shape[1]}."
         )
     if categories is None and all(t.kind in "iuf" for t in frame.dtypes):
-        return _prepare_numeric(frame, name)
+        return _prepare_numeric(frame, name)  # numbers order themselves
     values = frame.to_numpy()
     missing = _is_missing(values)
     keep = ~missing.all(axis=1)
@@ -226,6 +291,9 @@ def prepare_ratings(
     present = values[~missing]
     if categories is None:
         cats = _sorted_uniques(present)
+        _check_coding(cats, name)
+        if order_for is not None:
+            _needs_order(cats, order_for, order_arg)
     else:
         cats = np.asarray(list(categories), dtype=object if _mixed(categories) else None)
         if cats.ndim != 1 or cats.size == 0:
@@ -288,7 +356,7 @@ def _mixed(seq: Sequence[Hashable]) -> bool:
 
 
 def pair_codes(
-    a: Any, b: Any, *, labels: Sequence[Hashable] | None = None
+    a: Any, b: Any, *, labels: Sequence[Hashable] | None = None, order_for: str | None = None
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[Any], int]:
     """Encode two raters' labels; keep units both rated (complete cases).
 
@@ -303,10 +371,11 @@ def pair_codes(
             f"`a` and `b` must have the same length; got {a_arr.size} and {b_arr.size}."
         )
     table = pd.DataFrame({"a": list(a_arr), "b": list(b_arr)})
-    both = ~table.isna().any(axis=1).to_numpy()
+    both = ~(_is_missing(a_arr) | _is_missing(b_arr))
     if not both.any():
         raise ValueError("`a` and `b` share no unit rated by both raters.")
-    prepared = prepare_ratings(table[both], categories=labels, name="a, b")
+    prepared = prepare_ratings(table[both], categories=labels, name="a, b",
+                               order_for=order_for, order_arg="labels")
     return prepared.codes[:, 0], prepared.codes[:, 1], prepared.categories, int((~both).sum())
 
 
@@ -332,3 +401,95 @@ def to_wide_frame(
     wide = df.pivot(index=unit, columns=rater, values=value)  # noqa: PD010 (no aggregation)
     wide.columns.name = rater
     return wide
+
+
+class CategoryCounts:
+    """Ratings given as counts: a units x categories table (Fleiss' layout), not one per rater.
+
+    Pass it wherever a units x raters table goes (percent agreement, Brennan-Prediger, Fleiss'
+    kappa, AC1/AC2, Krippendorff's alpha); the results equal those on the ratings themselves.
+    A warehouse can thus hand over ``COUNT(*) GROUP BY unit, label`` instead of every rating.
+
+    Parameters
+    ----------
+    table : DataFrame or array_like, shape (n_units, n_categories)
+        How many raters put each unit in each category. A DataFrame's columns are the
+        categories; units with no rating (a zero row) are dropped.
+    categories : sequence, optional
+        The category labels in column order (required to order non-numeric labels; default:
+        the DataFrame's columns, or ``0..q-1``).
+
+    Raises
+    ------
+    StatisticsInputError
+        A table that is not 2-D, holds anything but non-negative integer counts, or whose
+        ``categories`` do not match its columns.
+
+    Examples
+    --------
+    >>> from evalkit.stats.agreement import fleiss_kappa
+    >>> counts = pd.DataFrame({"no": [3, 1, 0, 2], "yes": [0, 2, 3, 1]})
+    >>> rows = [["no"] * 3, ["no", "yes", "yes"], ["yes"] * 3, ["no", "no", "yes"]]
+    >>> a = fleiss_kappa(CategoryCounts(counts))
+    >>> b = fleiss_kappa(rows)
+    >>> round(a.statistic, 4), a.statistic == b.statistic
+    (0.3333, True)
+    """
+
+    __slots__ = ("categories", "table", "units")
+
+    def __init__(self, table: Any, *, categories: Sequence[Hashable] | None = None) -> None:
+        if isinstance(table, pd.DataFrame):
+            units, cols = table.index, list(table.columns)
+            raw = table.to_numpy()
+        else:
+            raw = np.asarray(table)
+            units, cols = None, None
+        if raw.ndim != 2 or raw.shape[1] < 1:
+            raise StatisticsInputError(
+                "`table` must be 2-D (units x categories counts); got shape "
+                f"{getattr(raw, 'shape', None)}.")
+        try:
+            vals = np.asarray(raw, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise StatisticsInputError(
+                "`table` must hold non-negative integer counts; got non-numeric values."
+            ) from None
+        bad = ~np.isfinite(vals) | (vals < 0) | (vals != np.round(vals))
+        if bad.any():
+            u, k = np.argwhere(bad)[0]
+            raise StatisticsInputError(
+                "`table` must hold non-negative integer counts; got "
+                f"{raw[u, k]!r} at row {int(u)}, column {int(k)}.")
+        if categories is not None:
+            cats = list(categories)
+            if len(cats) != vals.shape[1] or len(set(cats)) != len(cats):
+                raise StatisticsInputError(
+                    f"`categories` must name the {vals.shape[1]} columns once each, in order; "
+                    f"got {cats!r}.")
+        else:
+            cats = cols if cols is not None else list(range(vals.shape[1]))
+        keep = vals.sum(axis=1) > 0
+        if not keep.any():
+            raise StatisticsInputError("`table` holds no rating at all (every row sums to 0).")
+        self.table = vals[keep]
+        self.categories = np.asarray(cats, dtype=object if _mixed(cats) else None)
+        idx = units if units is not None else pd.RangeIndex(vals.shape[0])
+        self.units = idx[np.flatnonzero(keep)]
+
+    def as_ratings(self, categories: Sequence[Hashable] | None = None) -> Ratings:
+        """The table as :class:`Ratings` (reordered / extended to ``categories`` if given)."""
+        table, cats = self.table, self.categories
+        if categories is not None:
+            order = pd.Index(list(categories))
+            pos = order.get_indexer(pd.Index(cats))
+            used = self.table.sum(axis=0) > 0
+            if ((pos < 0) & used).any():
+                extra = [c for c, p, u in zip(cats, pos, used, strict=True) if p < 0 and u]
+                raise StatisticsInputError(
+                    f"the count table has categories not in `categories`: {extra[:5]!r}.")
+            table = np.zeros((self.table.shape[0], order.size))
+            table[:, pos[pos >= 0]] = self.table[:, pos >= 0]
+            cats = np.asarray(list(categories), dtype=object if _mixed(categories) else None)
+        return Ratings(codes=np.empty((0, 0), dtype=np.int64), categories=cats, raters=[],
+                       units=self.units, count_table=table)

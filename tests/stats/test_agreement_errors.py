@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from evalkit.errors import UndefinedStatisticWarning
+from evalkit.stats import DegenerateDataWarning
 from evalkit.stats.agreement import (
     agreement_report,
     brennan_prediger,
@@ -260,9 +261,11 @@ def test_single_category_is_undefined(call) -> None:
 
 
 def test_percent_agreement_is_defined_with_one_category() -> None:
+    # defined (no UndefinedStatisticWarning); the design itself is flagged as degenerate
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        assert percent_agreement(ONE_LABEL).statistic == 1.0
+        warnings.simplefilter("error", UndefinedStatisticWarning)
+        with pytest.warns(DegenerateDataWarning, match="no disagreement at all among 3 units"):
+            assert percent_agreement(ONE_LABEL).statistic == 1.0
 
 
 @pytest.mark.parametrize("func", [*GWET_FAMILY, krippendorff_alpha])

@@ -56,8 +56,9 @@ def random_ratings(
     [(gwet_ac1, "gwet"), (fleiss_kappa, "fleiss"), (brennan_prediger, "bp")],
 )
 def test_gwet_family_matches_irrcac(seed: int, ours, peer: str) -> None:
+    # irrCAC's linearization, which with a single-rated unit differs from our default (ratio)
     data = random_ratings(seed)
-    res = ours(data)
+    res = ours(data, linearization="gwet")
     ref = getattr(CAC(data), peer)()["est"]
     np.testing.assert_allclose(res.statistic, ref["coefficient_value"], atol=1e-5)
     np.testing.assert_allclose(res.standard_error, ref["se"], atol=1e-5)
@@ -67,10 +68,29 @@ def test_gwet_family_matches_irrcac(seed: int, ours, peer: str) -> None:
 
 
 @pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize(
+    ("ours", "peer", "weights"),
+    [(gwet_ac1, "gwet", None), (fleiss_kappa, "fleiss", None), (brennan_prediger, "bp", None),
+     (gwet_ac1, "gwet", "quadratic")],
+)
+def test_default_linearization_matches_irrcac_when_every_unit_is_pairable(
+    seed: int, ours, peer: str, weights: str | None
+) -> None:
+    # missing ratings, but every unit keeps two or more: the ratio and Gwet's forms coincide
+    data = random_ratings(seed, p_missing=0.2)
+    data.iloc[0, 1] = data.iloc[0, 0]
+    data = data[data.notna().sum(axis=1) >= 2]
+    res = ours(data, weights=weights) if weights else ours(data)
+    ref = getattr(CAC(data, weights=weights or "identity"), peer)()["est"]
+    np.testing.assert_allclose(res.statistic, ref["coefficient_value"], atol=1e-5)
+    np.testing.assert_allclose(res.standard_error, ref["se"], atol=1e-5)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("weights", ["linear", "quadratic"])
 def test_gwet_ac2_matches_irrcac(seed: int, weights: str) -> None:
     data = random_ratings(seed, n_categories=5)
-    res = gwet_ac1(data, weights=weights)
+    res = gwet_ac1(data, weights=weights, linearization="gwet")
     ref = CAC(data, weights=weights).gwet()["est"]
     assert ref["coefficient_name"] == "AC2" and res.coefficient == "gwet_ac2"
     np.testing.assert_allclose(res.statistic, ref["coefficient_value"], atol=1e-5)
@@ -80,11 +100,11 @@ def test_gwet_ac2_matches_irrcac(seed: int, weights: str) -> None:
 @pytest.mark.parametrize("seed", SEEDS)
 def test_finite_population_correction_matches_irrcac(seed: int) -> None:
     data = random_ratings(seed)
-    res = gwet_ac1(data, n_population=200)
+    res = gwet_ac1(data, n_population=200, linearization="gwet")
     ref = CAC(data, N=200).gwet()["est"]
     np.testing.assert_allclose(res.standard_error, ref["se"], atol=1e-5)
     # the correction shrinks the variance by (1 - n/N)
-    full = gwet_ac1(data)
+    full = gwet_ac1(data, linearization="gwet")
     np.testing.assert_allclose(
         res.standard_error**2, full.standard_error**2 * (1 - res.n_units / 200), rtol=1e-12
     )

@@ -108,7 +108,9 @@ def test_report_keeps_undefined_fields_with_a_note() -> None:
     assert np.isnan(row.statistic.iloc[0])
     assert "undefined" in row.note.iloc[0]
     pa = rep.frame[(rep.frame.field == "verdict") & (rep.frame.coefficient == "percent_agreement")]
-    assert pa.statistic.iloc[0] == 1.0 and pa.note.iloc[0] == ""
+    # defined, but every rater says pass: a DegenerateDataWarning becomes the note
+    assert pa.statistic.iloc[0] == 1.0
+    assert pa.note.iloc[0].startswith("Percent agreement: no disagreement at all among 150 units")
     assert "failure_mode: rare_mode" in set(rep.frame.field)
 
 
@@ -198,7 +200,9 @@ def test_pairwise_gaps_and_undefined_pairs_are_nan_with_a_note() -> None:
     # a vs d on units 0-2: (x,x), (y,x), (x,x): p_o = 2/3; margins a (2/3, 1/3), d (1, 0)
     # -> p_e = 2/3 -> kappa = 0, defined although d uses a single label
     assert pairs.loc[("a", "d"), "statistic"] == pytest.approx(0.0, abs=1e-12)
-    assert pairs.loc[("a", "d"), "note"] == ""
+    assert pairs.loc[("a", "d"), "note"] == (  # a named DegenerateDataWarning, kept as a note
+        "Cohen's kappa: only 3 units (fewer than 10): the gwet-linearization interval is "
+        "unreliable at this size.")
     assert pairs.loc[("a", "b"), "statistic"] == pytest.approx(
         cohen_kappa(["x", "y", "x"], ["x", "y", "y"]).statistic
     )
