@@ -7,7 +7,7 @@ interval or a unit bootstrap. Re-exported from :mod:`evalkit.stats.agreement`.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -16,7 +16,6 @@ from numpy.typing import NDArray
 from evalkit.stats._agreement_boot import unit_bootstrap
 from evalkit.stats._agreement_result import (
     _NAN_CI,
-    INTERVAL_METHODS,
     AgreementResult,
     IntervalMethod,
     Weights,
@@ -41,6 +40,7 @@ from evalkit.stats._common import (
 from evalkit.stats._ratings import prepare_ratings
 
 Linearization = Literal["ratio", "gwet"]
+GWET_METHODS: tuple[str, ...] = ("analytic", "bootstrap", "jackknife")
 
 
 def _gwet_family(
@@ -60,7 +60,7 @@ def _gwet_family(
     linearization: str = "ratio",
 ) -> AgreementResult:
     check_choice("linearization", linearization, ("ratio", "gwet"))
-    cl = _check_common(method, INTERVAL_METHODS, confidence_level, n_resamples, bootstrap_method)
+    cl = _check_common(method, GWET_METHODS, confidence_level, n_resamples, bootstrap_method)
     _check_weights(weights)
     if not (isinstance(n_population, (int, float)) and n_population > 0):
         raise ValueError(f"`n_population` must be a positive number; got {n_population!r}.")
@@ -118,6 +118,10 @@ def _gwet_family(
         return _finish(
             statistic=theta, interval=interval, se=se, method="gwet-linearization", **common
         )  # the method name is the same for both linearizations (identical on complete data)
+    if method == "jackknife":
+        se = _jackknife_se(stat, rows, freq, total)
+        return _finish(statistic=theta, interval=t_interval(theta, se, n_units - 1, cl), se=se,
+                       method="jackknife", **common)
     boot = unit_bootstrap(
         stat, rows, freq, n_resamples=n_resamples, confidence_level=cl,
         method=bootstrap_method, rng=rng,
@@ -129,6 +133,23 @@ def _gwet_family(
         method=f"bootstrap-{bootstrap_method}",
         **common,
     )
+
+
+def _jackknife_se(
+    stat: Callable[[NDArray[np.float64]], NDArray[np.float64]],
+    rows: NDArray[np.float64], freq: NDArray[np.int64], total: NDArray[np.float64],
+) -> float:
+    """Leave-one-unit-out standard error, from the summed rows (one pass per distinct unit)."""
+    n = float(freq.sum())
+    if n < 3:
+        return math.nan
+    with np.errstate(all="ignore"):
+        vals = stat(total - rows)
+    f = freq.astype(np.float64)
+    if not np.all(np.isfinite(vals)):
+        return math.nan
+    mean = float(f @ vals) / n
+    return math.sqrt((n - 1.0) / n * float(f @ (vals - mean) ** 2))
 
 
 _SHARED_PARAMS = """

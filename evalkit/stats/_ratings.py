@@ -440,7 +440,7 @@ class CategoryCounts:
 
     def __init__(self, table: Any, *, categories: Sequence[Hashable] | None = None) -> None:
         if isinstance(table, pd.DataFrame):
-            units, cols = table.index, list(table.columns)
+            units, cols = table.index, list[Hashable](table.columns)
             raw = table.to_numpy()
         else:
             raw = np.asarray(table)
@@ -461,6 +461,7 @@ class CategoryCounts:
             raise StatisticsInputError(
                 "`table` must hold non-negative integer counts; got "
                 f"{raw[u, k]!r} at row {int(u)}, column {int(k)}.")
+        cats: list[Hashable]
         if categories is not None:
             cats = list(categories)
             if len(cats) != vals.shape[1] or len(set(cats)) != len(cats):
@@ -468,7 +469,7 @@ class CategoryCounts:
                     f"`categories` must name the {vals.shape[1]} columns once each, in order; "
                     f"got {cats!r}.")
         else:
-            cats = cols if cols is not None else list(range(vals.shape[1]))
+            cats = list(cols) if cols is not None else list(range(vals.shape[1]))
         keep = vals.sum(axis=1) > 0
         if not keep.any():
             raise StatisticsInputError("`table` holds no rating at all (every row sums to 0).")

@@ -46,8 +46,8 @@ def quiet(func, *args, **kwargs):  # type: ignore[no-untyped-def]
 
 def test_brennan_prediger_se_is_percent_agreement_se_scaled_with_missing_ratings() -> None:
     # BP = (pa - 1/q) / (1 - 1/q) is linear in pa, so SE(BP) = SE(PA) / (1 - 1/q) exactly,
-    # whatever the missing pattern. Before: 0.1447 vs 0.1265 / (1 - 1/5) = 0.1581... no: 0.1447
-    # vs SE(PA)/(0.8) with the single-rated unit 12.
+    # whatever the missing pattern. Before the fix, with the single-rated unit 12:
+    # SE(BP) = 0.1447 but SE(PA) / (1 - 1/5) = 0.1012 / 0.8 = 0.1265.
     pa, bp = quiet(percent_agreement, K2011), quiet(brennan_prediger, K2011)
     assert bp.n_categories == 5
     assert bp.standard_error == pytest.approx(pa.standard_error / (1 - 1 / 5), rel=1e-12)
