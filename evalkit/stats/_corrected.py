@@ -259,9 +259,42 @@ def corrected_pass_rate(
     -----
     Rogan-Gladen: :math:`\hat\theta = \mathrm{clip}_{[0,1]}\left(
     \frac{\hat p + \widehat{TNR} - 1}{\widehat{TPR} + \widehat{TNR} - 1}\right)`, the same
-    point estimate as ``judgy.estimate_success_rate``. When ``TPR + TNR <= 1`` the judge is no
-    better than chance: the result is ``nan`` with an
-    :class:`~evalkit.errors.UndefinedStatisticWarning`.
+    point estimate as ``judgy.estimate_success_rate``. Edge cases, each with a named warning:
+
+    * ``TPR + TNR <= 1``: the judge is no better than chance; ``nan``
+      (:class:`~evalkit.errors.UndefinedStatisticWarning`).
+    * A class missing from the calibration set (TPR or TNR is ``nan``): the point estimate is
+      ``nan``, but the interval is still given (Lee's add-2 smoothing, or the bootstrap's prior,
+      stands in for the missing class; it is wide). UndefinedStatisticWarning.
+    * Fewer than 10 human-pass or human-fail calibration cases:
+      :class:`~evalkit.stats.SmallSampleWarning` (coverage below).
+    * The judge's pass rate below ``1 - TNR`` or above ``TPR``: the raw estimate lies outside
+      [0, 1]; ``unclipped_estimate`` and ``unclipped_interval`` keep it, ``statistic`` and
+      ``confidence_interval`` are clipped, and :class:`~evalkit.stats.EstimateOutOfRangeWarning`
+      says so (a clipped interval can be ``(0, 0)``: the calibration does not describe this
+      traffic at the stated level).
+
+    Coverage of the nominal 95% intervals (benchmarks/sim_corrected_coverage.py: 2,000 seeded
+    replications per cell, Monte Carlo SE <= 0.005; a calibration set of ``m`` cases drawn from
+    the same traffic, so a class can be missing; TPR = TNR in {0.8, 0.9, 0.95, 0.99}, true rate
+    in {0.1, 0.5, 0.9}, 100 or 10,000 unlabeled verdicts; 24 cells per ``m``):
+
+    =====  ==========================  ==========================
+    m      lee2025 min / mean / max    bootstrap min / mean / max
+    =====  ==========================  ==========================
+    20     0.947 / 0.980 / 1.000       0.939 / 0.970 / 1.000
+    30     0.943 / 0.972 / 1.000       0.930 / 0.964 / 0.999
+    50     0.935 / 0.961 / 1.000       0.942 / 0.957 / 1.000
+    100    0.943 / 0.959 / 1.000       0.936 / 0.954 / 0.997
+    300    0.943 / 0.955 / 0.984       0.934 / 0.950 / 0.963
+    =====  ==========================  ==========================
+
+    Neither method stays within 95 +/- 1.5% everywhere: both over-cover (up to 100%) when the
+    calibration set is small and the judge nearly perfect (TPR = 0.99: a few dozen cases
+    cannot tell 0.99 from 0.95), and dip to 93-94% in a few cells. Within the band: lee2025 in
+    74 of 120 cells, bootstrap in 87. The previous case-resampling bootstrap covered 54-68%
+    with 30 labels and TPR = TNR = 0.95 (an empty off-diagonal cell froze TPR or TNR at 1).
+    Lee's interval is ``nan`` only where its smoothed ``TPR + TNR <= 1``.
 
     References
     ----------

@@ -17,7 +17,6 @@ from evalkit.stats._agreement_boot import unit_bootstrap
 from evalkit.stats._agreement_result import (
     _NAN_CI,
     AgreementResult,
-    IntervalMethod,
     Weights,
     _agreement_weights,
     _check_common,
@@ -40,6 +39,7 @@ from evalkit.stats._common import (
 from evalkit.stats._ratings import prepare_ratings
 
 Linearization = Literal["ratio", "gwet"]
+GwetMethod = Literal["analytic", "bootstrap", "jackknife"]
 GWET_METHODS: tuple[str, ...] = ("analytic", "bootstrap", "jackknife")
 
 
@@ -159,9 +159,11 @@ _SHARED_PARAMS = """
         ``None``, ``NaN`` and ``""`` are missing ratings.
     confidence_level : float, default 0.95
         Two-sided coverage of the interval.
-    method : {'analytic', 'bootstrap'}, default 'analytic'
+    method : {'analytic', 'bootstrap', 'jackknife'}, default 'analytic'
         ``'analytic'``: Gwet's linearization variance with a Student-t interval on ``n - 1``
         degrees of freedom (Gwet 2014, ch. 5). ``'bootstrap'``: resample units.
+        ``'jackknife'``: leave-one-unit-out variance with the same t interval (Fleiss & Davies
+        1982), better than ``'analytic'`` for Fleiss' kappa with a rare category on few units.
     n_population : float, default inf
         Size of the population of units, for the finite-population correction ``1 - n/N`` of the
         analytic variance.
@@ -185,7 +187,7 @@ def percent_agreement(
     *,
     categories: Sequence[Hashable] | None = None,
     confidence_level: float = 0.95,
-    method: IntervalMethod = "analytic",
+    method: GwetMethod = "analytic",
     n_population: float = math.inf,
     n_resamples: int = 2000,
     bootstrap_method: BootstrapMethod = "bca",
@@ -240,7 +242,7 @@ def brennan_prediger(
     *,
     categories: Sequence[Hashable] | None = None,
     confidence_level: float = 0.95,
-    method: IntervalMethod = "analytic",
+    method: GwetMethod = "analytic",
     n_population: float = math.inf,
     n_resamples: int = 2000,
     bootstrap_method: BootstrapMethod = "bca",
@@ -288,7 +290,7 @@ def fleiss_kappa(
     *,
     categories: Sequence[Hashable] | None = None,
     confidence_level: float = 0.95,
-    method: IntervalMethod = "analytic",
+    method: GwetMethod = "analytic",
     n_population: float = math.inf,
     n_resamples: int = 2000,
     bootstrap_method: BootstrapMethod = "bca",
@@ -313,14 +315,30 @@ def fleiss_kappa(
 
     Without missing ratings this is Fleiss (1971). Undefined when a single category is used.
 
-    With a rare category (prevalence near 10%) and about 50 units the analytic interval
-    undercovers (about 91% for a nominal 95% in seeded simulations, 94% at 200 units); use
-    ``method="bootstrap"`` there.
+    With a rare category the analytic interval undercovers on few units. Seeded simulations
+    (benchmarks/sim_agreement_coverage.py; binary, prevalence 10%, raters right 80% of the
+    time, 3 raters, complete; 1,000 replications, MC SE 0.007-0.011), nominal 95%:
+
+    ======  ========  =========
+    units   analytic  jackknife
+    ======  ========  =========
+    30      0.867     0.880
+    50      0.917     0.933
+    200     0.951     0.955
+    ======  ========  =========
+
+    ``method="jackknife"`` (Fleiss & Davies 1982) is the better choice below ~100 units; no
+    method we tried reaches 95% at 30 units (the unit bootstrap (BCa) gave 92.6% in the
+    issue's check). AC1 holds the band in the same setting (93-95%).
 
     References
     ----------
     Fleiss, J. L. (1971). Measuring nominal scale agreement among many raters.
     *Psychological Bulletin* 76(5), 378-382. https://doi.org/10.1037/h0031619
+
+    Fleiss, J. L. & Davies, M. (1982). Jackknifing functions of multinomial frequencies, with
+    an application to a measure of concordance. *American Journal of Epidemiology* 115(6),
+    841-845.
 
     Examples
     --------
@@ -341,7 +359,7 @@ def gwet_ac1(
     weights: Weights | None = None,
     categories: Sequence[Hashable] | None = None,
     confidence_level: float = 0.95,
-    method: IntervalMethod = "analytic",
+    method: GwetMethod = "analytic",
     n_population: float = math.inf,
     n_resamples: int = 2000,
     bootstrap_method: BootstrapMethod = "bca",

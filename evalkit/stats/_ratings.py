@@ -455,11 +455,12 @@ class CategoryCounts:
             raise StatisticsInputError(
                 "`table` must hold non-negative integer counts; got non-numeric values."
             ) from None
-        bad = ~np.isfinite(vals) | (vals < 0) | (vals != np.round(vals))
+        # counts above 2**53 are no longer exact in float64
+        bad = ~np.isfinite(vals) | (vals < 0) | (vals != np.round(vals)) | (vals > 2.0**53)
         if bad.any():
             u, k = np.argwhere(bad)[0]
             raise StatisticsInputError(
-                "`table` must hold non-negative integer counts; got "
+                "`table` must hold non-negative integer counts (at most 2**53); got "
                 f"{raw[u, k]!r} at row {int(u)}, column {int(k)}.")
         cats: list[Hashable]
         if categories is not None:

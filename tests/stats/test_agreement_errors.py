@@ -32,7 +32,8 @@ GWET_FAMILY = [percent_agreement, brennan_prediger, fleiss_kappa, gwet_ac1]
 @pytest.mark.parametrize("func", GWET_FAMILY)
 def test_method_is_checked(func) -> None:
     with pytest.raises(
-        ValueError, match=re.escape("`method` must be one of 'analytic', 'bootstrap'; got 'wald'.")
+        ValueError,
+        match=re.escape("`method` must be one of 'analytic', 'bootstrap', 'jackknife'; got 'wald'."),
     ):
         func(OK, method="wald")
 
