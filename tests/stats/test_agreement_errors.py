@@ -33,7 +33,8 @@ GWET_FAMILY = [percent_agreement, brennan_prediger, fleiss_kappa, gwet_ac1]
 def test_method_is_checked(func) -> None:
     with pytest.raises(
         ValueError,
-        match=re.escape("`method` must be one of 'analytic', 'bootstrap', 'jackknife'; got 'wald'."),
+        match=re.escape(
+            "`method` must be one of 'analytic', 'bootstrap', 'jackknife'; got 'wald'."),
     ):
         func(OK, method="wald")
 

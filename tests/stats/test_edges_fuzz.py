@@ -17,7 +17,8 @@ from evalkit.stats.calibration import CalibrationResult, calibrate, corrected_pa
 
 ANY = st.one_of(
     st.integers(-5, 10**6), st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=3),
-    st.none(), st.booleans(), st.just(np.int64(3)), st.just(2.0), st.lists(st.integers(), max_size=2),
+    st.none(), st.booleans(), st.just(np.int64(3)), st.just(2.0),
+    st.lists(st.integers(), max_size=2),
 )
 
 
