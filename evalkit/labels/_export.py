@@ -289,7 +289,9 @@ def read_export(path: str | os.PathLike[str], *, format: str | None = None) -> p
         dtype=object,
     )
     if "created_at" in df.columns:
-        df["created_at"] = pd.to_datetime(df["created_at"], utc=True, format="ISO8601")
+        df["created_at"] = pd.to_datetime(df["created_at"], utc=True, format="ISO8601").astype(
+            "datetime64[ns, UTC]"
+        )
     if "undone" in df.columns:
         df["undone"] = df["undone"].map(lambda x: x if isinstance(x, bool) else str(x) == "True")
     return df
