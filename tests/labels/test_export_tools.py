@@ -242,3 +242,50 @@ def test_empty_list_is_an_explicit_state(store: LabelStore, tmp_path: Path) -> N
     assert _export(store, tmp_path, "langfuse", retract=True) == [
         {"id": lf["id"], "traceId": "t1", "name": "failure_modes"}
     ]
+
+
+# ---------------------------------------------------------------------- README: the Langfuse call
+def test_readme_langfuse_block_posts_the_export(
+    store: LabelStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+
+    import httpx
+
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    m = re.search(r"<!-- langfuse -->\s*```python\n(.*?)```", readme.read_text("utf-8"), re.S)
+    assert m, "README lost its langfuse block"
+    seen: list[httpx.Request] = []
+
+    def handle(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.method == "DELETE":  # one retraction was never sent: the server says 404
+            found = request.url.path.endswith(gone_first)
+            return httpx.Response(200 if found else 404, json={"message": "ok"}, request=request)
+        return httpx.Response(202, json={"message": "Accepted"}, request=request)
+
+    # the SDK's own client, transport replaced at the httpx level (no network)
+    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", handle)
+    store.record("t1", annotator="a", field="failure_modes", value=["x", "y"], time=T0)
+    store.record("t1", annotator="a", field="verdict", value="fail", source="judge:j", time=T0)
+    store.record("t1", annotator="a", field="failure_modes", value=["y"], time=T0)
+    store.undo("a", field="verdict")
+    retract = _export(store, tmp_path, "langfuse", retract=True)
+    gone_first = retract[0]["id"]
+    monkeypatch.chdir(tmp_path)
+    namespace = {
+        "store": store, "langfuse_host": "http://127.0.0.1:1", "public_key": "pk-lf-x",
+        "secret_key": "sk-lf-x",
+    }
+    exec(compile(m.group(1), "README langfuse", "exec"), namespace)
+    post, *deletes = seen
+    assert (post.method, post.url.path) == ("POST", "/api/public/scores")
+    assert post.headers["authorization"].startswith("Basic ")
+    sent = json.loads(post.content)
+    exported = json.loads((tmp_path / "scores.json").read_text())
+    assert [r["id"] for r in sent] == [r["id"] for r in exported]
+    validate_langfuse(exported)
+    assert [(d.method, d.url.path) for d in deletes] == [
+        ("DELETE", f"/api/public/scores/{r['id']}") for r in retract
+    ]
+    assert len(deletes) == 2  # item 'x' and the undone verdict
