@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -27,3 +28,7 @@ def dices_dir() -> Path:
     d = SHARED / "data" / "dices"
     assert d.is_dir(), f"DICES-350 data missing: expected it at {d} (../shared beside the clone)"
     return d
+
+# The Phoenix round trip needs a Phoenix server in its own venv: `make test-phoenix` sets
+# EVALKIT_PHOENIX=1 and runs tests/phoenix there; other runs do not collect it.
+collect_ignore = [] if os.environ.get("EVALKIT_PHOENIX") == "1" else ["phoenix"]

@@ -110,7 +110,10 @@ def ensemble_judges(
                          f"{min_judges}.")
     n_fail = out["n_judges"] - out["n_pass"]
     tie = out["n_pass"] == n_fail
-    out["verdict"] = np.where(out["n_pass"] > n_fail, positive, negative).astype(object)
+    # an object Series: pandas 3 would infer str and turn the tie's None into NaN
+    out["verdict"] = pd.Series(
+        np.where(out["n_pass"] > n_fail, positive, negative), index=out.index, dtype=object
+    )
     out.loc[tie, "verdict"] = None
     out["agreement"] = np.maximum(out["n_pass"], n_fail) / out["n_judges"]
     has_scores = "score" in df.columns

@@ -111,9 +111,13 @@ def _event(row: Sequence[Any]) -> LabelEvent:
 def _frame(rows: list[tuple[Any, ...]], columns: list[str]) -> pd.DataFrame:
     import pandas as pd
 
-    df = pd.DataFrame.from_records(rows, columns=columns)
+    # object columns: missing notes and undo values stay None under pandas 3 (not str NaN)
+    df = pd.DataFrame(rows, columns=columns, dtype=object)
     df["value"] = pd.Series([decode(v) for v in df["value"]], index=df.index, dtype=object)
-    df["created_at"] = pd.to_datetime(df["created_at"], utc=True, format="ISO8601")
+    # nanoseconds on pandas 2 and 3 alike (pandas 3 infers microseconds from these strings)
+    df["created_at"] = pd.to_datetime(df["created_at"], utc=True, format="ISO8601").astype(
+        "datetime64[ns, UTC]"
+    )
     if "undone" in df.columns:
         df["undone"] = df["undone"].astype(bool)
     return df

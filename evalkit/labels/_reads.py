@@ -164,6 +164,8 @@ class StoreReads:
         format: ExportFormat | None = None,
         latest: bool = True,
         span_ids: Mapping[str, str] | None = None,
+        retract: bool = False,
+        escape_formulas: bool = True,
     ) -> Path:
         """Write labels to a file atomically (temp file in the same folder, fsync, rename).
 
@@ -177,6 +179,11 @@ class StoreReads:
             Current labels only, or every label event (with ``undone``).
         span_ids : mapping, optional
             ``trace_id -> root span id`` for the ``otel`` and ``phoenix`` formats.
+        retract : bool, default False
+            ``otel``, ``phoenix``, ``langfuse``: write the records to delete in the target (labels
+            no longer current) instead of the current ones.
+        escape_formulas : bool, default True
+            ``csv``: prefix ``'`` to cells a spreadsheet would run as formulas (reversed on read).
 
         Returns
         -------
@@ -190,5 +197,17 @@ class StoreReads:
         from evalkit.labels._export import export_frame
 
         return export_frame(
-            self.labels(latest=latest), path, format=format, span_ids=span_ids, latest=latest
+            self.labels(latest=latest),
+            path,
+            format=format,
+            span_ids=span_ids,
+            latest=latest,
+            history=lambda: self.labels(latest=False),
+            fields=self._fields_for_export(),
+            retract=retract,
+            escape_formulas=escape_formulas,
         )
+
+    def _fields_for_export(self) -> dict[str, FieldSpec]:
+        fields = getattr(self, "fields", None)
+        return dict(fields) if isinstance(fields, dict) else {}

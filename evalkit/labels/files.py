@@ -106,7 +106,10 @@ def _read_table(path: Path, format: str | None = None) -> tuple[pd.DataFrame, in
         raise LabelFileError("file not found.", file=str(path))
     try:
         if suffix == ".csv":
-            return pd.read_csv(path, dtype={"trace_id": str}, keep_default_na=True), 2
+            # the python engine keeps NUL characters (the C engine cuts the cell there)
+            return pd.read_csv(
+                path, dtype={"trace_id": str}, keep_default_na=True, engine="python"
+            ), 2
         if suffix in (".parquet", ".pq"):
             return pd.read_parquet(path), 1
         if suffix in (".jsonl", ".ndjson"):
@@ -247,7 +250,9 @@ def read_labels(
         kind = "simple"
     try:
         verdicts, n_deferred, source, model = _verdicts(
-            df, kind, first, spath, annotator=annotator, judge=judge
+            # a store export is read exactly (NUL kept, formula escapes undone) by read_export
+            rows if kind == "store-export" else df, kind, first, spath,
+            annotator=annotator, judge=judge,
         )
     except _AmbiguousSelection as e:
         return LabelFile(rows=rows, path=spath, kind=kind, problem=e)
@@ -278,7 +283,10 @@ def _verdicts(
         df["verdict"] = df["value"]
         if "created_at" in df.columns:
             df = df.sort_values(["created_at", "_line"], kind="stable")
-        df = df.groupby(["trace_id", "annotator"], sort=False).tail(1)
+        # last row per (trace, annotator); not groupby: pandas 2 factorizes object strings up to
+        # the first NUL ('a\x00b' and 'a' would be one group)
+        last = {k: i for i, k in enumerate(zip(df["trace_id"], df["annotator"], strict=True))}
+        df = df.iloc[sorted(last.values())]
         deferred = df["verdict"].astype(str).str.lower() == "defer"
         n_deferred = int(deferred.sum())
         df = df[~deferred]

@@ -159,9 +159,9 @@ def test_otel_evaluation_events(store: LabelStore, tmp_path: Path) -> None:
     logs = sl["logRecords"]
     assert all(log["eventName"] == "gen_ai.evaluation.result" for log in logs)
     assert all(log["severityNumber"] == 9 for log in logs)
-    # alice: verdict (note folded in), 2 open codes, severity; bob: defer verdict (note folded);
-    # judge verdict; empty failure_modes list -> no record; carol's severity was undone
-    assert len(logs) == 6  # 1 + 2 + 1 (alice) + 1 (bob) + 1 (judge)
+    # alice: verdict (note folded in), 2 open codes, severity; bob: defer verdict (note folded),
+    # empty failure_modes list (explicit empty state); judge verdict; carol's severity was undone
+    assert len(logs) == 7  # 1 + 2 + 1 (alice) + 2 (bob) + 1 (judge)
     verdict = next(
         lg
         for lg in logs
@@ -189,7 +189,12 @@ def test_otel_evaluation_events(store: LabelStore, tmp_path: Path) -> None:
         if _attrs(lg)["gen_ai.evaluation.name"][1] == "open_codes"
     ]
     assert codes == ["made-up policy", 'tone, "sharp"']
-    defer = next(lg for lg in logs if _attrs(lg)["evalkit.annotator"][1] == "bob")
+    defer = next(
+        lg
+        for lg in logs
+        if _attrs(lg)["evalkit.annotator"][1] == "bob"
+        and _attrs(lg)["gen_ai.evaluation.name"][1] == "verdict"
+    )
     assert _attrs(defer)["gen_ai.evaluation.score.label"] == ("stringValue", "defer")
     assert "gen_ai.evaluation.score.value" not in _attrs(defer)
     # a non-OTLP trace id gets no traceId (it is kept in evalkit.trace_id)
@@ -211,7 +216,7 @@ def test_phoenix_span_annotations(store: LabelStore, tmp_path: Path) -> None:
         store.export(tmp_path / "px.json", format="phoenix", span_ids=spans).read_text()
     )
     data = doc["data"]
-    assert len(data) == 6
+    assert len(data) == 7
     for ann in data:
         assert set(ann) == {"span_id", "name", "annotator_kind", "result", "metadata", "identifier"}
         assert set(ann["result"]) == {"label", "score", "explanation"}
@@ -223,14 +228,14 @@ def test_phoenix_span_annotations(store: LabelStore, tmp_path: Path) -> None:
         "score": 0.0,
         "explanation": "invented a refund policy\nsee refund",
     }
-    assert v["identifier"] == "alice"
+    assert v["identifier"] == v["metadata"]["evalkit.record_id"]
     assert v["metadata"]["evalkit.trace_id"] == OTEL_TRACE
     assert v["metadata"]["evalkit.created_at"] == "2025-01-02T03:04:05.123456Z"
-    judge = next(a for a in data if a["identifier"] == "judge_strict")
+    judge = next(a for a in data if a["metadata"]["evalkit.annotator"] == "judge_strict")
     assert judge["annotator_kind"] == "LLM"
     assert judge["result"] == {"label": "pass", "score": 1.0, "explanation": None}
     codes = [a for a in data if a["name"] == "open_codes"]
-    assert [a["identifier"] for a in codes] == ["alice:made-up policy", 'alice:tone, "sharp"']
+    assert [a["result"]["label"] for a in codes] == ["made-up policy", 'tone, "sharp"']
     # identifiers are unique per (name, span): annotations do not overwrite each other on upsert
     keys = [(a["name"], a["span_id"], a["identifier"]) for a in data]
     assert len(keys) == len(set(keys))
@@ -246,20 +251,17 @@ def test_phoenix_trace_level_fallback_and_standalone_note(tmp_path: Path) -> Non
         assert note["name"] == "review_note"
         assert note["result"] == {"label": None, "score": None, "explanation": "no verdict yet"}
         assert verdict["annotator_kind"] == "CODE"
-        rows = [
-            json.loads(x)
-            for x in s.export(tmp_path / "lf.jsonl", format="langfuse").read_text().splitlines()
-        ]
+        rows = json.loads(s.export(tmp_path / "lf.json", format="langfuse").read_text())
         assert rows[0]["name"] == "note" and rows[0]["value"] == "no verdict yet"
-        assert rows[0]["dataType"] == "CATEGORICAL" and rows[0]["comment"] is None
+        assert rows[0]["dataType"] == "TEXT" and rows[0]["comment"] is None
         assert rows[1]["source"] == "API"
 
 
 # ---------------------------------------------------------------------- Langfuse
 def test_langfuse_scores(store: LabelStore, tmp_path: Path) -> None:
-    out = store.export(tmp_path / "scores.jsonl", format="langfuse")
-    rows = [json.loads(x) for x in out.read_text().splitlines()]
-    assert len(rows) == 6
+    out = store.export(tmp_path / "scores.json", format="langfuse")
+    rows = json.loads(out.read_text())  # one JSON array: the body of POST /api/public/scores
+    assert isinstance(rows, list) and len(rows) == 7
     events = store.labels().set_index("event_id")
     for r in rows:
         assert set(r) == {
@@ -270,29 +272,30 @@ def test_langfuse_scores(store: LabelStore, tmp_path: Path) -> None:
             "dataType",
             "comment",
             "source",
+            "timestamp",
             "metadata",
         }
-        assert r["dataType"] in {"CATEGORICAL", "NUMERIC", "BOOLEAN"}
-        assert r["source"] in {"ANNOTATION", "API", "EVAL"}
+        assert r["dataType"] in {"CATEGORICAL", "NUMERIC", "TEXT"}
+        assert r["source"] == "API"
         assert r["metadata"]["evalkit.event_id"] in events.index
+        assert r["id"] == r["metadata"]["evalkit.record_id"]
     assert len({r["id"] for r in rows}) == len(rows)  # idempotency keys
     v = rows[0]
-    assert (v["traceId"], v["name"], v["value"], v["dataType"], v["comment"], v["source"]) == (
+    assert (v["traceId"], v["name"], v["value"], v["dataType"], v["comment"]) == (
         OTEL_TRACE,
         "verdict",
         "fail",
         "CATEGORICAL",
         "invented a refund policy\nsee refund",
-        "ANNOTATION",
     )
-    assert v["id"] == v["metadata"]["evalkit.event_id"]
+    assert v["timestamp"] == "2025-01-02T03:04:05.123456Z"
+    assert v["metadata"]["evalkit.annotator_kind"] == "HUMAN"
     sev = next(r for r in rows if r["name"] == "severity")
     assert (sev["value"], sev["dataType"]) == (3.0, "NUMERIC")
     judge = next(r for r in rows if r["metadata"]["evalkit.annotator"] == "judge_strict")
-    assert (judge["value"], judge["source"]) == ("pass", "EVAL")
+    assert (judge["value"], judge["metadata"]["evalkit.annotator_kind"]) == ("pass", "LLM")
     codes = [r for r in rows if r["name"] == "open_codes"]
     assert [c["value"] for c in codes] == ["made-up policy", 'tone, "sharp"']
-    assert [c["id"][-2:] for c in codes] == ["-0", "-1"]
 
 
 # ---------------------------------------------------------------------- errors / atomicity
