@@ -281,7 +281,7 @@ def tool_args_valid(schemas: Mapping[str, Any] | None = None, *, from_trace: boo
 # ------------------------------------------------------------------ invented ids
 _ID_KEY = re.compile(r"(^id$|_id$|Id$|_ids$|Ids$|email|e_mail|uuid|number$|_no$|account|invoice"
                      r"|order|ticket|user$|customer)", re.IGNORECASE)
-_ID_VALUE = re.compile(r"^(?=[^\s]*\d)[A-Za-z0-9][^\s]{3,}$|^[^\s@]+@[^\s@]+\.[^\s@]+$")
+_ID_VALUE = re.compile(r"^(?=\S*\d)(?=\S*[A-Za-z])[A-Za-z0-9]\S{3,}$|^[^\s@]+@[^\s@]+\.[^\s@]+$")
 _KNOWN_ROLES = ("system", "developer", "user", "tool", "function", "ipython")
 
 
@@ -310,8 +310,8 @@ def no_invented_ids(*, keys: Sequence[str] | None = None, name: str = "no_invent
 
     An argument value is checked when its key is in ``keys`` or, by default, when it looks like
     an identifier: its key names an id (``id``, ``*_id``, ``email``, ``invoice``, ``account``,
-    ``order``, ``ticket``...) or the value has no spaces and contains a digit (``INV-2025-1``,
-    ``vm-eu-1``) or is an email address. It is *invented* when it does not occur
+    ``order``, ``ticket``...) or the value has no spaces and contains a digit and a letter
+    (``INV-2025-1``, ``vm-eu-1``) or is an email address. It is *invented* when it does not occur
     (case-insensitively) in a system, user or tool message before the call.
 
     Parameters
