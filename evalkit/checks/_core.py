@@ -67,16 +67,25 @@ def verdicts_from(
     (['fail', 'pass', 'pass'], ['bad', '', ''])
     """
     codes = np.full(n, default, dtype=np.int8)
-    reasons = np.full(n, default_reason, dtype=object)
+    # reasons are built as categorical codes directly: no object array of n strings
+    cats: dict[str, int] = {default_reason: 0}
+    rcodes = np.zeros(n, dtype=np.int32)
     taken = np.zeros(n, dtype=bool)
     for mask, code, reason in conditions:
         m = np.asarray(mask, dtype=bool) & ~taken
         if not m.any():
             continue
         codes[m] = code
-        reasons[m] = reason if isinstance(reason, str) else np.asarray(reason, dtype=object)[m]
+        if isinstance(reason, str):
+            rcodes[m] = cats.setdefault(reason, len(cats))
+        else:
+            vals = np.asarray(reason, dtype=object)[m]
+            fcodes, uniq = pd.factorize(vals.astype(str))
+            remap = np.array([cats.setdefault(str(u), len(cats)) for u in uniq], dtype=np.int32)
+            rcodes[m] = remap[fcodes] if len(uniq) else 0
         taken |= m
-    return Verdicts(codes=codes, reasons=pd.Categorical(reasons))
+    reasons = pd.Categorical.from_codes(rcodes, categories=pd.Index(list(cats), dtype=object))
+    return Verdicts(codes=codes, reasons=reasons)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

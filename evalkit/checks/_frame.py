@@ -153,3 +153,54 @@ def list_rows(frame: pd.DataFrame, name: str, rows: NDArray[np.int64]) -> list[A
         v = cells[i]
         out.append(list(v) if isinstance(v, (list, tuple, np.ndarray)) else [])
     return out
+
+
+def message_tuples(
+    frame: pd.DataFrame, rows: NDArray[np.int64]
+) -> list[list[tuple[Any, Any, Any]]]:
+    """Per trace at ``rows``: its messages as ``(role, content, tool_calls)`` tuples, in order.
+
+    The Arrow path converts the three fields column by column (no dict per message), and leaves
+    out assistant messages without tool calls (their text is never needed by the callers).
+    """
+    arr = list_column(frame, "messages")
+    if arr is None or not pa.types.is_struct(arr.type.value_type):
+        out = []
+        for msgs in list_rows(frame, "messages", rows):
+            out.append([(m.get("role"), m.get("content"), m.get("tool_calls"))
+                        for m in msgs if isinstance(m, dict)])
+        return out
+    sub = arr.take(pa.array(rows, type=pa.int64()))
+    flat = pc.list_flatten(sub)
+    parents = pc.list_parent_indices(sub).to_numpy()
+    st = flat.type
+
+    def fld(name: str) -> pa.Array:
+        return (pc.struct_field(flat, name) if st.get_field_index(name) >= 0
+                else pa.nulls(len(flat)))
+
+    role, content, tcs = fld("role"), fld("content"), fld("tool_calls")
+    n_tc = (np.asarray(pc.fill_null(pc.list_value_length(tcs), 0).to_numpy(), dtype=np.int64)
+            if pa.types.is_list(tcs.type) or pa.types.is_large_list(tcs.type)
+            else np.zeros(len(flat), dtype=np.int64))
+    is_asst = as_bool(pc.equal(role, "assistant"))
+    keep = ~is_asst | (n_tc > 0)
+    idx = pa.array(np.flatnonzero(keep), type=pa.int64())
+    roles = role.take(idx).to_pylist()
+    # system prompts and tool schemas repeat: convert each distinct text to Python once
+    enc = pc.dictionary_encode(pc.fill_null(content.take(idx).cast(pa.large_string()), ""))
+    uniq = enc.dictionary.to_pylist()
+    contents = [uniq[c] for c in enc.indices.to_numpy(zero_copy_only=False).tolist()]
+    calls: list[Any] = [None] * len(roles)
+    kept_calls = np.flatnonzero(n_tc[keep] > 0)
+    if len(kept_calls):
+        call_lists = tcs.take(pa.array(np.flatnonzero(keep)[kept_calls], type=pa.int64()))
+        for j, v in zip(kept_calls.tolist(), call_lists.to_pylist(), strict=True):
+            calls[j] = v
+    counts = np.bincount(parents[keep], minlength=len(rows))
+    out, pos = [], 0
+    for c in counts.tolist():
+        out.append(list(zip(roles[pos:pos + c], contents[pos:pos + c], calls[pos:pos + c],
+                            strict=True)))
+        pos += c
+    return out

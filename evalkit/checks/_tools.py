@@ -24,13 +24,17 @@ _SCHEMA_KEYS = ("tools", "llm.tools", "gen_ai.tool.definitions")
 
 
 def _calls(cell: Any) -> list[dict[str, Any]]:
+    if cell is None:
+        return []
     if isinstance(cell, (list, tuple, np.ndarray)):
         return [c for c in cell if isinstance(c, dict)]
     return []
 
 
-def _names(cells: list[Any]) -> list[list[str]]:
-    return [[str(c.get("name")) for c in _calls(cell)] for cell in cells]
+def _count(cell: Any, name: str) -> int:
+    if cell is None or not isinstance(cell, (list, tuple, np.ndarray)) or not len(cell):
+        return 0
+    return sum(1 for c in cell if isinstance(c, dict) and c.get("name") == name)
 
 
 def _check_tool_name(name: Any) -> str:
@@ -67,7 +71,7 @@ def tool_called(name: str, *, min_count: int = 1, segments: Sequence[str] | None
     segs = _segments(segments)
 
     def run(frame: Any) -> Verdicts:
-        counts = np.fromiter((n.count(name) for n in _names(F.objects(frame, "tool_calls"))),
+        counts = np.fromiter((_count(cell, name) for cell in F.objects(frame, "tool_calls")),
                              dtype=np.int64, count=len(frame))
         return verdicts_from(len(frame), [
             (_outside(frame, segs), NA, "segment not in scope"),
@@ -97,7 +101,7 @@ def tool_not_called(name: str, *, segments: Sequence[str] | None = None,
     segs = _segments(segments)
 
     def run(frame: Any) -> Verdicts:
-        called = np.fromiter((name in n for n in _names(F.objects(frame, "tool_calls"))),
+        called = np.fromiter((_count(cell, name) > 0 for cell in F.objects(frame, "tool_calls")),
                              dtype=bool, count=len(frame))
         return verdicts_from(len(frame), [(_outside(frame, segs), NA, "segment not in scope"),
                                           (called, FAIL, f"{name} was called")])
@@ -237,7 +241,9 @@ def tool_args_valid(schemas: Mapping[str, Any] | None = None, *, from_trace: boo
         return cache[key]
 
     def one(calls: list[dict[str, Any]], meta: Any) -> tuple[int, str]:
-        found = tool_schemas(meta) if from_trace else {}
+        # schemas in the trace are read only when a called tool has no given schema
+        need = from_trace and any(str(c.get("name")) not in given for c in calls)
+        found = tool_schemas(meta) if need else {}
         if not given and not found:
             return NA, "no tool schema in the trace"
         for c in calls:
@@ -352,23 +358,20 @@ def no_invented_ids(*, keys: Sequence[str] | None = None, name: str = "no_invent
         found = _id_values(args, kset)
         return len(found), [f"{k}={v!r} ({tool})" for k, v in found if v.lower() not in known]
 
-    def one(msgs: list[Any], cell: Any) -> tuple[int, str]:
+    def one(msgs: list[tuple[Any, Any, Any]], cell: Any) -> tuple[int, str]:
         known: list[str] = []
         invented: list[str] = []
         checked, seen_call = 0, False
-        for m in msgs if isinstance(msgs, list) else []:
-            if not isinstance(m, dict):
-                continue
-            tcs = m.get("tool_calls")
-            if m.get("role") == "assistant" and tcs is not None and len(tcs):
+        for role, content, tcs in msgs:
+            if role == "assistant" and tcs is not None and len(tcs):
                 text = "\n".join(known).lower()
                 for tc in tcs:
                     if isinstance(tc, dict):
                         seen_call = True
                         k, bad = check_args(tc.get("arguments"), tc.get("name"), text)
                         checked, invented = checked + k, invented + bad
-            elif m.get("role") in _KNOWN_ROLES and m.get("content"):
-                known.append(str(m["content"]))
+            elif role in _KNOWN_ROLES and content:
+                known.append(str(content))
         if not seen_call:  # the format kept no calls in messages: use the flat column, unordered
             text = "\n".join(known).lower()
             for c in _calls(cell):
@@ -388,9 +391,9 @@ def no_invented_ids(*, keys: Sequence[str] | None = None, name: str = "no_invent
         rows = np.array([i for i, c in enumerate(cells) if _calls(c)], dtype=np.int64)
         codes = np.full(n, NA, dtype=np.int8)
         reasons = np.full(n, "no tool calls", dtype=object)
-        if len(rows):
-            msgs = F.list_rows(frame, "messages", rows)
-            for i, m in zip(rows.tolist(), msgs, strict=True):
+        for start in range(0, len(rows), 25_000):  # bounded memory: message text is large
+            part = rows[start:start + 25_000]
+            for i, m in zip(part.tolist(), F.message_tuples(frame, part), strict=True):
                 codes[i], reasons[i] = one(m, cells[i])
         return verdicts_from(n, [(codes == NA, NA, reasons), (codes == FAIL, FAIL, reasons)])
 
