@@ -145,13 +145,15 @@ def main() -> int:
 
     start_rss = rss()
     with PeakRSS() as mon:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         res = evalkit.run_checks(df, cks)
-        elapsed = time.perf_counter() - t0
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     added = mon.peak - start_rss
     result_mb = int(res.frame.memory_usage(deep=True).sum()) / 2**20
-    print(f"run_checks: {elapsed:.1f} s for {len(cks)} checks x {n:,} traces "
-          f"(target {TARGET_S:.0f} s); result frame {len(res.frame):,} rows, {result_mb:,.0f} MB")
+    load = psutil.getloadavg()[0]
+    print(f"run_checks: {elapsed:.1f} s wall, {cpu:.1f} s CPU for {len(cks)} checks x {n:,} "
+          f"traces (target {TARGET_S:.0f} s; load average {load:.1f} on {psutil.cpu_count()} "
+          f"CPUs); result frame {len(res.frame):,} rows, {result_mb:,.0f} MB")
     ratio = added / frame_rss
     print(f"peak memory added while checking: {added / 2**20:,.0f} MB = {ratio:.2f}x the frame's "
           f"resident size (target {TARGET_MEM:.0f}x); {added / frame_deep:.2f}x its "

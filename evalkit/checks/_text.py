@@ -151,10 +151,10 @@ def not_contains(text: str | Sequence[str], *, column: str = "output", ignore_ca
 
 
 # ------------------------------------------------------------------ references
-def _references(frame: pd.DataFrame, reference: Any) -> pa.Array:
-    """Reference text per trace: a column name, a Series/dict by trace_id, or a frame."""
+def _prepare_reference(reference: Any) -> str | pd.Series:
+    """A column name, or references as a Series keyed by trace_id (validated when built)."""
     if isinstance(reference, str):
-        return F.strings(frame, reference)
+        return reference
     if isinstance(reference, pd.DataFrame):
         col = next((c for c in ("reference", "expected", "output") if c in reference.columns),
                    None)
@@ -170,8 +170,15 @@ def _references(frame: pd.DataFrame, reference: Any) -> pa.Array:
     if reference.index.has_duplicates:
         raise CheckError("`reference` has duplicate trace ids, e.g. "
                          f"{reference.index[reference.index.duplicated()][0]!r}.")
+    return reference.astype(object)
+
+
+def _references(frame: pd.DataFrame, reference: str | pd.Series) -> pa.Array:
+    """Reference text per trace (null where there is none)."""
+    if isinstance(reference, str):
+        return F.strings(frame, reference)
     ids = F.column(frame, "trace_id").astype(str)
-    vals = reference.reindex(ids.to_numpy()).astype(object)
+    vals = reference.reindex(ids.to_numpy())
     return pa.array(vals.where(vals.notna(), None).tolist(), type=pa.large_string())
 
 
@@ -214,10 +221,11 @@ def exact(reference: Any, *, column: str = "output", normalized: bool = False,
     ['fail', 'fail', 'n/a', 'pass', 'pass', 'n/a']
     """
     nm = name or ("normalized_exact" if normalized else "exact")
+    ref_spec = _prepare_reference(reference)
 
     def run(frame: Any) -> Verdicts:
         out = F.strings(frame, column)
-        ref = _references(frame, reference)
+        ref = _references(frame, ref_spec)
         both = np.flatnonzero(~F.is_null(ref) & ~F.is_null(out))
         a, b = (out.take(pa.array(both)), ref.take(pa.array(both)))
         if normalized:
