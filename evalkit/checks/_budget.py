@@ -60,6 +60,8 @@ def budget(*, latency_ms: float | None = None, tokens: float | None = None,
     default = {"latency_ms": _limit(latency_ms, "latency_ms"), "tokens": _limit(tokens, "tokens"),
                "cost_usd": _limit(cost_usd, "cost_usd")}
     overrides: dict[str, dict[str, float | None]] = {}
+    if by_segment is not None and not isinstance(by_segment, Mapping):
+        raise CheckError(f"`by_segment` must map segments to limits; got {by_segment!r:.80}.")
     for seg, lim in (by_segment or {}).items():
         if not isinstance(lim, Mapping):
             raise CheckError(f"`by_segment[{seg!r}]` must map limits to numbers; got {lim!r}.")

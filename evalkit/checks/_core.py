@@ -284,3 +284,21 @@ def _from_arrays(verdict: Any, reason: Any, n: int) -> Verdicts:
             raise CheckError(f"a vectorized check returned {len(r)} reasons for {n} traces.")
         reasons = pd.Categorical(r.astype(object).where(r.notna(), "").astype(str))
     return Verdicts(codes=codes, reasons=reasons)
+
+
+def str_list(value: Any, what: str, *, allow_empty: bool = False) -> list[str]:
+    """Validate a list (or tuple) of non-empty strings; a typed error names ``what``.
+
+    Examples
+    --------
+    >>> str_list(["a", "b"], "segments")
+    ['a', 'b']
+    >>> str_list("a", "segments")
+    Traceback (most recent call last):
+    ...
+    evalkit.checks._core.CheckError: `segments` must be a list of non-empty strings; got 'a'.
+    """
+    ok = isinstance(value, (list, tuple)) and all(isinstance(v, str) and v for v in value)
+    if not ok or (not value and not allow_empty):
+        raise CheckError(f"`{what}` must be a list of non-empty strings; got {value!r:.80}.")
+    return list(value)

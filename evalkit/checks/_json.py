@@ -194,7 +194,7 @@ def required_fields(fields: Sequence[str], *, column: str = "output", strip_fenc
     ['', 'missing fields: a.b, c']
     """
     _validate_n(column, "column")
-    if isinstance(fields, str) or not fields or not all(
+    if not isinstance(fields, (list, tuple)) or not fields or not all(
             isinstance(f, str) and f for f in fields):
         raise CheckError(f"`fields` must be a non-empty list of field names; got {fields!r}.")
     paths = [f.split(".") for f in fields]

@@ -46,7 +46,7 @@ def default_detector(languages: Sequence[str] | None = None) -> Callable[[str], 
     >>> detect("¿Dónde está mi factura? La necesito hoy."), detect("Where is my invoice?")
     ('es', 'en')
     """
-    if languages is not None and (isinstance(languages, str) or not all(
+    if languages is not None and (not isinstance(languages, (list, tuple)) or not all(
             isinstance(x, str) for x in languages)):
         raise CheckError(f"`languages` must be a list of ISO 639-1 codes; got {languages!r}.")
     return _langid(tuple(sorted(languages)) if languages else None)

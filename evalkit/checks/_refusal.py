@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from evalkit.checks import _frame as F
-from evalkit.checks._core import FAIL, NA, Check, CheckError, Verdicts, verdicts_from
+from evalkit.checks._core import FAIL, NA, Check, CheckError, Verdicts, str_list, verdicts_from
 from evalkit.checks._text import compile_regex, regex_match
 
 #: Phrases that open or carry a refusal, matched case-insensitively anywhere in the answer
@@ -88,14 +88,14 @@ def refusal(phrases: Sequence[str] | None = None, *, extra: Sequence[str] = (),
     """
     if detector is not None and not callable(detector):
         raise CheckError(f"`detector` must be a callable text -> bool; got {detector!r}.")
-    items = list(REFUSAL_PHRASES if phrases is None else phrases) + list(extra)
+    items = (list(REFUSAL_PHRASES) if phrases is None else str_list(phrases, "phrases")) + (
+        str_list(extra, "extra", allow_empty=True))
     if detector is None and (not items or not all(isinstance(p, str) and p for p in items)):
         raise CheckError(f"`phrases` must be non-empty strings; got {items!r}.")
     pattern = compile_regex(_phrase_regex(items), ignore_case=True, what="refusal phrases")
     segs = tuple(segments) if segments is not None else ()
-    if segments is not None and (isinstance(segments, str) or not all(
-            isinstance(s, str) for s in segments)):
-        raise CheckError(f"`segments` must be a list of segment names; got {segments!r}.")
+    if segments is not None:
+        str_list(segments, "segments")
     nm = name or ("refuses" if expect else "no_refusal")
 
     def run(frame: Any) -> Verdicts:

@@ -107,12 +107,22 @@ def _run_row(c: Check, traces: pd.DataFrame) -> Verdicts:
     return Verdicts(codes=codes, reasons=pd.Categorical(reasons))
 
 
+def _all_errors(n: int, message: str) -> Verdicts:
+    return Verdicts(codes=np.full(n, ERROR, dtype=np.int8),
+                    reasons=pd.Categorical(np.full(n, message, dtype=object)))
+
+
 def _run_vectorized(c: Check, traces: pd.DataFrame) -> Verdicts:
     n = len(traces)
     try:
-        return coerce_vectorized(c.func(traces), n)
+        value = c.func(traces)
     except Exception as exc:
         first = _error_text(exc)
+    else:
+        try:  # a malformed return value is the check's bug on every trace: no bisection
+            return coerce_vectorized(value, n)
+        except Exception as exc:
+            return _all_errors(n, _error_text(exc))
     codes = np.full(n, ERROR, dtype=np.int8)
     reasons = np.full(n, first, dtype=object)
     budget = [MAX_BISECT_CALLS]

@@ -17,7 +17,16 @@ from typing import Any
 import numpy as np
 
 from evalkit.checks import _frame as F
-from evalkit.checks._core import FAIL, NA, PASS, Check, CheckError, Verdicts, verdicts_from
+from evalkit.checks._core import (
+    FAIL,
+    NA,
+    PASS,
+    Check,
+    CheckError,
+    Verdicts,
+    str_list,
+    verdicts_from,
+)
 from evalkit.checks._json import compile_schema, schema_error
 
 _SCHEMA_KEYS = ("tools", "llm.tools", "gen_ai.tool.definitions")
@@ -115,9 +124,7 @@ def tool_not_called(name: str, *, segments: Sequence[str] | None = None,
 def _segments(segments: Sequence[str] | None) -> tuple[str, ...]:
     if segments is None:
         return ()
-    if isinstance(segments, str) or not all(isinstance(s, str) for s in segments):
-        raise CheckError(f"`segments` must be a list of segment names; got {segments!r}.")
-    return tuple(segments)
+    return tuple(str_list(segments, "segments"))
 
 
 def _outside(frame: Any, segs: tuple[str, ...]) -> np.ndarray:
@@ -349,8 +356,8 @@ def no_invented_ids(*, keys: Sequence[str] | None = None, name: str = "no_invent
     >>> r.frame[["verdict", "reason"]].values.tolist()
     [['pass', ''], ['fail', "invented: invoice_id='INV-9' (get_invoice)"]]
     """
-    if keys is not None and (isinstance(keys, str) or not all(isinstance(k, str) for k in keys)):
-        raise CheckError(f"`keys` must be a list of argument names; got {keys!r}.")
+    if keys is not None:
+        str_list(keys, "keys")
     kset = frozenset(keys) if keys is not None else None
 
     def check_args(args: Any, tool: Any, known: str) -> tuple[int, list[str]]:

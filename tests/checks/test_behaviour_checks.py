@@ -41,8 +41,10 @@ def test_refusal_is_pluggable_and_can_be_expected() -> None:
     assert verdicts(t, must) == ["pass", "n/a"]
     with pytest.raises(CheckError, match="`detector` must be a callable"):
         checks.refusal(detector="yes")  # type: ignore[arg-type]
-    with pytest.raises(CheckError, match="`phrases` must be non-empty strings"):
+    with pytest.raises(CheckError, match="`phrases` must be a list of non-empty strings"):
         checks.refusal([""])
+    with pytest.raises(CheckError, match="`extra` must be a list"):
+        checks.refusal(extra="sorry")  # type: ignore[arg-type]
 
 
 def test_refusal_reason_quotes_the_matched_text() -> None:

@@ -73,7 +73,8 @@ def test_json_schema_reason_names_the_path() -> None:
     ("schema", "match"),
     [
         ({"type": "objekt"}, r"does not compile: 'objekt' is not valid"),
-        ({"properties": {"a": {"minimum": "3"}}}, r"does not compile: .* at 'properties/a/minimum'"),
+        ({"properties": {"a": {"minimum": "3"}}},
+         r"does not compile: .* at 'properties/a/minimum'"),
         ("not a schema", r"must be a JSON Schema \(a dict or bool\); got str"),
     ],
 )

@@ -39,7 +39,7 @@ def test_catastrophic_regex_is_linear_time() -> None:
 
 @pytest.mark.parametrize("pattern", [r"(a)\1", r"(?=a)b", r"(?<!x)y", "(unclosed", ""])
 def test_patterns_re2_cannot_run_are_typed_errors(pattern: str) -> None:
-    with pytest.raises(CheckError, match="RE2|non-empty regex"):
+    with pytest.raises(CheckError, match=r"RE2|non-empty regex"):
         checks.regex(pattern)
 
 

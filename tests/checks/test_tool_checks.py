@@ -37,7 +37,7 @@ def test_tool_called_and_not_called() -> None:
 @pytest.mark.parametrize(("kw", "match"), [
     ({"name": ""}, "`name` must be a tool name"),
     ({"name": "x", "min_count": 0}, "`min_count` must be a positive integer"),
-    ({"name": "x", "segments": "billing"}, "`segments` must be a list"),
+    ({"name": "x", "segments": "billing"}, "`segments` must be a list of non-empty strings"),
 ])
 def test_tool_called_bad_arguments(kw: dict, match: str) -> None:
     with pytest.raises(CheckError, match=match):
@@ -136,7 +136,7 @@ def test_no_invented_ids_keys_and_heuristics() -> None:
     # by default region has no digit and is not an id key; amount is a number; note has spaces
     assert verdicts(t, checks.no_invented_ids()) == ["n/a"]
     assert verdicts(t, checks.no_invented_ids(keys=["region"])) == ["fail"]
-    with pytest.raises(CheckError, match="`keys` must be a list"):
+    with pytest.raises(CheckError, match="`keys` must be a list of non-empty strings"):
         checks.no_invented_ids(keys="region")
 
 
