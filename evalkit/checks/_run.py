@@ -217,7 +217,9 @@ def run_checks(
     else:
         s = traces[by].astype(object)
         seg = s.where(s.notna(), _MISSING_SEGMENT).astype(str).to_numpy(dtype=object)
-    frame_in = traces.reset_index(drop=True)
+    idx = traces.index
+    plain = isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1
+    frame_in = traces if plain else traces.reset_index(drop=True)
     results = [run_one(c, frame_in) for c in cks]
 
     k = len(cks)
