@@ -165,15 +165,18 @@ class CheckResult:
     def to_labels(self) -> pd.DataFrame:
         """Pass/fail verdicts as label rows: ``trace_id, annotator, verdict, note, source``.
 
-        ``annotator`` and ``source`` are ``'check:<name>'``; ``note`` is the reason. ``n/a`` and
-        ``error`` verdicts are not labels (the store's verdict is pass/fail/defer): they stay in
-        :attr:`frame` and are counted in :attr:`summary`.
+        ``annotator`` and ``source`` are ``'check:<name>'``; ``note`` is the reason (``None``
+        for a pass without one). ``n/a`` and ``error`` verdicts are not labels (the store's
+        verdict is pass/fail/defer): they stay in :attr:`frame` and are counted in
+        :attr:`summary`.
         """
         f = self.frame[self.frame["verdict"].isin(["pass", "fail"])]
         src = ("check:" + f["check"].astype(str)).to_numpy()
+        note = f["reason"].astype(str).to_numpy(dtype=object)
+        note[note == ""] = None  # a pass has no reason: no note rather than an empty one
         return pd.DataFrame({"trace_id": f["trace_id"].astype(str).to_numpy(), "annotator": src,
-                             "verdict": f["verdict"].astype(str).to_numpy(),
-                             "note": f["reason"].astype(str).to_numpy(), "source": src})
+                             "verdict": f["verdict"].astype(str).to_numpy(), "note": note,
+                             "source": src})
 
     def to_store(self, store: Any) -> int:
         """Import :meth:`to_labels` into a :class:`~evalkit.LabelStore` (or its path).

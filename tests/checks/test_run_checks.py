@@ -143,7 +143,7 @@ def test_labels_go_into_the_store_and_stay_hidden_in_blind_mode(tmp_path: Path) 
     res = evalkit.run_checks(t, [checks.json_valid()], by=None)
     labels = res.to_labels()
     assert labels.to_numpy().tolist() == [
-        ["t0", "check:json_valid", "pass", "", "check:json_valid"],
+        ["t0", "check:json_valid", "pass", None, "check:json_valid"],
         ["t1", "check:json_valid", "fail",
          "not JSON: does not start like a JSON value", "check:json_valid"],
     ]
@@ -151,6 +151,8 @@ def test_labels_go_into_the_store_and_stay_hidden_in_blind_mode(tmp_path: Path) 
     assert res.to_store(store) == 2
     got = store.labels(field="verdict")
     assert set(got["source"]) == {"check:json_valid"}
+    notes = store.history("t1")
+    assert notes["note"].tolist() == ["not JSON: does not start like a JSON value"]
     assert got.set_index("trace_id")["value"].to_dict() == {"t0": "pass", "t1": "fail"}
     ann = Annotator(t, store, annotator="alice", queue=res.review_queue())
     assert ann.current == "t1"
