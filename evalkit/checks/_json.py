@@ -33,8 +33,12 @@ def _parse_all(arr: pa.Array) -> tuple[list[Any], np.ndarray, np.ndarray]:
     """Parse each string as JSON: (values, parsed ok mask, error messages)."""
     n = len(arr)
     # Text that cannot start a JSON value fails without calling the parser (fast path for prose).
-    first = pc.utf8_slice_codeunits(pc.utf8_ltrim_whitespace(arr), 0, 1)
+    # (only a 16-character prefix is trimmed: trimming the whole text would copy all of it)
+    head = pc.utf8_ltrim_whitespace(pc.utf8_slice_codeunits(arr, 0, 16))
+    first = pc.utf8_slice_codeunits(head, 0, 1)
     maybe = F.as_bool(pc.is_in(first, value_set=pa.array(list('{["-0123456789tfn'))))
+    maybe |= F.as_bool(pc.and_(pc.equal(pc.utf8_length(head), 0),
+                               pc.greater(pc.utf8_length(arr), 16)))
     values: list[Any] = [_MISSING] * n
     ok = np.zeros(n, dtype=bool)
     errors = np.full(n, "", dtype=object)

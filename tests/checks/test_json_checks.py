@@ -22,6 +22,11 @@ def test_json_valid_true_and_false_positives() -> None:
         "pass", "pass", "pass", "pass", "fail", "fail", "fail", "fail", "n/a"]
 
 
+def test_json_valid_after_long_leading_whitespace() -> None:
+    t = frame(output=[" " * 40 + '{"a": 1}', "\n" * 20 + "x", " " * 40])
+    assert verdicts(t, checks.json_valid()) == ["pass", "fail", "fail"]
+
+
 def test_json_valid_reason_names_the_parser_error() -> None:
     r = checks.json_valid()(frame(output=['{"a": 1']))
     assert r["reason"].iloc[0].startswith("not JSON: Expecting")
