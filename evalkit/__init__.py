@@ -42,8 +42,11 @@ _LAZY: dict[str, str] = {
     "plan_calibration": "evalkit.stats.calibration",
     "ppi_mean": "evalkit.stats.ppi",
     "split_for_calibration": "evalkit.judges",
+    # code-based checks
+    "check": "evalkit.checks._core",
+    "run_checks": "evalkit.checks._run",
 }
-_SUBMODULES = {"stats", "traces", "labels", "plots", "sample_data", "judges", "widgets"}
+_SUBMODULES = {"stats", "traces", "labels", "plots", "sample_data", "judges", "widgets", "checks"}
 
 __all__ = sorted([*_LAZY, *_SUBMODULES, "__version__"])
 

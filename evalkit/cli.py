@@ -6,6 +6,8 @@ Commands
     Calibrate a judge against human labels and gate on TPR/TNR.
 ``evalkit judge verify RECORD --prompt-file P --model M``
     Fail when the judge's prompt or model changed since it was calibrated.
+``evalkit check TRACES --config checks.yaml [--gate "json_valid>=0.99"]``
+    Run code-based checks over traces and gate on their pass rates.
 
 Exit codes
 ----------
@@ -110,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--model", required=True, metavar="M")
     ver.add_argument("--json", action="store_true")
     ver.set_defaults(func=cmd_judge_verify)
+    from evalkit._cli_check import add_parser as add_check_parser
+
+    add_check_parser(sub)  # `evalkit check`: code-based checks (evalkit/_cli_check.py)
     return parser
 
 

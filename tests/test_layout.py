@@ -10,7 +10,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1] / "evalkit"
 
 # Stages in the order data flows through them; `stats` is a foundation every stage may use.
-STAGES = ["traces", "sampling", "labels", "taxonomy", "stats", "judges", "golden", "runs"]
+STAGES = [
+    "traces", "sampling", "labels", "taxonomy", "stats", "checks", "judges", "golden", "runs",
+]
 FOUNDATION = {"errors", "_atomic", "stats"}
 ON_TOP = {"widgets", "plots", "cli", "sample_data"}
 MAX_LINES = 600

@@ -78,10 +78,11 @@ def generate(out_dir: str | os.PathLike[str], *, seed: int = SEED) -> list[Path]
     """
     import numpy as np
 
-    from evalkit.sample_data import _labels, _readme, _traces, _writers
+    from evalkit.sample_data import _labels, _plant_checks, _readme, _traces, _writers
 
     out = Path(out_dir)
     traces = _traces.generate_traces(seed)
+    traces = _plant_checks.plant_check_failures(traces, seed)  # issue 17: check targets
     texts: dict[str, str] = {}
     for i, (fmt, (fname, writer)) in enumerate(_writers.WRITERS.items()):
         subset = [t for t in traces if t.format == fmt]
