@@ -41,6 +41,9 @@ _LAZY: dict[str, str] = {
     "plan_calibration": "evalkit.stats.calibration",
     "ppi_mean": "evalkit.stats.ppi",
     "split_for_calibration": "evalkit.judges",
+    # judge runs
+    "Rubric": "evalkit.judges",
+    "run_judges": "evalkit.judges",
 }
 _SUBMODULES = {"stats", "traces", "plots", "sample_data", "judges", "widgets"}
 
