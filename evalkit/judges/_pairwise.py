@@ -115,8 +115,7 @@ def run_pairwise(pairs: pd.DataFrame, rubric: Rubric, judges: Any, **options: An
                         order=verdicts["trace_id"].str[-2:])
     wide = v.pivot_table(index=["pair_id", "judge"], columns="order", values="verdict",
                          aggfunc="first", dropna=False)
-    err = v.groupby(["pair_id", "judge"])["error"].agg(
-        lambda s: "; ".join(dict.fromkeys(s.dropna())) or None)
+    err = v.groupby(["pair_id", "judge"])["error"].agg(_join_errors)
     frame = pd.DataFrame({
         "shown_ab": wide.get("AB", pd.Series(index=wide.index, dtype=object)),
         "shown_ba": wide.get("BA", pd.Series(index=wide.index, dtype=object)).map(_SWAP),
@@ -145,3 +144,8 @@ def run_pairwise(pairs: pd.DataFrame, rubric: Rubric, judges: Any, **options: An
                             "n_A": n_a.to_numpy(), "n_B": n_b.to_numpy(),
                             "n_tie": n_t.to_numpy()})
     return PairwiseResult(frame=frame, winners=winners, position_bias=bias, verdicts=verdicts)
+
+
+def _join_errors(errors: pd.Series) -> Any:
+    text = "; ".join(dict.fromkeys(str(e) for e in errors.dropna()))
+    return text or None

@@ -266,7 +266,7 @@ def run_judges(
     if sample is not None:
         traces = _sample(traces, sample, sample_by, gen)
     own_cache = cache is not None and not isinstance(cache, JudgeCache)
-    store = JudgeCache(cache) if own_cache else cache  # type: ignore[arg-type]
+    store = cache if isinstance(cache, JudgeCache) or cache is None else JudgeCache(cache)
     try:
         return _run(traces, rubric, specs, price, store, concurrency=concurrency,
                     max_cost=max_cost, refresh=refresh, rate_limit=rate_limit,
@@ -283,7 +283,8 @@ def _run(traces: pd.DataFrame, rubric: Rubric, specs: dict[str, Judge],
          max_retries: int, backoff: float, timeout: float | None, progress: bool,
          gen: np.random.Generator) -> pd.DataFrame:
     rhash = rubric.content_hash
-    records = traces.to_dict("records")
+    records: list[dict[str, Any]] = [{str(k): v for k, v in r.items()}
+                                      for r in traces.to_dict("records")]
     thash = [trace_hash(rubric.template_values(r)) for r in records]
     keys = {name: [cache_key(rhash, j.model, j.params, h) for h in thash]
             for name, j in specs.items()}

@@ -73,7 +73,7 @@ def build_frame(records: list[dict[str, Any]], rubric: Rubric, specs: dict[str, 
     overall = len(crits) > 1 and rubric.kind != "pairwise"
     names = crits + (["overall"] if overall else [])
     cols: dict[str, list[Any]] = {c: [] for c in VERDICT_COLUMNS}
-    extra = [c for c in ("segment", "sample_weight") if records and c in records[0]]
+    extra: list[str] = [c for c in ("segment", "sample_weight") if records and c in records[0]]
     for c in extra:
         cols[c] = []
     seen: set[tuple[str, str]] = set()
@@ -120,8 +120,8 @@ def build_frame(records: list[dict[str, Any]], rubric: Rubric, specs: dict[str, 
     cols["rubric_hash"] = [rubric.content_hash] * n
     df = pd.DataFrame(cols)
     df["score"] = df["score"].astype(float)
-    for c in ("input_tokens", "output_tokens", "attempts"):
-        df[c] = df[c].astype("int64")
+    for col in ("input_tokens", "output_tokens", "attempts"):
+        df[col] = df[col].astype("int64")
     return df
 
 
@@ -150,10 +150,11 @@ class JudgeRunSummary:
 
     def _repr_html_(self) -> str:
         rows = "".join(
-            f"<tr><td>{html.escape(str(r.judge))}</td><td>{html.escape(str(r.model))}</td>"
-            f"<td>{r.n_traces}</td><td>{r.n_errors}</td><td>{r.n_cache_hits}</td>"
-            f"<td>{r.input_tokens + r.output_tokens:,}</td><td>${r.cost_usd:.4f}</td></tr>"
-            for r in self.frame.itertuples())
+            f"<tr><td>{html.escape(str(r['judge']))}</td><td>{html.escape(str(r['model']))}</td>"
+            f"<td>{r['n_traces']}</td><td>{r['n_errors']}</td><td>{r['n_cache_hits']}</td>"
+            f"<td>{int(r['input_tokens']) + int(r['output_tokens']):,}</td>"
+            f"<td>${float(r['cost_usd']):.4f}</td></tr>"
+            for r in self.frame.to_dict("records"))
         note = " <b>stopped by max_cost</b>" if self.stopped else ""
         return ("<div class='evalkit-judge-run'><b>Judge run</b>: "
                 f"${self.cost_usd:.4f} paid{note}<table><tr><th>judge</th><th>model</th>"

@@ -248,7 +248,8 @@ class Rubric:
                 raise RubricError(f"{source}: field {key!r} must be text; got "
                                   f"{type(data[key]).__name__}.")
         try:
-            return cls(name=str(data["name"]), version=str(data["version"]), kind=kind,
+            return cls(name=str(data["name"]), version=str(data["version"]),
+                       kind=kind,  # type: ignore[arg-type]  # checked above
                        description=str(data.get("description", "")), questions=questions,
                        dimensions=dims, scale=(int(scale[0]), int(scale[1])),
                        pass_score=pass_score, template=str(data.get("template", "")))
@@ -444,11 +445,11 @@ def _validate(r: Rubric, *, where: str) -> None:
         raise RubricError(f"{where}: field 'name' is missing.")
     if not str(r.version).strip():
         raise RubricError(f"{where}: field 'version' is missing.")
-    items: Sequence[Question | Dimension]
+    ids: list[str]
     if r.kind == "scale":
         if r.questions:
             raise RubricError(f"{where}: a scale rubric has 'dimensions', not 'questions'.")
-        items, label = r.dimensions, "dimensions"
+        ids, label = [d.id for d in r.dimensions], "dimensions"
         lo, hi = r.scale
         if not lo < hi:
             raise RubricError(f"{where}: field 'scale' needs low < high; got [{lo}, {hi}].")
@@ -463,7 +464,7 @@ def _validate(r: Rubric, *, where: str) -> None:
     elif r.kind in ("binary", "pairwise"):
         if r.dimensions:
             raise RubricError(f"{where}: a {r.kind} rubric has 'questions', not 'dimensions'.")
-        items, label = r.questions, "questions"
+        ids, label = [q.id for q in r.questions], "questions"
         for i, q in enumerate(r.questions):
             if r.kind == "binary" and not (q.pass_criteria and q.fail_criteria):
                 raise RubricError(f"{where}: questions[{i}] ({q.id!r}) needs explicit 'pass' "
@@ -471,21 +472,18 @@ def _validate(r: Rubric, *, where: str) -> None:
     else:
         raise RubricError(f"{where}: field 'kind' must be 'binary', 'scale' or 'pairwise'; got "
                           f"{r.kind!r}.")
-    if not items:
+    if not ids:
         raise RubricError(f"{where}: a {r.kind} rubric needs at least one entry in {label!r}.")
     seen: set[str] = set()
-    for i, c in enumerate(items):
-        if not _ID.match(c.id) or c.id in _RESERVED:
+    for i, cid in enumerate(ids):
+        if not _ID.match(cid) or cid in _RESERVED:
             raise RubricError(f"{where}: {label}[{i}].id must be an identifier (letters, digits, "
-                              f"_) other than 'overall'; got {c.id!r}.")
-        if c.id in seen:
-            raise RubricError(f"{where}: {label}[{i}].id {c.id!r} is used twice.")
-        seen.add(c.id)
-    try:
-        ids = string.Template(r.effective_template).get_identifiers()
-    except ValueError as e:  # pragma: no cover - get_identifiers does not raise on 3.11+
-        raise RubricError(f"{where}: field 'template': {e}.") from None
-    bad = [i for i in ids if i not in TEMPLATE_FIELDS]
+                              f"_) other than 'overall'; got {cid!r}.")
+        if cid in seen:
+            raise RubricError(f"{where}: {label}[{i}].id {cid!r} is used twice.")
+        seen.add(cid)
+    names = string.Template(r.effective_template).get_identifiers()
+    bad = [n for n in names if n not in TEMPLATE_FIELDS]
     if bad or not string.Template(r.effective_template).is_valid():
         raise RubricError(f"{where}: field 'template' uses unknown or malformed placeholders "
                           f"{bad or '(a stray $; write $$ for a dollar sign)'}; allowed: "

@@ -225,19 +225,21 @@ def simulated_judges(traces: pd.DataFrame, *, seed: int = 0,
     from evalkit.judges import Judge
     from evalkit.sample_data import load_ground_truth
 
-    gt = load_ground_truth().set_index("trace_id")
+    gt: dict[str, Mapping[Any, Any]] = {
+        str(r["trace_id"]): r for r in load_ground_truth().to_dict("records")}
     truth: dict[str, _Truth] = {}
     if "output" in traces.columns:
         for tid, out in zip(traces["trace_id"].astype(str), traces["output"], strict=True):
-            if tid in gt.index and isinstance(out, str):
-                row = gt.loc[tid]
+            row = gt.get(tid)
+            if row is not None and isinstance(out, str):
                 sev = row["severity"]
                 truth[out.strip()] = _Truth(
                     failure_mode=str(row["failure_mode"]),
                     severity=0 if pd.isna(sev) else int(sev),  # no severity on passing traces
                     chars=int(row["response_chars"]))
-    out: dict[str, Judge] = {}
+    judges: dict[str, Judge] = {}
     for name, prof in PROFILES.items():
         sim = SimulatedJudge(name, truth, seed=seed, latency_ms=latency_ms)
-        out[name] = Judge(sim, model=prof.model, params={"temperature": 0}, price=prof.price)
-    return out
+        judges[name] = Judge(sim, model=prof.model, params={"temperature": 0},
+                             price=prof.price)
+    return judges
