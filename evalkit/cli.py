@@ -6,6 +6,9 @@ Commands
     Calibrate a judge against human labels and gate on TPR/TNR.
 ``evalkit judge verify RECORD --prompt-file P --model M``
     Fail when the judge's prompt or model changed since it was calibrated.
+``evalkit judge run TRACES --rubric R --judges J --out V``
+    Run a rubric's judges over traces (see :mod:`evalkit._cli_judge_run`; exit 1 means
+    ``--max-cost`` stopped the run).
 
 Exit codes
 ----------
@@ -33,6 +36,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from evalkit._cli_judge_run import add_judge_run_parser
 from evalkit.errors import EvalkitError
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -98,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--json", action="store_true", help="machine-readable output")
     cal.set_defaults(func=cmd_calibrate)
 
-    judge = sub.add_parser("judge", help="calibrated-judge records")
+    judge = sub.add_parser("judge", help="run judges; check calibrated-judge records")
     jsub = judge.add_subparsers(dest="judge_command", metavar="COMMAND", parser_class=_Parser)
     ver = jsub.add_parser(
         "verify", help="fail when the prompt or model changed since calibration",
@@ -110,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--model", required=True, metavar="M")
     ver.add_argument("--json", action="store_true")
     ver.set_defaults(func=cmd_judge_verify)
+    add_judge_run_parser(jsub)
     return parser
 
 

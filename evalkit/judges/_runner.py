@@ -295,8 +295,10 @@ def _run(traces: pd.DataFrame, rubric: Rubric, specs: dict[str, Judge],
         cached = store.get_many(lookup)
     outcomes: dict[tuple[str, str], Outcome] = {}
     todo: dict[tuple[str, str], int] = {}  # (judge, key) -> first row index
-    for name, ks in keys.items():
-        for i, k in enumerate(ks):
+    # trace-major order: a run stopped by max_cost leaves whole traces judged by every judge
+    for i in range(len(records)):
+        for name, ks in keys.items():
+            k = ks[i]
             hit = cached.get(k) if name not in refreshing else None
             if hit is not None:
                 outcomes[(name, k)] = Outcome.from_cache(hit)
