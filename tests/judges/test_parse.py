@@ -67,7 +67,7 @@ def test_pairwise_answers() -> None:
     (json.dumps(dict.fromkeys(QA.criteria, 0)), r"integer in \[1, 4\]; got 0"),
     (json.dumps(dict.fromkeys(QA.criteria, "high")), "got 'high'"),
     (json.dumps(dict.fromkeys(QA.criteria, True)), "got True"),
-    (json.dumps(dict.fromkeys(QA.criteria, {"explanation": "x"})), "no verdict or score"),
+    (json.dumps({c: {"explanation": "x"} for c in QA.criteria}), "no verdict or score"),
     ('{"factual_accuracy": 3, ', "no JSON object"),
 ])
 def test_malformed_scale_answers(reply: object, match: str) -> None:

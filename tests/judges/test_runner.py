@@ -1,4 +1,4 @@
-"""run_judges with fake clients: retries, timeouts, rate limit, concurrency, cache, cost, max_cost."""
+"""run_judges with fake clients: retries, timeouts, rate limit, concurrency, cache, cost."""
 
 from __future__ import annotations
 
