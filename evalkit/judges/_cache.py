@@ -14,7 +14,7 @@ import hashlib
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,8 +63,27 @@ def cache_key(rubric_hash: str, model: str, params: Mapping[str, Any], trace_has
     >>> a == cache_key("r", "m", {"temperature": 0.2, "seed": 1}, "t")
     False
     """
-    text = canonical_json([rubric_hash, model, dict(params), trace_hash])
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return key_maker(rubric_hash, model, params)(trace_hash)
+
+
+def key_maker(rubric_hash: str, model: str, params: Mapping[str, Any]) -> Callable[[str], str]:
+    """``trace_hash -> cache_key(rubric_hash, model, params, trace_hash)``, the prefix hashed once.
+
+    Examples
+    --------
+    >>> key_maker("r", "m", {})("t") == cache_key("r", "m", {}, "t")
+    True
+    """
+    head = hashlib.sha256()
+    # the same bytes as canonical_json([rubric_hash, model, params, trace_hash])
+    head.update(canonical_json([rubric_hash, model, dict(params)])[:-1].encode("utf-8") + b",")
+
+    def make(trace_hash: str) -> str:
+        h = head.copy()
+        h.update(json.dumps(trace_hash, ensure_ascii=False).encode("utf-8") + b"]")
+        return h.hexdigest()
+
+    return make
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,19 +142,16 @@ class JudgeCache:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if app == 0 and not tables:
-            if self.path != ":memory:":
-                conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(_SCHEMA)
-            return
-        if app != APPLICATION_ID:
+        elif app != APPLICATION_ID:
             raise JudgeCacheError(f"{self.path}: this SQLite file is not an evalkit judge cache "
                                   f"(application_id {app:#x}, tables {sorted(tables)}); "
                                   "pass another `cache=` path.")
-        if version > SCHEMA_VERSION:
+        elif version > SCHEMA_VERSION:
             raise JudgeCacheError(f"{self.path}: judge cache schema version {version} was "
                                   f"written by a newer evalkit (this one reads up to "
                                   f"{SCHEMA_VERSION}); upgrade evalkit or use another cache.")
-        if "replies" not in tables:
+        elif "replies" not in tables:
             raise JudgeCacheError(f"{self.path}: judge cache is missing its 'replies' table.")
         if self.path != ":memory:":
             conn.execute("PRAGMA journal_mode=WAL")

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evalkit.judges._cache import JudgeCache, cache_key, canonical_json
+from evalkit.judges._cache import JudgeCache, canonical_json, key_maker
 from evalkit.judges._clients import (
     Completion,
     Judge,
@@ -286,8 +286,8 @@ def _run(traces: pd.DataFrame, rubric: Rubric, specs: dict[str, Judge],
     records: list[dict[str, Any]] = [{str(k): v for k, v in r.items()}
                                       for r in traces.to_dict("records")]
     thash = [trace_hash(rubric.template_values(r)) for r in records]
-    keys = {name: [cache_key(rhash, j.model, j.params, h) for h in thash]
-            for name, j in specs.items()}
+    makers = {name: key_maker(rhash, j.model, j.params) for name, j in specs.items()}
+    keys = {name: [make(h) for h in thash] for name, make in makers.items()}
     refreshing = set(specs) if refresh is True else set(refresh or ())
     cached = {}
     if store is not None:
@@ -341,6 +341,7 @@ async def _call_all(todo: dict[tuple[str, str], int], records: list[dict[str, An
     from tqdm.auto import tqdm
 
     sem = asyncio.Semaphore(concurrency)
+    rhash = rubric.content_hash
     spacer = _Spacer(rate_limit)
     sync = [n for n, j in specs.items() if not _is_async(j.client)]
     pool = ThreadPoolExecutor(max_workers=concurrency) if sync else None
@@ -360,33 +361,29 @@ async def _call_all(todo: dict[tuple[str, str], int], records: list[dict[str, An
 
     async def one(name: str, key: str, row: int) -> tuple[tuple[str, str], Outcome]:
         judge = specs[name]
-        messages = rubric.render(records[row])
+        messages: list[dict[str, str]] | None = None
         out = Outcome()
-        async with sem:
-            while True:
+        while True:
+            text: str | None = None
+            delay: float | None = None
+            async with sem:
                 if state.stopped:
                     out.error = out.error or (f"not judged: max_cost {max_cost:g} USD reached "
                                               "(rerun to resume from the cache)")
                     out.skipped = True
                     break
+                if messages is None:
+                    messages = rubric.render(records[row])
                 await spacer.wait()
                 out.attempts += 1
                 state.calls += 1
                 t0 = time.perf_counter()
-                delay: float | None = None
                 try:
-                    if timeout is None:
+                    async with asyncio.timeout(timeout):
                         reply = await invoke(judge, messages)
-                    else:
-                        reply = await asyncio.wait_for(invoke(judge, messages), timeout)
                     text, tin, tout, est = _unpack(reply, messages)
-                    out.add_usage(tin, tout, est, cost_usd(price[name], tin, tout))
-                    state.spent += cost_usd(price[name], tin, tout)
-                    out.raw_text = text
-                    answer = parse_answer(text, rubric)
                 except JudgeOutputError as e:
-                    out.error = f"malformed answer: {e}"
-                    delay = 0.0
+                    out.error, delay = f"malformed answer: {e}", 0.0
                 except Exception as e:  # a client may raise anything: record it, never drop
                     out.error = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
                     if isinstance(e, TimeoutError) and not str(e):
@@ -396,24 +393,38 @@ async def _call_all(todo: dict[tuple[str, str], int], records: list[dict[str, An
                         if delay is None:
                             delay = backoff * 2 ** (out.attempts - 1) * (0.5 + gen.random())
                 else:
-                    out.latency_ms = (time.perf_counter() - t0) * 1000
-                    out.set_answer(answer)
-                    if store is not None:
-                        store.put(key, rubric_hash=rubric.content_hash, judge_model=judge.model,
-                                  judge_params=judge.params, trace_hash=thash[row],
-                                  answer=out.answer or {}, raw_text=text,
-                                  input_tokens=out.input_tokens,
-                                  output_tokens=out.output_tokens, cost_usd=out.cost_usd,
-                                  latency_ms=out.latency_ms, attempts=out.attempts)
-                    break
-                finally:
-                    if max_cost is not None and state.spent >= max_cost:
-                        state.stopped = True
-                if delay is None or out.attempts > max_retries:
-                    out.latency_ms = (time.perf_counter() - t0) * 1000
-                    break
-                if delay:
-                    await asyncio.sleep(delay)
+                    cost = cost_usd(price[name], tin, tout)
+                    out.add_usage(tin, tout, est, cost)
+                    out.raw_text = text
+                    state.spent += cost
+                out.latency_ms = (time.perf_counter() - t0) * 1000
+                if max_cost is not None and state.spent >= max_cost:
+                    state.stopped = True
+                if text is None and delay and out.attempts <= max_retries:
+                    await asyncio.sleep(delay)  # back off holding the slot: less pressure on 429
+            if text is None:
+                if delay is not None and out.attempts <= max_retries:
+                    continue
+                break
+            # the slot is free: let waiting calls start before this one's parsing and storing
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+            try:
+                answer = parse_answer(text, rubric)
+            except JudgeOutputError as e:
+                out.error = f"malformed answer: {e}"
+                if out.attempts <= max_retries:
+                    continue
+                break
+            out.set_answer(answer)
+            if store is not None:
+                store.put(key, rubric_hash=rhash, judge_model=judge.model,
+                          judge_params=judge.params, trace_hash=thash[row],
+                          answer=out.answer or {}, raw_text=text,
+                          input_tokens=out.input_tokens, output_tokens=out.output_tokens,
+                          cost_usd=out.cost_usd, latency_ms=out.latency_ms,
+                          attempts=out.attempts)
+            break
         bar.update(1)
         if progress:
             bar.set_postfix_str(f"${state.spent:.4f}", refresh=False)

@@ -8,6 +8,7 @@ calibrated-judge record and the judge cache store: change one word and the hash 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import json
@@ -174,8 +175,7 @@ class Rubric:
     @property
     def template_fields(self) -> tuple[str, ...]:
         """Placeholders the template uses (what the trace content hash covers)."""
-        ids = string.Template(self.effective_template).get_identifiers()
-        return tuple(dict.fromkeys(ids))
+        return _identifiers(self.effective_template)
 
     # ----------------------------------------------------------------- dict/YAML
     def to_dict(self) -> dict[str, Any]:
@@ -299,6 +299,9 @@ class Rubric:
     # ----------------------------------------------------------------- prompts
     def system_prompt(self) -> str:
         """The judge's instructions: criteria, scale, examples and the JSON answer format."""
+        return _system_prompt(self)
+
+    def _build_system_prompt(self) -> str:
         lines = [f"You are a strict evaluator applying the rubric {self.name!r} "
                  f"(version {self.version})."]
         if self.description:
@@ -360,6 +363,16 @@ class Rubric:
 
 
 # --------------------------------------------------------------------------- helpers
+@functools.lru_cache(maxsize=64)
+def _identifiers(template: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(string.Template(template).get_identifiers()))
+
+
+@functools.lru_cache(maxsize=64)
+def _system_prompt(rubric: Rubric) -> str:
+    return rubric._build_system_prompt()
+
+
 def _seq(value: Any, where: str) -> list[Any]:
     if value is None:
         return []
