@@ -45,6 +45,9 @@ _LAZY: dict[str, str] = {
     # code-based checks
     "check": "evalkit.checks._core",
     "run_checks": "evalkit.checks._run",
+    # judge runs
+    "Rubric": "evalkit.judges",
+    "run_judges": "evalkit.judges",
 }
 _SUBMODULES = {"stats", "traces", "labels", "plots", "sample_data", "judges", "widgets", "checks"}
 

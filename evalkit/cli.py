@@ -8,6 +8,9 @@ Commands
     Fail when the judge's prompt or model changed since it was calibrated.
 ``evalkit check TRACES --config checks.yaml [--gate "json_valid>=0.99"]``
     Run code-based checks over traces and gate on their pass rates.
+``evalkit judge run TRACES --rubric R --judges J --out V``
+    Run a rubric's judges over traces (see :mod:`evalkit._cli_judge_run`; exit 1 means
+    ``--max-cost`` stopped the run).
 
 Exit codes
 ----------
@@ -35,6 +38,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from evalkit._cli_judge_run import add_judge_run_parser
 from evalkit.errors import EvalkitError
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -100,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--json", action="store_true", help="machine-readable output")
     cal.set_defaults(func=cmd_calibrate)
 
-    judge = sub.add_parser("judge", help="calibrated-judge records")
+    judge = sub.add_parser("judge", help="run judges; check calibrated-judge records")
     jsub = judge.add_subparsers(dest="judge_command", metavar="COMMAND", parser_class=_Parser)
     ver = jsub.add_parser(
         "verify", help="fail when the prompt or model changed since calibration",
@@ -115,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     from evalkit._cli_check import add_parser as add_check_parser
 
     add_check_parser(sub)  # `evalkit check`: code-based checks (evalkit/_cli_check.py)
+    add_judge_run_parser(jsub)
     return parser
 
 

@@ -89,6 +89,7 @@ class JudgeRecord:
     interval_method: str = "wilson"
     schema_version: int = SCHEMA_VERSION
     history: list[dict[str, Any]] = field(default_factory=list)
+    rubric_sha256: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (JSON-ready)."""
@@ -142,6 +143,7 @@ def record_calibration(
     prompt: str,
     test_set: Any,
     now: _dt.datetime | None = None,
+    rubric: Any = None,
 ) -> JudgeRecord:
     """Write (or update) the calibrated-judge record for a calibration on a test set.
 
@@ -158,6 +160,9 @@ def record_calibration(
         The human-labelled test set (``trace_id``, ``verdict``); only its hash is stored.
     now : datetime, optional
         Timestamp to store (default: now, UTC).
+    rubric : Rubric, optional
+        The rubric the judge ran with: its ``content_hash`` is stored and checked by
+        :func:`verify_record`.
 
     Returns
     -------
@@ -195,6 +200,7 @@ def record_calibration(
         n_negative=int(calibration.n_negative), test_set_sha256=test_hash, calibrated_at=stamp,
         test_set_evaluations=evaluations, interval_method=str(calibration.method),
         history=history,
+        rubric_sha256=None if rubric is None else str(rubric.content_hash),
     )
     _atomic_write(p, json.dumps(rec.to_dict(), indent=2) + "\n")
     return rec
@@ -209,8 +215,12 @@ class RecordCheck:
     record: JudgeRecord
 
 
-def verify_record(record: JudgeRecord | str | Path, *, prompt: str, model: str) -> RecordCheck:
-    """Check that the judge's prompt and model are the ones that were calibrated.
+def verify_record(record: JudgeRecord | str | Path, *, prompt: str, model: str,
+                  rubric: Any = None) -> RecordCheck:
+    """Check that the judge's prompt, model (and rubric, when recorded) are the calibrated ones.
+
+    ``rubric`` (a :class:`~evalkit.judges.Rubric`) is compared by ``content_hash`` with the one
+    recorded; a record with a rubric hash fails when no rubric is given.
 
     Examples
     --------
@@ -232,4 +242,10 @@ def verify_record(record: JudgeRecord | str | Path, *, prompt: str, model: str) 
         problems.append("the prompt changed since calibration")
     if model != rec.model:
         problems.append(f"the model changed since calibration: {rec.model!r} -> {model!r}")
+    if rec.rubric_sha256 is not None:
+        if rubric is None:
+            problems.append("the record pins a rubric: pass `rubric=` to verify it")
+        elif rubric.content_hash != rec.rubric_sha256:
+            problems.append(f"the rubric changed since calibration ({rubric.name!r} v"
+                            f"{rubric.version})")
     return RecordCheck(ok=not problems, problems=problems, record=rec)
