@@ -23,10 +23,10 @@ from evalkit.judges import (
     ensemble_rubric,
     length_bias,
     load_example_rubric,
-    majority_verdicts,
     openai_judge,
     run_judges,
 )
+from evalkit.labels import majority_verdicts
 from evalkit.sample_data import load_human_labels
 from evalkit.sample_data.judge_sim import simulated_judges
 
