@@ -116,10 +116,14 @@ def _tokens(arr: pa.Array, min_len: int) -> tuple[pa.Array, np.ndarray]:
     Words are separated by ASCII whitespace and trimmed of punctuation; ``min_len`` counts
     bytes (a word of short non-ASCII letters may pass it).
     """
-    # ASCII whitespace splits 2x faster than Unicode's; byte length >= character length
-    lists = pc.ascii_split_whitespace(pc.utf8_lower(pc.fill_null(arr, "")))
-    flat = pc.utf8_trim(pc.list_flatten(lists), characters=_PUNCT)
+    # ASCII whitespace splits 2x faster than Unicode's; words too short even with their
+    # punctuation are dropped before the (costlier) trimming and lower-casing
+    lists = pc.ascii_split_whitespace(pc.fill_null(arr, ""))
+    flat = pc.list_flatten(lists)
     rows = pc.list_parent_indices(lists).to_numpy()
+    keep = F.as_bool(pc.greater_equal(pc.binary_length(flat), min_len))
+    flat, rows = flat.filter(pa.array(keep)), rows[keep]
+    flat = pc.utf8_lower(pc.utf8_trim(flat, characters=_PUNCT))
     keep = F.as_bool(pc.greater_equal(pc.binary_length(flat), min_len))
     return flat.filter(pa.array(keep)), rows[keep]
 
