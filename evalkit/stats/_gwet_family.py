@@ -199,7 +199,8 @@ def percent_agreement(
     Parameters
     ----------
     ratings : DataFrame or array_like, shape (n_units, n_raters)
-        Any hashable labels; ``None``/``NaN`` for missing ratings.
+        Any hashable labels; ``None``, ``NaN`` or ``""`` for missing ratings. Or a
+        :class:`~evalkit.stats.agreement.CategoryCounts` table (units x categories counts).
     {shared}
 
     Returns
