@@ -27,7 +27,7 @@ from evalkit.stats._confusion import (
     FloatArray,
     _result_from_cells,
 )
-from evalkit.stats._warnings import StatisticsInputError
+from evalkit.stats._warnings import StatisticsInputError, plain_id
 
 
 def _binary_labels(values: pd.Series, positive: Any) -> tuple[Any, Any]:
@@ -176,7 +176,10 @@ def calibrate(
     if threshold is not None:
         scores = pd.to_numeric(aligned["judge"], errors="coerce")
         if scores.isna().any():
-            raise ValueError("`threshold` needs numeric judge scores; got non-numeric values.")
+            bad = aligned["judge"][scores.isna()]
+            raise StatisticsInputError(
+                "`threshold` needs numeric judge scores; got "
+                f"{bad.iloc[0]!r} for trace {plain_id(bad.index[0])!r}.")
         pos_h, neg_h = _binary_labels(aligned["human"], positive)
         aligned["judge"] = np.where(scores >= float(threshold), pos_h, neg_h)
     pos, neg = _binary_labels(pd.concat([aligned["human"], aligned["judge"]]), positive)

@@ -53,7 +53,7 @@ def cohen_kappa(
     Parameters
     ----------
     a, b : array_like, shape (n_units,)
-        The two raters' labels per unit; ``None``/``NaN`` for missing.
+        The two raters' labels per unit; ``None``, ``NaN`` or ``""`` for missing.
     weights : {None, 'linear', 'quadratic'}, default None
         Disagreement weights ``|i - j|`` or ``(i - j)^2`` over category positions (as
         scikit-learn's ``cohen_kappa_score``).

@@ -177,8 +177,13 @@ _SHARED_PARAMS = """
         estimator it is (an average over units with two or more ratings), consistent with
         :func:`percent_agreement`: ``SE(BP) = SE(PA) / (1 - 1/q)`` exactly. ``'gwet'`` is Gwet's
         (2014) formula as in irrCAC, which overstates the variance when some units have one
-        rating (96-97% coverage for a nominal 95% with 40% missing ratings). The two are
-        identical when every unit has two or more ratings.
+        rating. The two are identical when every unit has two or more ratings. Seeded
+        coverage of a nominal 95% with 3 raters and 40% of ratings missing
+        (benchmarks/sim_agreement_coverage.py, 1,000 replications, MC SE <= 0.011): at 200
+        units ``'ratio'`` 93.9-95.9%, ``'gwet'`` 96.2-98.8% (99.9% for percent agreement);
+        at 30-50 units ``'ratio'`` undercovers (90.1-94.9%, like any Wald interval on ~20
+        pairable units) while ``'gwet'`` gives 90.4-99.8%; the unit bootstrap (BCa)
+        over-covers there (about 97% for percent agreement and Fleiss at 30 units, binary).
 """
 
 
@@ -199,7 +204,8 @@ def percent_agreement(
     Parameters
     ----------
     ratings : DataFrame or array_like, shape (n_units, n_raters)
-        Any hashable labels; ``None``/``NaN`` for missing ratings.
+        Any hashable labels; ``None``, ``NaN`` or ``""`` for missing ratings. Or a
+        :class:`~evalkit.stats.agreement.CategoryCounts` table (units x categories counts).
     {shared}
 
     Returns

@@ -106,8 +106,8 @@ def krippendorff_alpha(
     Parameters
     ----------
     ratings : DataFrame or array_like, shape (n_units, n_raters)
-        Any hashable labels (numbers for ``'interval'`` and ``'ratio'``); ``None``/``NaN`` for
-        missing.
+        Any hashable labels (numbers for ``'interval'`` and ``'ratio'``); ``None``, ``NaN`` or
+        ``""`` for missing. Or a :class:`~evalkit.stats.agreement.CategoryCounts` table.
     level : {'nominal', 'ordinal', 'interval', 'ratio'} or callable, default 'nominal'
         The metric. A callable ``(v1, v2) -> distances`` (see :class:`DistanceMetric`) gives a
         custom squared distance over category values.

@@ -1,9 +1,10 @@
 """Ratings in, sufficient statistics out: validation of wide ratings and per-unit category counts.
 
 Every agreement coefficient in :mod:`evalkit.stats.agreement` is a function of the per-unit
-category counts ``n[u, k]`` (how many raters put unit ``u`` in category ``k``). This module turns a
-units x raters table (any hashable labels, ``None``/``NaN`` for missing) into those counts, once,
-with memory ``O(units x categories)``.
+category counts ``n[u, k]`` (how many raters put unit ``u`` in category ``k``). This module turns
+a units x raters table (any hashable labels, ``None``/``NaN``/``""`` for missing) into those
+counts, once, with memory ``O(units x categories)``, or takes them as given
+(:class:`CategoryCounts`).
 """
 
 from __future__ import annotations

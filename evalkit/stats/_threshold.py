@@ -29,6 +29,7 @@ from evalkit.stats._common import (
     warn_undefined,
     z_value,
 )
+from evalkit.stats._warnings import StatisticsInputError, plain_id
 
 FloatArray = NDArray[np.float64]
 KappaWeights = Literal["quadratic", "linear"]
@@ -275,8 +276,13 @@ def ordinal_agreement(
     aligned = align_labels(hs, judge_scores, judge_column="score")
     h = pd.to_numeric(aligned["human"], errors="coerce").to_numpy(dtype=np.float64)
     j = pd.to_numeric(aligned["judge"], errors="coerce").to_numpy(dtype=np.float64)
-    if np.isnan(h).any() or np.isnan(j).any():
-        raise ValueError("ordinal_agreement needs numeric scores on both sides.")
+    for side, arr in (("human_scores", h), ("judge_scores", j)):
+        if np.isnan(arr).any():
+            bad = aligned["human" if side == "human_scores" else "judge"][np.isnan(arr)]
+            raise StatisticsInputError(
+                f"ordinal_agreement needs numeric scores on both sides; `{side}` has "
+                f"{bad.iloc[0]!r} for trace {plain_id(bad.index[0])!r}. For labels such as "
+                "low/medium/high, map them to numbers in their order first.")
     n = h.size
     cats = np.unique(np.r_[h, j])
     k = cats.size

@@ -71,3 +71,9 @@ def warn_user(category: type[Warning], message: str) -> None:
         level += 1
         frame = frame.f_back  # type: ignore[assignment]
     warnings.warn(message, category, stacklevel=level)
+
+
+def plain_id(value: object) -> object:
+    """A numpy scalar as its Python value, so messages show ``1``, not ``np.int64(1)``."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) and getattr(value, "ndim", None) == 0 else value

@@ -95,6 +95,13 @@ def test_ordinal_alpha_on_strings_needs_categories() -> None:
     num = krippendorff_alpha(wide.apply(lambda c: c.map(CODE)), level="ordinal", method="analytic")
     assert got.statistic == pytest.approx(num.statistic, rel=1e-12)
     assert got.standard_error == pytest.approx(num.standard_error, rel=1e-12)
+    # peer: the krippendorff package with value_domain in order gives 0.7139 (alphabetical
+    # order, what we silently did before: 0.1727)
+    import krippendorff
+
+    peer = krippendorff.alpha(reliability_data=np.array([A, B]), value_domain=LMH,
+                              level_of_measurement="ordinal")
+    assert got.statistic == pytest.approx(peer, rel=1e-12)
     # nominal alpha does not order: no categories needed
     krippendorff_alpha(wide, level="nominal", method="analytic")
 
@@ -105,6 +112,12 @@ def test_weighted_cohen_on_strings_needs_labels() -> None:
     got = cohen_kappa(A, B, weights="quadratic", labels=LMH)
     num = cohen_kappa([CODE[x] for x in A], [CODE[x] for x in B], weights="quadratic")
     assert got.statistic == pytest.approx(num.statistic, rel=1e-12)
+    # peer: scikit-learn with the labels in order gives 0.7059; sorted alphabetically
+    # (high < low < medium, what we silently did before) it gives 0.125
+    from sklearn.metrics import cohen_kappa_score
+
+    assert got.statistic == pytest.approx(
+        cohen_kappa_score(A, B, labels=LMH, weights="quadratic"), rel=1e-12)
     cohen_kappa(A, B)  # unweighted: fine
 
 

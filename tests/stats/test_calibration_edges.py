@@ -195,3 +195,12 @@ def test_corrected_pass_rate_counts_errors() -> None:
         corrected_pass_rate(calibration=cal, n_pass={"a": 1}, n={"b": 2})
     with pytest.raises(StatisticsInputError, match="`n` must be a non-negative integer"):
         corrected_pass_rate(calibration=cal, n_pass=1, n=-3)
+
+
+def test_non_numeric_scores_are_typed_errors_naming_the_trace() -> None:
+    from evalkit.stats.calibration import ordinal_agreement
+
+    with pytest.raises(StatisticsInputError, match=r"got 'high' for trace 1"):
+        calibrate(["pass", "fail"], [0.9, "high"], threshold=0.5)
+    with pytest.raises(StatisticsInputError, match=r"`judge_scores` has 'high' for trace 1"):
+        ordinal_agreement([1, 2, 3], [1, "high", 3])
