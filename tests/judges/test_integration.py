@@ -79,7 +79,16 @@ def test_overall_rows_of_a_multi_question_rubric(sample_traces, human) -> None:
     panel = ensemble_rubric(out)
     assert set(panel.frame["criterion"]) == {*load_example_rubric("support_bot_binary").criteria,
                                              "overall"}
-    assert panel.review_queue["trace_id"].is_unique
+
+
+def test_disagreement_queue_opens_in_the_annotator(sample_traces, tmp_path: Path) -> None:
+    out = run_judges(sample_traces, load_example_rubric("factual_qa_5dim"),
+                     simulated_judges(sample_traces, seed=0), cache=None, progress=False)
+    queue = ensemble_rubric(out).review_queue
+    assert len(queue) > 0 and queue["trace_id"].is_unique
+    review = evalkit.Annotator(sample_traces, tmp_path / "l.sqlite", annotator="ann_x",
+                               queue=queue)
+    assert review.queue == queue["trace_id"].tolist()  # review order = largest spread first
 
 
 def test_simulators_are_seeded_and_order_free(sample_traces) -> None:
