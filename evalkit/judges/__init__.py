@@ -1,8 +1,8 @@
 """Judge discipline: rubrics, judge runs, label files, calibration splits, records, ensembles, bias.
 
-``Rubric`` and ``run_judges`` produce verdicts (cached, concurrent, cost-tracked);
-
-``read_labels`` reads human or judge verdict files (CSV, Parquet, JSONL, label-store exports).
+``Rubric`` and ``run_judges`` produce verdicts (cached, concurrent, cost-tracked), and
+``ensemble_rubric`` / ``run_pairwise`` combine them; ``read_labels`` reads human or judge verdict
+files (CSV, Parquet, JSONL, label-store exports).
 """
 
 from __future__ import annotations
