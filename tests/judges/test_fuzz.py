@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -30,6 +31,19 @@ def test_fuzz_rubric_from_dict(data: object) -> None:
         return
     assert Rubric.from_dict(r.to_dict()) == r
     assert len(r.content_hash) == 64 and r.criteria
+    # YAML round trip, whatever the text (multi-line, trailing spaces, odd characters)
+    assert Rubric.from_dict(yaml.safe_load(r.to_yaml())) == r
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(st.text(min_size=1, max_size=30).filter(str.strip), min_size=3,
+                      max_size=3))
+def test_fuzz_rubric_yaml_round_trip_of_any_text(texts: list[str]) -> None:
+    r = Rubric.from_dict({"name": texts[0], "version": "1", "description": texts[1],
+                          "questions": [{"id": "q", "question": texts[2], "pass": texts[1],
+                                         "fail": texts[0] + "\n" + texts[2]}]})
+    back = Rubric.from_dict(yaml.safe_load(r.to_yaml()))
+    assert back == r and back.content_hash == r.content_hash
 
 
 QA = load_example_rubric("factual_qa_5dim")
