@@ -66,18 +66,29 @@ class Outcome:
         self.error = None
 
 
-def _criterion_cells(ans: dict[str, list[Any]] | None, crits: list[str],
-                     overall: bool) -> list[tuple[Any, float, str]]:
-    """(verdict, score, explanation) per criterion (and ``overall``) of one answer."""
-    n = len(crits) + overall
-    if ans is None:
-        return [(None, float("nan"), "")] * n
-    cells = [(ans[c][0], float(ans[c][1]), str(ans[c][2])) for c in crits]
-    if overall:
-        failed = [c for c, cell in zip(crits, cells, strict=True) if cell[0] != "pass"]
-        cells.append(("fail" if failed else "pass", min(cell[1] for cell in cells),
-                      "failed: " + ", ".join(failed) if failed else ""))
-    return cells
+def _criterion_cells(answers: list[dict[str, list[Any]] | None], crits: list[str],
+                     overall: bool) -> tuple[Any, Any, Any]:
+    """Verdict, score and explanation arrays (calls x criteria, plus ``overall``)."""
+    n, m = len(answers), len(crits)
+    k = m + overall
+    verdict = np.full((n, k), None, dtype=object)
+    score = np.full((n, k), np.nan)
+    expl = np.full((n, k), "", dtype=object)
+    valid = np.array([a is not None for a in answers], dtype=bool)
+    got = [a for a in answers if a is not None]
+    for j, c in enumerate(crits):
+        if got:
+            verdict[valid, j] = [a[c][0] for a in got]
+            score[valid, j] = [float(a[c][1]) for a in got]
+            expl[valid, j] = [str(a[c][2]) for a in got]
+    if overall and got:
+        passed = verdict[valid, :m] == "pass"
+        verdict[valid, m] = np.where(passed.all(axis=1), "pass", "fail")
+        score[valid, m] = score[valid, :m].min(axis=1)
+        expl[valid, m] = ["failed: " + ", ".join(c for c, p in zip(crits, row, strict=True)
+                                                 if not p) if not row.all() else ""
+                          for row in passed]
+    return verdict.ravel(), score.ravel(), expl.ravel()
 
 
 def build_frame(records: list[dict[str, Any]], rubric: Rubric, specs: dict[str, Judge],
@@ -101,7 +112,7 @@ def build_frame(records: list[dict[str, Any]], rubric: Rubric, specs: dict[str, 
     for i, name in pairs:  # a shared call is charged to its first trace
         first.append((name, keys[name][i]) not in seen)
         seen.add((name, keys[name][i]))
-    cells = [c for o in outs for c in _criterion_cells(o.answer, crits, overall)]
+    verdict, score, expl = _criterion_cells([o.answer for o in outs], crits, overall)
     own = np.zeros((len(pairs), k), dtype=bool)
     own[:, 0] = first  # usage counted once per call, on its first criterion row
 
@@ -117,9 +128,9 @@ def build_frame(records: list[dict[str, Any]], rubric: Rubric, specs: dict[str, 
         "trace_id": per_pair([str(records[i]["trace_id"]) for i, _ in pairs]),
         "judge": per_pair([name for _, name in pairs]),
         "criterion": np.tile(np.asarray(names, dtype=object), len(pairs)),
-        "verdict": [c[0] for c in cells],
-        "score": np.asarray([c[1] for c in cells], dtype=float),
-        "explanation": [c[2] for c in cells],
+        "verdict": verdict,
+        "score": score,
+        "explanation": expl,
         "model": per_pair([specs[name].model for _, name in pairs]),
         "input_tokens": usage([o.input_tokens for o in outs], np.int64),
         "output_tokens": usage([o.output_tokens for o in outs], np.int64),
