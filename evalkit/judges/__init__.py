@@ -1,8 +1,8 @@
 """Judge discipline: rubrics, judge runs, calibration splits, records, ensembles, bias audits.
 
-``Rubric`` and ``run_judges`` produce verdicts (cached, concurrent, cost-tracked).
-
-Human and judge label files are read with :func:`evalkit.labels.read_labels`.
+``Rubric`` and ``run_judges`` produce verdicts (cached, concurrent, cost-tracked), and
+``ensemble_rubric`` / ``run_pairwise`` combine them. Human and judge label files are read with
+:func:`evalkit.labels.read_labels`.
 """
 
 from __future__ import annotations

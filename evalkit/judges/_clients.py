@@ -237,8 +237,9 @@ def openai_judge(
                                "'evalkit[openai]'.") from None
 
     def factory() -> Any:
-        return openai.AsyncOpenAI(base_url=base_url, api_key=api_key or "unset",
-                                  http_client=http_client, max_retries=0)
+        # api_key None: the SDK reads OPENAI_API_KEY (a missing key becomes an error row)
+        return openai.AsyncOpenAI(base_url=base_url, api_key=api_key, http_client=http_client,
+                                  max_retries=0)
 
     params = {"temperature": 0, **params}
     return Judge(client=_OpenAIChat(model, factory, json_mode), model=model, params=params,

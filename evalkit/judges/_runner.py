@@ -44,6 +44,7 @@ class _State:
     spent: float = 0.0
     calls: int = 0
     stopped: bool = False
+    interrupted: bool = False  # set from the notebook's thread on Ctrl-C / kernel interrupt
 
 
 class _Spacer:
@@ -310,7 +311,7 @@ def _run(traces: pd.DataFrame, rubric: Rubric, specs: dict[str, Judge],
                          concurrency=concurrency, max_cost=max_cost, rate_limit=rate_limit,
                          max_retries=max_retries, backoff=backoff, timeout=timeout,
                          progress=progress, gen=gen, n_cached=len(outcomes))
-        outcomes.update(_run_coroutine(coro))
+        outcomes.update(_run_coroutine(coro, state))
     frame = build_frame(records, rubric, specs, keys, outcomes)
     frame.attrs["judge_run"] = {
         "rubric": rubric.name, "rubric_hash": rhash, "n_traces": len(records),
@@ -321,14 +322,28 @@ def _run(traces: pd.DataFrame, rubric: Rubric, specs: dict[str, Judge],
     return frame
 
 
-def _run_coroutine(coro: Any) -> Any:
+def _call_sync(client: Any, messages: list[dict[str, str]], params: Mapping[str, Any]) -> Any:
+    try:
+        return client(messages, **params)
+    except StopIteration as e:  # cannot cross into an asyncio future (it would hang the run)
+        raise RuntimeError(f"the client raised StopIteration {e}".rstrip()) from None
+
+
+def _run_coroutine(coro: Any, state: _State) -> Any:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coro)
+        return asyncio.run(coro)  # Ctrl-C cancels the calls in flight; stored replies stay
     # inside a running loop (Jupyter): run ours on a fresh loop in a worker thread
     with ThreadPoolExecutor(1) as ex:
-        return ex.submit(asyncio.run, coro).result()
+        future = ex.submit(asyncio.run, coro)
+        try:
+            return future.result()
+        except KeyboardInterrupt:
+            # start no new calls, let the ones in flight finish and be stored, then stop
+            state.interrupted = True
+            future.result()
+            raise
 
 
 async def _call_all(todo: dict[tuple[str, str], int], records: list[dict[str, Any]],
@@ -354,7 +369,7 @@ async def _call_all(todo: dict[tuple[str, str], int], records: list[dict[str, An
             reply = judge.client(messages, **judge.params)
         else:
             reply = await loop.run_in_executor(
-                pool, functools.partial(judge.client, messages, **judge.params))
+                pool, functools.partial(_call_sync, judge.client, messages, judge.params))
         if inspect.isawaitable(reply):
             reply = await reply
         return reply
@@ -367,9 +382,11 @@ async def _call_all(todo: dict[tuple[str, str], int], records: list[dict[str, An
             text: str | None = None
             delay: float | None = None
             async with sem:
-                if state.stopped:
-                    out.error = out.error or (f"not judged: max_cost {max_cost:g} USD reached "
-                                              "(rerun to resume from the cache)")
+                if state.stopped or state.interrupted:
+                    why = ("interrupted" if state.interrupted
+                           else f"max_cost {max_cost:g} USD reached")
+                    out.error = out.error or (f"not judged: {why} (rerun to resume from the "
+                                              "cache)")
                     out.skipped = True
                     break
                 if messages is None:

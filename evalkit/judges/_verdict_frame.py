@@ -13,6 +13,7 @@ import html
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
@@ -65,63 +66,91 @@ class Outcome:
         self.error = None
 
 
+def _criterion_cells(answers: list[dict[str, list[Any]] | None], crits: list[str],
+                     overall: bool) -> tuple[Any, Any, Any]:
+    """Verdict, score and explanation arrays (calls x criteria, plus ``overall``)."""
+    n, m = len(answers), len(crits)
+    k = m + overall
+    verdict = np.full((n, k), None, dtype=object)
+    score = np.full((n, k), np.nan)
+    expl = np.full((n, k), "", dtype=object)
+    valid = np.array([a is not None for a in answers], dtype=bool)
+    got = [a for a in answers if a is not None]
+    for j, c in enumerate(crits):
+        if got:
+            verdict[valid, j] = [a[c][0] for a in got]
+            score[valid, j] = [float(a[c][1]) for a in got]
+            expl[valid, j] = [str(a[c][2]) for a in got]
+    if overall and got:
+        passed = verdict[valid, :m] == "pass"
+        verdict[valid, m] = np.where(passed.all(axis=1), "pass", "fail")
+        score[valid, m] = score[valid, :m].min(axis=1)
+        expl[valid, m] = ["failed: " + ", ".join(c for c, p in zip(crits, row, strict=True)
+                                                 if not p) if not row.all() else ""
+                          for row in passed]
+    return verdict.ravel(), score.ravel(), expl.ravel()
+
+
 def build_frame(records: list[dict[str, Any]], rubric: Rubric, specs: dict[str, Judge],
                 keys: dict[str, list[str]],
                 outcomes: dict[tuple[str, str], Outcome]) -> pd.DataFrame:
-    """Assemble the verdict frame (see the module docstring)."""
+    """Assemble the verdict frame (see the module docstring).
+
+    Rows are trace-major, then judge, then criterion. Usage (tokens, cost, attempts) sits on the
+    first criterion row of a call only, and duplicated trace content (one shared call) is charged
+    to its first trace, so the columns sum to what the run paid.
+    """
     crits = list(rubric.criteria)
     overall = len(crits) > 1 and rubric.kind != "pairwise"
     names = crits + (["overall"] if overall else [])
-    cols: dict[str, list[Any]] = {c: [] for c in VERDICT_COLUMNS}
-    extra: list[str] = [c for c in ("segment", "sample_weight") if records and c in records[0]]
-    for c in extra:
-        cols[c] = []
+    k = len(names)
+    judges = list(specs)
+    pairs = [(i, name) for i in range(len(records)) for name in judges]
+    outs = [outcomes[(name, keys[name][i])] for i, name in pairs]
     seen: set[tuple[str, str]] = set()
-    for i, rec in enumerate(records):
-        tid = str(rec["trace_id"])
-        for name, judge in specs.items():
-            o = outcomes[(name, keys[name][i])]
-            # duplicated trace content shares one call: charge it to the first row only
-            first = (name, keys[name][i]) not in seen
-            seen.add((name, keys[name][i]))
-            ans = o.answer
-            for crit in names:
-                if ans is None:
-                    verdict, score, expl = None, float("nan"), ""
-                elif crit == "overall":
-                    parts = [ans[c] for c in crits]
-                    ok = all(p[0] == "pass" for p in parts)
-                    verdict, score = ("pass" if ok else "fail"), min(float(p[1]) for p in parts)
-                    failed = [c for c, p in zip(crits, parts, strict=True) if p[0] != "pass"]
-                    expl = "failed: " + ", ".join(failed) if failed else ""
-                else:
-                    verdict, score, expl = ans[crit][0], float(ans[crit][1]), str(ans[crit][2])
-                cols["trace_id"].append(tid)
-                cols["judge"].append(name)
-                cols["criterion"].append(crit)
-                cols["verdict"].append(verdict)
-                cols["score"].append(score)
-                cols["explanation"].append(expl)
-                cols["model"].append(judge.model)
-                own = first and crit == names[0]  # usage counted once per call
-                cols["input_tokens"].append(o.input_tokens if own else 0)
-                cols["output_tokens"].append(o.output_tokens if own else 0)
-                cols["tokens_estimated"].append(o.tokens_estimated)
-                cols["cost_usd"].append(o.cost_usd if own else 0.0)
-                cols["latency_ms"].append(o.latency_ms)
-                cols["cache_hit"].append(o.cache_hit)
-                cols["attempts"].append(o.attempts if own else 0)
-                cols["error"].append(o.error)
-                for c in extra:
-                    cols[c].append(rec[c])
-    n = len(cols["trace_id"])
+    first = []
+    for i, name in pairs:  # a shared call is charged to its first trace
+        first.append((name, keys[name][i]) not in seen)
+        seen.add((name, keys[name][i]))
+    verdict, score, expl = _criterion_cells([o.answer for o in outs], crits, overall)
+    own = np.zeros((len(pairs), k), dtype=bool)
+    own[:, 0] = first  # usage counted once per call, on its first criterion row
+
+    def per_pair(values: list[Any]) -> Any:
+        return np.repeat(np.asarray(values, dtype=object), k)
+
+    def usage(values: list[Any], dtype: Any) -> Any:
+        arr = np.zeros((len(pairs), k), dtype=dtype)
+        arr[:, 0] = values
+        return np.where(own, arr, 0).ravel()
+
+    cols: dict[str, Any] = {
+        "trace_id": per_pair([str(records[i]["trace_id"]) for i, _ in pairs]),
+        "judge": per_pair([name for _, name in pairs]),
+        "criterion": np.tile(np.asarray(names, dtype=object), len(pairs)),
+        "verdict": verdict,
+        "score": score,
+        "explanation": expl,
+        "model": per_pair([specs[name].model for _, name in pairs]),
+        "input_tokens": usage([o.input_tokens for o in outs], np.int64),
+        "output_tokens": usage([o.output_tokens for o in outs], np.int64),
+        "tokens_estimated": np.repeat([o.tokens_estimated for o in outs], k).astype(bool),
+        "cost_usd": usage([o.cost_usd for o in outs], float),
+        "latency_ms": np.repeat(np.asarray([o.latency_ms for o in outs], dtype=float), k),
+        "cache_hit": np.repeat([o.cache_hit for o in outs], k).astype(bool),
+        "attempts": usage([o.attempts for o in outs], np.int64),
+        "error": per_pair([o.error for o in outs]),
+    }
+    for c in ("segment", "sample_weight"):
+        if records and c in records[0]:
+            cols[c] = per_pair([records[i][c] for i, _ in pairs])
+    n = len(pairs) * k
     cols["rubric"] = [rubric.name] * n
     cols["rubric_version"] = [rubric.version] * n
     cols["rubric_hash"] = [rubric.content_hash] * n
     df = pd.DataFrame(cols)
-    df["score"] = df["score"].astype(float)
-    for col in ("input_tokens", "output_tokens", "attempts"):
-        df[col] = df[col].astype("int64")
+    if "sample_weight" in df.columns:
+        df["sample_weight"] = df["sample_weight"].astype(float)
     return df
 
 

@@ -286,7 +286,9 @@ class Rubric:
             pass
 
         def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-            style = "|" if "\n" in value else None
+            # NEL/LS/PS/CR would be read back as line breaks: escape them in double quotes
+            odd = any(ch in value for ch in "\x85\u2028\u2029\r")
+            style = '"' if odd else ("|" if "\n" in value else None)
             return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
         _Dumper.add_representer(str, _str)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -79,7 +78,16 @@ def test_overall_rows_of_a_multi_question_rubric(sample_traces, human) -> None:
     panel = ensemble_rubric(out)
     assert set(panel.frame["criterion"]) == {*load_example_rubric("support_bot_binary").criteria,
                                              "overall"}
-    assert panel.review_queue["trace_id"].is_unique
+
+
+def test_disagreement_queue_opens_in_the_annotator(sample_traces, tmp_path: Path) -> None:
+    out = run_judges(sample_traces, load_example_rubric("factual_qa_5dim"),
+                     simulated_judges(sample_traces, seed=0), cache=None, progress=False)
+    queue = ensemble_rubric(out).review_queue
+    assert len(queue) > 0 and queue["trace_id"].is_unique
+    review = evalkit.Annotator(sample_traces, tmp_path / "l.sqlite", annotator="ann_x",
+                               queue=queue)
+    assert review.queue == queue["trace_id"].tolist()  # review order = largest spread first
 
 
 def test_simulators_are_seeded_and_order_free(sample_traces) -> None:
@@ -209,9 +217,17 @@ def test_litellm_adapter_reports_a_missing_package() -> None:
         assert evalkit.judges.litellm_judge("gpt-4o").model == "gpt-4o"
 
 
-def test_environment_has_no_api_key_use(monkeypatch) -> None:
-    # the adapter never reads a real key in tests: an explicit one is passed
+def test_openai_adapter_without_a_key_is_an_error_row(traces, monkeypatch) -> None:
+    # the SDK refuses before any request: no network, a clear row, nothing dropped
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    judge = openai_judge("gpt-4o-mini", api_key="k")
-    assert judge.params == {"temperature": 0} and judge.model == "gpt-4o-mini"
-    assert "OPENAI_API_KEY" not in os.environ
+    monkeypatch.delenv("OPENAI_ADMIN_KEY", raising=False)
+    rubric = Rubric.from_dict(ONE_QUESTION)
+    out = run_judges(traces.head(2), rubric, {"g": openai_judge("gpt-4o-2024-08-06")},
+                     cache=None, progress=False)
+    assert out["verdict"].isna().all()
+    assert out["error"].str.startswith("OpenAIError: Missing credentials").all()
+
+
+def test_adapter_defaults() -> None:
+    judge = openai_judge("gpt-4o-mini", api_key="k", seed=7)
+    assert judge.params == {"temperature": 0, "seed": 7} and judge.model == "gpt-4o-mini"

@@ -151,3 +151,11 @@ def test_judge_record_stores_and_checks_the_rubric_hash(tmp_path: Path) -> None:
     check = verify_record(path, prompt="p", model="m", rubric=changed)
     assert check.problems == ["the rubric changed since calibration ('support_bot_binary' v2)"]
     assert not verify_record(path, prompt="p", model="m").ok
+
+
+def test_yaml_keeps_unicode_line_separators(tmp_path: Path) -> None:
+    # found by the fuzz test: a plain or literal scalar turned NEL (\x85) into a space/newline
+    r = Rubric.from_dict({"name": "n", "version": "1", "questions": [
+        {**GOOD_Q, "question": "0\x85", "fail": "a\nb\u2028c\r"}]})
+    r.to_yaml(tmp_path / "r.yaml")
+    assert Rubric.from_yaml(tmp_path / "r.yaml") == r

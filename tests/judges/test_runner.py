@@ -331,3 +331,48 @@ def test_completion_usage_is_taken_from_async_clients(traces, binary_rubric) -> 
 
     out = _run(traces.head(1), binary_rubric, {"a": Judge(client, model="m", price=(0, 0))})
     assert out[["verdict", "input_tokens", "output_tokens"]].iloc[0].tolist() == ["fail", 7, 3]
+
+
+def test_interrupt_in_a_notebook_stops_new_calls_and_keeps_stored_replies(
+        traces, binary_rubric, fakes, tmp_path: Path) -> None:
+    # a kernel interrupt is SIGINT: KeyboardInterrupt in the thread waiting for the run
+    import os
+    import signal
+
+    reply = fakes.answer_for(binary_rubric)
+    starts: list[int] = []
+
+    async def client(messages, **params):
+        starts.append(1)
+        if len(starts) == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+        await asyncio.sleep(0.05)
+        return reply
+
+    cache = tmp_path / "c.sqlite"
+
+    async def cell() -> None:
+        _run(traces, binary_rubric, {"a": fakes.judge(client)}, cache=cache, concurrency=1)
+
+    loop = asyncio.new_event_loop()  # like ipykernel: SIGINT raises KeyboardInterrupt
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            loop.run_until_complete(cell())
+    finally:
+        loop.close()
+    with JudgeCache(cache) as stored:
+        assert len(stored) == 3  # the call in flight at the interrupt finished and was stored
+    assert len(starts) == 3  # and no new call started
+    again = _run(traces, binary_rubric, {"a": fakes.judge(client)}, cache=cache)
+    assert again["cache_hit"].sum() == 3 and len(starts) == len(traces)
+
+
+@pytest.mark.timeout(60)
+def test_a_client_raising_stopiteration_is_an_error_row_not_a_hang(traces, binary_rubric,
+                                                                   fakes) -> None:
+    # found by the fuzz test: StopIteration cannot be set on an asyncio future and hung the run
+    def client(messages, **params):
+        raise StopIteration
+
+    out = _run(traces.head(2), binary_rubric, {"a": fakes.judge(client)})
+    assert out["error"].tolist() == ["RuntimeError: the client raised StopIteration"] * 2
