@@ -101,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--model", help="judge model version (default: the judge file's "
                                      "judge_model column)")
     cal.add_argument("--judge-id", help="judge id for the record (default: --judge or file stem)")
+    cal.add_argument("--rubric", metavar="YAML",
+                     help="rubric the judge ran with; its content hash goes into the record")
     cal.add_argument("--json", action="store_true", help="machine-readable output")
     cal.set_defaults(func=cmd_calibrate)
 
@@ -114,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("record", help="calibrated-judge record (JSON)")
     ver.add_argument("--prompt-file", required=True, metavar="P")
     ver.add_argument("--model", required=True, metavar="M")
+    ver.add_argument("--rubric", metavar="YAML",
+                     help="rubric the judge runs with (needed when the record holds one)")
     ver.add_argument("--json", action="store_true")
     ver.set_defaults(func=cmd_judge_verify)
     from evalkit._cli_check import add_parser as add_check_parser
@@ -167,7 +171,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             warnings.simplefilter("always")
             rec = record_calibration(cal, args.record, judge_id=judge_id, model=model,
                                      prompt=_read_text(args.prompt_file, "prompt file"),
-                                     test_set=human.frame)
+                                     test_set=human.frame, rubric=_rubric(args.rubric))
         for w in caught:
             print(f"evalkit: warning: {w.message}", file=sys.stderr)
         record_info = {"path": args.record, "test_set_evaluations": rec.test_set_evaluations,
@@ -206,12 +210,20 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return EXIT_OK if gate.passed else EXIT_FAIL
 
 
+def _rubric(path: str | None) -> Any:
+    if path is None:
+        return None
+    from evalkit.judges import Rubric
+
+    return Rubric.from_yaml(path)
+
+
 def cmd_judge_verify(args: argparse.Namespace) -> int:
     """``evalkit judge verify``: exit 0 when prompt and model match the record, else 1."""
     from evalkit.judges import verify_record
 
     check = verify_record(args.record, prompt=_read_text(args.prompt_file, "prompt file"),
-                          model=args.model)
+                          model=args.model, rubric=_rubric(args.rubric))
     if args.json:
         print(json.dumps({"ok": check.ok, "problems": check.problems,
                           "judge_id": check.record.judge_id}, indent=2))

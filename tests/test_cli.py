@@ -347,3 +347,28 @@ def test_read_errors_name_file_line_field(tmp_path: Path) -> None:
     with pytest.raises(LabelFileError, match=r"unsupported file type '.txt'"):
         (tmp_path / "x.txt").write_text("hi")
         read_labels(tmp_path / "x.txt")
+
+
+def test_record_and_verify_the_rubric(files: Path, capsys) -> None:
+    from evalkit.judges import Rubric, load_example_rubric
+
+    h, j = str(files / "human.csv"), str(files / "judges.csv")
+    rec, prompt = str(files / "judge.json"), str(files / "prompt.txt")
+    rubric = load_example_rubric("support_bot_binary")
+    rubric.to_yaml(files / "rubric.yaml")
+    args = ["calibrate", h, j, "--judge", "judge_strict", "--record", rec, "--prompt-file", prompt]
+    assert main([*args, "--rubric", str(files / "rubric.yaml")]) == 0
+    assert json.loads(Path(rec).read_text())["rubric_sha256"] == rubric.content_hash
+    verify = ["judge", "verify", rec, "--prompt-file", prompt, "--model", "gpt-4o-2024-08-06"]
+    assert main([*verify, "--rubric", str(files / "rubric.yaml")]) == 0
+    assert main(verify) == 1  # the record holds a rubric: verifying without one fails
+    # an edited rubric (a new version) is drift
+    lines = (files / "rubric.yaml").read_text().splitlines(keepends=True)
+    lines = ["version: 99-edited\n" if ln.startswith("version:") else ln for ln in lines]
+    (files / "rubric2.yaml").write_text("".join(lines))
+    assert Rubric.from_yaml(files / "rubric2.yaml").content_hash != rubric.content_hash
+    capsys.readouterr()
+    assert main([*verify, "--rubric", str(files / "rubric2.yaml")]) == 1
+    assert "rubric" in capsys.readouterr().out
+    (files / "broken.yaml").write_text("name: [unclosed\n")
+    assert main([*verify, "--rubric", str(files / "broken.yaml")]) == 2
