@@ -165,7 +165,8 @@ def calibrate(
         if scores.isna().any():
             raise ValueError("`threshold` needs numeric judge scores; got non-numeric values.")
         pos_h, neg_h = _binary_labels(aligned["human"], positive)
-        aligned["judge"] = np.where(scores >= float(threshold), pos_h, neg_h)
+        # a list, not np.where: labels of mixed types (1 and 'pass') have no common numpy dtype
+        aligned["judge"] = [pos_h if hit else neg_h for hit in scores >= float(threshold)]
     pos, neg = _binary_labels(pd.concat([aligned["human"], aligned["judge"]]), positive)
     hp = (aligned["human"] == pos).to_numpy()
     jp = (aligned["judge"] == pos).to_numpy()
