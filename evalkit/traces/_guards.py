@@ -62,7 +62,7 @@ def _report(sink: ErrorSink, path: Path, message: str, fmt: str | None = None) -
 # --------------------------------------------------------------------------- files and folders
 
 
-def _link_problem(path: Path) -> str | None:
+def link_problem(path: Path) -> str | None:
     """Why a symbolic link cannot be followed (broken, or a loop), else ``None``."""
     try:
         target = os.readlink(path)
@@ -126,7 +126,7 @@ def _walk(
         if is_hidden(entry):
             continue
         if entry.is_symlink():
-            problem = _link_problem(entry)
+            problem = link_problem(entry)
             if problem is not None:
                 _report(sink, entry, problem)
                 continue

@@ -87,6 +87,11 @@ def _expand(source: Any, sink: ErrorSink) -> Iterator[Any]:
         if path.exists():
             yield path
             return
+        if path.is_symlink():  # a link to nothing, or a loop: reported like one inside a folder
+            problem = _guards.link_problem(path)
+            if problem is not None:
+                sink.add(TraceError(file=str(path), message=problem))
+                return
         text = os.fspath(source)
         if _GLOB_CHARS.intersection(text):
             matches = sorted(_glob.glob(text, recursive=True))

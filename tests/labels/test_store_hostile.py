@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -164,6 +165,25 @@ def test_export_to_a_folder_path_is_a_store_error(tmp_path: Path) -> None:
     with LabelStore(path) as s, pytest.raises(LabelStoreError, match=r"taken\.csv"):
         s.export(tmp_path / "taken.csv")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.sqlite", "taken.csv"]
+
+
+def test_leftover_temp_files_of_a_killed_export_are_cleaned(tmp_path: Path) -> None:
+    path = _filled(tmp_path / "s.sqlite", n=2)
+    out = tmp_path / "exports"
+    out.mkdir()
+    stale = out / ".labels.csv.0123abcd.tmp"  # what a SIGKILLed export leaves behind
+    fresh = out / ".labels.csv.89abcdef.tmp"  # a concurrent export still writing
+    other = out / ".notes.csv.0123abcd.tmp"  # another target's temp file
+    for p in (stale, fresh, other):
+        p.write_text("partial")
+    hour_ago = time.time() - 3600
+    os.utime(stale, (hour_ago, hour_ago))
+    os.utime(other, (hour_ago, hour_ago))
+    with LabelStore(path) as s:
+        s.export(out / "labels.csv")
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [".labels.csv.89abcdef.tmp", ".notes.csv.0123abcd.tmp", "labels.csv"]
+    )
 
 
 def test_interrupted_export_leaves_no_temp_file(

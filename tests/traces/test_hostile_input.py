@@ -176,6 +176,17 @@ def test_dangling_self_and_parent_links_are_reported(tmp_path: Path) -> None:
         load_traces(folder)
 
 
+def test_broken_links_named_directly_or_by_a_glob_are_reported(tmp_path: Path) -> None:
+    (tmp_path / "a.jsonl").write_text(CHAT_LINE)
+    os.symlink("nowhere.jsonl", tmp_path / "b.jsonl")
+    os.symlink("c.jsonl", tmp_path / "c.jsonl")
+    frame, problems = _collect(str(tmp_path / "*.jsonl"))
+    assert len(frame) == 1
+    assert [Path(p.file or "").name for p in problems] == ["b.jsonl", "c.jsonl"]
+    frame, problems = _collect([tmp_path / "a.jsonl", tmp_path / "b.jsonl"])
+    assert len(frame) == 1 and "broken symbolic link" in problems[0].message
+
+
 def test_a_symlink_to_a_file_inside_the_folder_still_loads(tmp_path: Path) -> None:
     folder = tmp_path / "logs"
     (folder / "sub").mkdir(parents=True)
