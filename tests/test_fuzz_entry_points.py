@@ -126,6 +126,42 @@ def test_tabular_reader_random_csv(
     _check_load(path)
 
 
+_FRAME_CELLS = st.sampled_from(
+    [None, np.nan, float("inf"), -1, 2**63, 2**64, "\ud800", "", '[{"role": 1}]',
+     '{"a": 1, "a": 2}', True, 1.5, "2024-01-01", "x", b"\xff", ["a"], {"k": "v"}]
+)  # fmt: skip
+
+
+@SETTINGS
+@given(
+    columns=st.lists(
+        st.sampled_from(
+            ["trace_id", "output", "input", "messages", "tool_calls", "retrieved", "metadata",
+             "latency_ms", "input_tokens", "output_tokens", "cost_usd", "timestamp", "segment", "x"]
+        ),
+        min_size=1, max_size=5, unique=True,
+    ),
+    n=st.integers(0, 4),
+    data=st.data(),
+)  # fmt: skip
+def test_load_traces_random_dataframes(columns: list[str], n: int, data: Any) -> None:
+    frame = pd.DataFrame(
+        {c: pd.Series([data.draw(_FRAME_CELLS) for _ in range(n)], dtype=object) for c in columns}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            out = load_traces(frame)
+        except TraceFormatError:
+            pass
+        else:
+            assert list(out.columns) == COLUMNS
+        out, problems = load_traces(frame, errors="collect")
+    assert list(out.columns) == COLUMNS
+    assert len(out) <= n
+    assert not n or len(out) or problems  # rows in: rows out, or problems saying why not
+
+
 @SETTINGS
 @given(
     text=st.lists(

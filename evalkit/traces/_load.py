@@ -302,7 +302,12 @@ def load_traces(
         If a path does not exist or a glob matches nothing.
     evalkit.TraceFormatError
         In ``errors="raise"`` mode: unreadable, malformed, empty or unrecognised files, and
-        duplicate trace ids (the message names both occurrences).
+        duplicate trace ids (the message names both occurrences). Also hostile input (see
+        :mod:`evalkit.traces._guards`): broken or looping symbolic links, pipes and devices,
+        empty folders, UTF-16/UTF-32 files, duplicate JSON keys, infinite or negative latency,
+        tokens or cost, token counts beyond int64, and text that is not valid Unicode. In
+        ``errors="collect"`` mode each of these is a :class:`evalkit.TraceError` and the load
+        goes on.
 
     Notes
     -----
