@@ -134,6 +134,42 @@ def _read_text(path: str, what: str) -> str:
     return p.read_text(encoding="utf-8")
 
 
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN/Infinity replaced by ``None`` (JSON has no NaN; RFC 8259)."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item") and not isinstance(value, str | bytes):  # numpy scalars
+        return _finite(value.item())
+    return value
+
+
+def _print_json(doc: Any) -> None:
+    print(json.dumps(_finite(doc), indent=2, allow_nan=False))
+
+
+def _write_step_summary(summary: str) -> None:
+    """Append to ``$GITHUB_STEP_SUMMARY``; a path we cannot write is a warning, not a failure."""
+    step = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not step:
+        return
+    try:
+        with open(step, "a", encoding="utf-8") as f:
+            f.write(summary + "\n")
+    except OSError as exc:
+        print(f"evalkit: warning: cannot write the job summary to GITHUB_STEP_SUMMARY={step!r}: "
+              f"{exc.strerror or exc}; the gate result is unaffected", file=sys.stderr)
+
+
+def _require_labels(labels: Any, path: str, what: str) -> None:
+    if len(labels.frame) == 0:
+        raise EvalkitError(f"{path}: no labels in the {what} file (only a header?); "
+                           "nothing to calibrate.")
+
+
 def _estimate_dict(e: Any) -> dict[str, float | None]:
     def num(x: float) -> float | None:
         return None if not math.isfinite(x) else float(x)
@@ -148,7 +184,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from evalkit.stats.calibration import calibrate, check_gate
 
     human = read_labels(args.human, annotator=args.annotator)
+    _require_labels(human, args.human, "human label")
     judge = read_labels(args.judge, judge=args.judge_name)
+    _require_labels(judge, args.judge, "judge verdict")
     if args.threshold is not None and "score" not in judge.frame.columns:
         raise _UsageError(f"evalkit calibrate: error: --threshold needs a 'score' column in "
                           f"{args.judge}")
@@ -176,11 +214,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             print(f"evalkit: warning: {w.message}", file=sys.stderr)
         record_info = {"path": args.record, "test_set_evaluations": rec.test_set_evaluations,
                        "judge_id": rec.judge_id, "model": rec.model}
-    summary = gate.to_markdown(cal)
-    step = os.environ.get("GITHUB_STEP_SUMMARY")
-    if step:
-        with open(step, "a", encoding="utf-8") as f:
-            f.write(summary + "\n")
+    _write_step_summary(gate.to_markdown(cal))
     if args.json:
         out = {
             "passed": gate.passed, "bound": args.bound,
@@ -194,7 +228,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             "judge": {"path": judge.path, "kind": judge.kind, "source": judge.source},
             "record": record_info,
         }
-        print(json.dumps(out, indent=2))
+        _print_json(out)
     else:
         print(f"judge calibration: n={cal.n} ({cal.n_positive} human pass, "
               f"{cal.n_negative} human fail)")
@@ -222,11 +256,13 @@ def cmd_judge_verify(args: argparse.Namespace) -> int:
     """``evalkit judge verify``: exit 0 when prompt and model match the record, else 1."""
     from evalkit.judges import verify_record
 
+    if not Path(args.record).is_file():
+        raise EvalkitError(f"{args.record}: record file not found.")
     check = verify_record(args.record, prompt=_read_text(args.prompt_file, "prompt file"),
                           model=args.model, rubric=_rubric(args.rubric))
     if args.json:
-        print(json.dumps({"ok": check.ok, "problems": check.problems,
-                          "judge_id": check.record.judge_id}, indent=2))
+        _print_json({"ok": check.ok, "problems": check.problems,
+                     "judge_id": check.record.judge_id})
     elif check.ok:
         print(f"judge {check.record.judge_id!r}: prompt and model match the calibration of "
               f"{check.record.calibrated_at}")
@@ -251,8 +287,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except SystemExit as e:  # --help
         return int(e.code or 0) if isinstance(e.code, int) else EXIT_USAGE
-    except (EvalkitError, ValueError, TypeError, OSError) as e:
+    except (EvalkitError, ValueError, TypeError, OSError, UnicodeError, OverflowError) as e:
         print(f"evalkit: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except RecursionError:  # e.g. a record file nested thousands of levels deep
+        where = " ".join(a for a in (argv or sys.argv[1:]) if not a.startswith("-"))
+        print(f"evalkit: error: an input file is nested too deeply to read ({where}).",
+              file=sys.stderr)
         return EXIT_USAGE
 
 

@@ -31,6 +31,45 @@ BUSY_TIMEOUT = 0.005
 _FIRST_DELAY, _MAX_DELAY = 0.0005, 0.02
 
 
+def check_size(path: Path) -> None:
+    """Raise :class:`LabelStoreError` if the file is shorter than its SQLite header says.
+
+    SQLite has no checksums: a store cut short (a copy that stopped, a full disk during a copy)
+    opens fine and then returns damaged rows. Its header gives the page size and, while valid,
+    the number of pages; a file that is not a whole number of pages, or shorter than that count,
+    was truncated.
+    """
+    if not path.exists():
+        return  # a new store
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            return  # what sqlite3 creates first: a new store
+        with path.open("rb") as fh:
+            head = fh.read(100)
+    except OSError as exc:
+        raise LabelStoreError(f"cannot read label store {str(path)!r}: {exc}.") from exc
+    problem = None
+    if len(head) < 100:
+        problem = f"it is {size} bytes, shorter than SQLite's 100-byte header"
+    else:
+        page = int.from_bytes(head[16:18], "big")
+        page = 65536 if page == 1 else page
+        pages = int.from_bytes(head[28:32], "big")
+        header_valid = head[24:28] == head[92:96]
+        if page < 512 or page & (page - 1):
+            return  # not a page size at all: SQLite's own open check names the problem
+        if size % page:
+            problem = f"its {size} bytes are not a whole number of {page}-byte pages"
+        elif header_valid and pages * page > size:
+            problem = f"its header counts {pages} pages of {page} bytes but it holds {size} bytes"
+    if problem is not None:
+        raise LabelStoreError(
+            f"label store {str(path)!r} is truncated or damaged: {problem}. Restore it from a "
+            "backup (an interrupted copy is the usual cause)."
+        )
+
+
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
     msg = str(exc).lower()
     return "locked" in msg or "busy" in msg
@@ -51,6 +90,7 @@ class Database:
         self.timeout = timeout
         self.lock = threading.RLock()
         check_header(path)
+        check_size(path)
         try:
             conn = sqlite3.connect(
                 path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from evalkit.labels._fields import InvalidLabelError, decode
+from evalkit.labels._fields import InvalidLabelError, check_unicode, decode
+from evalkit.labels._schema import LabelStoreError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -70,7 +71,7 @@ def _check_name(arg: str, value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         got = repr(value) if isinstance(value, str) else f"{type(value).__name__} {value!r}"
         raise InvalidLabelError(f"`{arg}` must be a non-empty string; got {got}.")
-    return value
+    return check_unicode(arg, value)
 
 
 def _check_time(arg: str, value: Any) -> datetime:
@@ -108,16 +109,26 @@ def _event(row: Sequence[Any]) -> LabelEvent:
     )
 
 
-def _frame(rows: list[tuple[Any, ...]], columns: list[str]) -> pd.DataFrame:
+def _frame(
+    rows: list[tuple[Any, ...]], columns: list[str], *, where: str = "?"
+) -> pd.DataFrame:
     import pandas as pd
 
     # object columns: missing notes and undo values stay None under pandas 3 (not str NaN)
     df = pd.DataFrame(rows, columns=columns, dtype=object)
-    df["value"] = pd.Series([decode(v) for v in df["value"]], index=df.index, dtype=object)
-    # nanoseconds on pandas 2 and 3 alike (pandas 3 infers microseconds from these strings)
-    df["created_at"] = pd.to_datetime(df["created_at"], utc=True, format="ISO8601").astype(
-        "datetime64[ns, UTC]"
-    )
+    column = "value"
+    try:  # a damaged file can hold values no evalkit wrote: a store error naming the file
+        df["value"] = pd.Series([decode(v) for v in df["value"]], index=df.index, dtype=object)
+        column = "created_at"
+        # nanoseconds on pandas 2 and 3 alike (pandas 3 infers microseconds from these strings)
+        df["created_at"] = pd.to_datetime(df["created_at"], utc=True, format="ISO8601").astype(
+            "datetime64[ns, UTC]"
+        )
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise LabelStoreError(
+            f"label store {where!r} holds a malformed {column} ({exc}): the file is damaged "
+            "or was not written by evalkit; restore it from a backup."
+        ) from exc
     if "undone" in df.columns:
         df["undone"] = df["undone"].astype(bool)
     return df

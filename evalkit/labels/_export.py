@@ -85,6 +85,7 @@ from evalkit.labels._fields import (
     is_missing,
     parse_value,
 )
+from evalkit.labels._schema import LabelStoreError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -153,7 +154,13 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     """Check the folder exists (a clear store error), then write atomically."""
     if not path.parent.is_dir():
         raise InvalidLabelError(f"cannot export to {str(path)!r}: folder does not exist.")
-    return _atomic.atomic_write(path, write)
+    try:  # the temp file is removed on any failure; the old export stays as it was
+        return _atomic.atomic_write(path, write)
+    except OSError as exc:  # full disk, read-only folder, a folder in the way...
+        raise LabelStoreError(
+            f"cannot export labels to {str(path)!r}: {exc.strerror or exc}; "
+            "the previous file (if any) is unchanged."
+        ) from exc
 
 
 _iso = _evalformats.iso

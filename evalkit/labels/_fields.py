@@ -235,6 +235,32 @@ def parse_value(spec: FieldSpec, value: Any) -> Any:
     return value
 
 
+def check_unicode(arg: str, text: str) -> str:
+    r"""Raise :class:`InvalidLabelError` if ``text`` is not valid Unicode (a lone surrogate).
+
+    SQLite stores UTF-8, which cannot hold ``"\ud800"``; without this check the write would fail
+    with a ``UnicodeEncodeError`` deep in ``sqlite3``.
+
+    Examples
+    --------
+    >>> check_unicode("note", "fine")
+    'fine'
+    >>> check_unicode("note", "bad \ud800")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    evalkit.labels.InvalidLabelError: `note` is not valid Unicode: lone surrogate ...
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        raise InvalidLabelError(
+            f"`{arg}` is not valid Unicode: lone surrogate {text[exc.start]!r} at character "
+            f"{exc.start + 1}; got {shown!r}."
+        ) from None
+    return text
+
+
 def encode(value: Any) -> str:
     """JSON-encode a validated value for the ``events.value`` column."""
     return json.dumps(value, ensure_ascii=False)

@@ -21,6 +21,7 @@ class StoreReads:
     """The read side of :class:`~evalkit.labels.LabelStore`; it needs ``_read``."""
 
     __slots__ = ()
+    path: Path
     _read: Callable[..., list[tuple[Any, ...]]]
     _spec: Callable[[Any], FieldSpec]
 
@@ -66,9 +67,9 @@ class StoreReads:
         cols = ", ".join(LABEL_COLUMNS)
         if latest:
             rows = self._read(f"SELECT {cols} FROM latest {where} ORDER BY seq", params)
-            return _frame(rows, LABEL_COLUMNS)
+            return _frame(rows, LABEL_COLUMNS, where=str(self.path))
         rows = self._read(f"SELECT {cols}, undone FROM label_events {where} ORDER BY seq", params)
-        return _frame(rows, [*LABEL_COLUMNS, "undone"])
+        return _frame(rows, [*LABEL_COLUMNS, "undone"], where=str(self.path))
 
     def history(self, trace_id: str) -> pd.DataFrame:
         """Every event for one trace in commit order, undo events included.
@@ -89,7 +90,7 @@ class StoreReads:
             (trace_id,),
         )
         cols = ["event_id", "kind", *LABEL_COLUMNS[1:], "retracts", "undone"]
-        return _frame(rows, cols)
+        return _frame(rows, cols, where=str(self.path))
 
     def progress(
         self, trace_ids: Sequence[str], *, annotator: str, field: str = "verdict"

@@ -23,6 +23,7 @@ from evalkit.labels._fields import (
     BUILTIN_FIELDS,
     FieldSpec,
     InvalidLabelError,
+    check_unicode,
     encode,
     is_missing,
     make_spec,
@@ -250,6 +251,8 @@ class LabelStore(StoreReads):
             raise InvalidLabelError(
                 f"`note` must be a string or None; got {type(note).__name__} {note!r}."
             )
+        if note is not None:
+            check_unicode("note", note)
         _check_name("source", source)
         created = _now() if time is None else _check_time("time", time)
         if event_id is None:
@@ -272,7 +275,7 @@ class LabelStore(StoreReads):
             trace_id,
             annotator,
             field,
-            encode(value),
+            check_unicode("value", encode(value)),
             note,
             source,
             _iso(created),

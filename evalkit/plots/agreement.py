@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import plotly.graph_objects as go
 
+from evalkit.plots._escape import esc, esc_all, esc_title
+
 if TYPE_CHECKING:  # pragma: no cover
     from evalkit.stats.agreement import AgreementReport, PairwiseAgreement
 
@@ -53,6 +55,7 @@ def forest_plot(
     fig = go.Figure()
     groups = list(dict.fromkeys(frame[color]))
     fields = list(dict.fromkeys(frame["field"]))
+    shown_fields = esc_all(fields)  # field, group and panel names come from data: escaped
     for p_i, panel in enumerate(panels):
         part = frame if panel is None else frame[frame[facet_col] == panel]
         axis = "" if p_i == 0 else str(p_i + 1)
@@ -66,8 +69,8 @@ def forest_plot(
                     x=sub["statistic"].to_numpy(),
                     y=y,
                     mode="markers",
-                    name=str(group),
-                    legendgroup=str(group),
+                    name=esc(group),
+                    legendgroup=esc(group),
                     showlegend=p_i == 0,
                     marker={"color": _PALETTE[g_i % len(_PALETTE)], "size": 8},
                     error_x={
@@ -78,10 +81,10 @@ def forest_plot(
                         "thickness": 1.5,
                     },
                     customdata=np.column_stack(
-                        [sub["field"], sub["ci_low"], sub["ci_high"]]
+                        [esc_all(sub["field"]), sub["ci_low"], sub["ci_high"]]
                     ),
                     hovertemplate="%{customdata[0]}<br>"
-                    + f"{group}: "
+                    + f"{esc(group)}: "
                     + "%{x:.3f} [%{customdata[1]:.3f}, %{customdata[2]:.3f}]<extra></extra>",
                     xaxis=f"x{axis}",
                     yaxis=f"y{axis}",
@@ -93,13 +96,13 @@ def forest_plot(
         key = "" if p_i == 0 else str(p_i + 1)
         fig.layout[f"xaxis{key}"] = go.layout.XAxis(
             domain=[p_i * width + 0.02, (p_i + 1) * width - 0.02],
-            title="coefficient" if panel is None else f"{facet_col} = {panel}",
+            title="coefficient" if panel is None else esc(f"{facet_col} = {panel}"),
             zeroline=False,
         )
         fig.layout[f"yaxis{key}"] = go.layout.YAxis(
             anchor=f"x{key}",
             tickvals=list(range(len(fields))),
-            ticktext=fields if p_i == 0 else [""] * len(fields),
+            ticktext=shown_fields if p_i == 0 else [""] * len(fields),
             autorange="reversed",
         )
         if reference is not None:
@@ -108,9 +111,9 @@ def forest_plot(
                 yref="paper", line={"dash": "dash", "color": "#888"},
             )
     fig.update_layout(
-        title=title,
+        title=esc_title(title),
         height=max(260, 60 + 38 * len(fields)),
-        legend_title_text=color,
+        legend_title_text=esc(color),
         template="plotly_white",
     )
     return fig
@@ -137,7 +140,7 @@ def agreement_heatmap(
     plotly.graph_objects.Figure
     """
     mat = pairwise.matrix
-    labels = [str(r) for r in mat.columns]
+    labels = esc_all(mat.columns)  # rater names come from data: escaped
     z = mat.to_numpy(dtype=float)
     text = np.where(np.isnan(z), "", np.vectorize(lambda v: f"{v:.2f}")(np.nan_to_num(z)))
     fig = go.Figure(
@@ -152,12 +155,13 @@ def agreement_heatmap(
             text=text,
             texttemplate="%{text}",
             hovertemplate="%{y} vs %{x}: %{z:.3f}<extra></extra>",
-            colorbar={"title": pairwise.coefficient},
+            colorbar={"title": esc(pairwise.coefficient)},
         )
     )
     fig.update_layout(
-        title=title
-        or f"Pairwise {pairwise.coefficient} (lowest mean agreement: {pairwise.outlier})",
+        title=esc(
+            title or f"Pairwise {pairwise.coefficient} (lowest mean agreement: {pairwise.outlier})"
+        ),
         yaxis={"autorange": "reversed"},
         template="plotly_white",
         height=120 + 60 * len(labels),

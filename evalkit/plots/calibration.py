@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from evalkit.plots._escape import esc, esc_all
+
 _COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 
 
@@ -49,12 +51,12 @@ def confusion_matrix_figure(
         text = [[f"{v:.0%}<br>({t})" for v, t in zip(zr, tr, strict=True)]
                 for zr, tr in zip(z, text, strict=True)]
     fig = go.Figure(go.Heatmap(
-        z=z, x=[f"judge {c}" for c in cm.columns], y=[f"human {r}" for r in cm.index],
+        z=z, x=[esc(f"judge {c}") for c in cm.columns], y=[esc(f"human {r}") for r in cm.index],
         text=text, texttemplate="%{text}", colorscale="Blues", showscale=False,
         hovertemplate="%{y}, %{x}: %{text}<extra></extra>",
     ))
     fig.update_yaxes(autorange="reversed")
-    fig.update_layout(title=title or f"Confusion matrix (n={calibration.n})",
+    fig.update_layout(title=esc(title or f"Confusion matrix (n={calibration.n})"),
                       width=420, height=380, margin={"l": 90, "r": 20, "t": 60, "b": 50})
     return fig
 
@@ -113,12 +115,13 @@ def forest_figure(
     from plotly.subplots import make_subplots
 
     fig = make_subplots(rows=1, cols=len(metrics), shared_yaxes=True,
-                        subplot_titles=[m.upper() if len(m) <= 3 else m for m in metrics])
+                        subplot_titles=[esc(m.upper() if len(m) <= 3 else m) for m in metrics])
     order = list(dict.fromkeys(df["segment"]))
+    shown = esc_all(order)  # segment (or judge) names come from data: escaped
     for i, m in enumerate(metrics, start=1):
         d = df[df["metric"] == m].set_index("segment").reindex(order)
         fig.add_trace(go.Scatter(
-            x=d["statistic"], y=order, mode="markers", name=m.upper() if len(m) <= 3 else m,
+            x=d["statistic"], y=shown, mode="markers", name=esc(m.upper() if len(m) <= 3 else m),
             marker={"size": 9, "color": _COLORS[(i - 1) % len(_COLORS)]},
             error_x={"type": "data", "symmetric": False, "array": d["ci_high"] - d["statistic"],
                          "arrayminus": d["statistic"] - d["ci_low"]},
@@ -131,7 +134,7 @@ def forest_figure(
             fig.add_vline(x=reference[m], line_dash="dash", line_color="grey", row=1, col=i)
         fig.update_xaxes(range=[0, 1.02] if m != "kappa" else [-1, 1], row=1, col=i)
     fig.update_yaxes(autorange="reversed")
-    fig.update_layout(title=title or "Judge agreement with humans", showlegend=False,
+    fig.update_layout(title=esc(title or "Judge agreement with humans"), showlegend=False,
                       height=140 + 40 * len(order), margin={"l": 120, "r": 20, "t": 70, "b": 40})
     return fig
 
@@ -168,8 +171,8 @@ def roc_figure(sweep: Any, *, title: str | None = None) -> go.Figure:
         fig.add_vline(x=1 - sweep.min_tnr, line_dash="dash", line_color="grey")
     a = sweep.auc
     fig.update_layout(
-        title=title or f"ROC, AUC {a.statistic:.3f} ({a.confidence_interval.low:.3f} to "
-                       f"{a.confidence_interval.high:.3f})",
+        title=esc(title or f"ROC, AUC {a.statistic:.3f} ({a.confidence_interval.low:.3f} to "
+                           f"{a.confidence_interval.high:.3f})"),
         xaxis_title="1 - TNR (false pass rate)", yaxis_title="TPR",
         xaxis_range=[-0.02, 1.02], yaxis_range=[-0.02, 1.02], width=520, height=480,
     )
@@ -205,7 +208,7 @@ def corrected_vs_raw_figure(corrected: Any, *, title: str | None = None) -> go.F
         df = corrected.to_frame()
         if corrected.segments:
             df = df[df["segment"] != "(all)"]
-    labels = df["segment"].tolist()
+    labels = esc_all(df["segment"])  # segment (or judge) names come from data: escaped
     fig = go.Figure()
     fig.add_trace(go.Scatter(
         x=df["raw_pass_rate"], y=labels, mode="markers", name="raw judge pass rate",
@@ -221,7 +224,7 @@ def corrected_vs_raw_figure(corrected: Any, *, title: str | None = None) -> go.F
                      "arrayminus": df["statistic"] - df["ci_low"]},
     ))
     fig.update_yaxes(autorange="reversed")
-    fig.update_layout(title=title or "Raw judge pass rate vs corrected for judge errors",
+    fig.update_layout(title=esc(title or "Raw judge pass rate vs corrected for judge errors"),
                       xaxis_title="pass rate", xaxis_range=[0, 1],
                       height=160 + 45 * len(labels), margin={"l": 130, "r": 20, "t": 60, "b": 40},
                       legend={"orientation": "h", "y": -0.2})
@@ -246,7 +249,7 @@ def length_bias_figure(audit: Any, *, title: str | None = None) -> go.Figure:
         d = d.sort_values("median_length")
         fig.add_trace(go.Scatter(
             x=d["median_length"], y=d["judge_pass_rate"], mode="lines+markers",
-            name=f"human: {verdict}", marker={"size": 9, "color": _COLORS[i % len(_COLORS)]},
+            name=esc(f"human: {verdict}"), marker={"size": 9, "color": _COLORS[i % len(_COLORS)]},
             error_y={"type": "data", "symmetric": False,
                      "array": d["ci_high"] - d["judge_pass_rate"],
                          "arrayminus": d["judge_pass_rate"] - d["ci_low"]},
@@ -256,8 +259,8 @@ def length_bias_figure(audit: Any, *, title: str | None = None) -> go.Figure:
         ))
     lo, hi = audit.confidence_interval
     fig.update_layout(
-        title=title or f"Judge pass rate by response length: effect {audit.statistic:+.2f} "
-                       f"({lo:+.2f} to {hi:+.2f})",
+        title=esc(title or f"Judge pass rate by response length: effect "
+                           f"{audit.statistic:+.2f} ({lo:+.2f} to {hi:+.2f})"),
         xaxis_title="response length (median of bin)", yaxis_title="judge pass rate",
         yaxis_range=[0, 1.05], legend={"orientation": "h", "y": -0.2}, height=420,
     )

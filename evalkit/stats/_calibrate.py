@@ -181,7 +181,8 @@ def calibrate(
                 "`threshold` needs numeric judge scores; got "
                 f"{bad.iloc[0]!r} for trace {plain_id(bad.index[0])!r}.")
         pos_h, neg_h = _binary_labels(aligned["human"], positive)
-        aligned["judge"] = np.where(scores >= float(threshold), pos_h, neg_h)
+        # a list, not np.where: labels of mixed types (1 and 'pass') have no common numpy dtype
+        aligned["judge"] = [pos_h if hit else neg_h for hit in scores >= float(threshold)]
     pos, neg = _binary_labels(pd.concat([aligned["human"], aligned["judge"]]), positive)
     hp = (aligned["human"] == pos).to_numpy()
     jp = (aligned["judge"] == pos).to_numpy()

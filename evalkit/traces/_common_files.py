@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.traces._common_rows import Ctx, RecordSkipped
+from evalkit.traces._jsonio import loads
 
 #: Largest file or zip member we read into memory (a guard against zip bombs and stray blobs).
 MAX_BYTES: int = 2 * 1024**3
@@ -57,11 +58,13 @@ def load_json_text(ctx: Ctx, data: bytes) -> tuple[Any, str]:
     """Like :func:`load_json_document`, also returning the decoded text (for line numbers)."""
     text = decode_utf8(ctx, data)
     try:
-        return json.loads(text), text
+        return loads(text), text
     except json.JSONDecodeError as exc:
         ctx.fail(
             f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})", line=exc.lineno
         )
+    except ValueError as exc:  # duplicate keys, integers beyond 4,300 digits
+        ctx.fail(f"invalid JSON: {exc}")
     except RecursionError:
         ctx.fail("invalid JSON: nested too deeply")
 
@@ -148,9 +151,11 @@ def iter_jsonl(ctx: Ctx, data: bytes) -> Iterator[tuple[int, Any]]:
                     f"invalid UTF-8 (byte {raw[exc.start]:#04x} at column {exc.start + 1})", line=i
                 )
             try:
-                value = json.loads(text)
+                value = loads(text)
             except json.JSONDecodeError as exc:
                 ctx.fail(f"invalid JSON: {exc.msg} (column {exc.colno})", line=i)
+            except ValueError as exc:  # duplicate keys, integers beyond 4,300 digits
+                ctx.fail(f"invalid JSON: {exc}", line=i)
             except RecursionError:
                 ctx.fail("invalid JSON: nested too deeply", line=i)
         except RecordSkipped:

@@ -165,6 +165,10 @@ def to_number(
         value = value.item()  # numpy scalar
     if not isinstance(value, int | float):
         ctx.fail(f"expected a number; got {short(value)}", line=line, span_id=span_id, field=field)
+    if isinstance(value, float) and math.isinf(value):
+        ctx.fail(
+            f"must be a finite number; got {value!r}", line=line, span_id=span_id, field=field
+        )
     if integer:
         if isinstance(value, float):
             if math.isnan(value):

@@ -18,6 +18,51 @@ from evalkit.traces._base import ErrorSink
 _BOM = b"\xef\xbb\xbf"
 
 
+class DuplicateKeyError(ValueError):
+    """A JSON object names the same key twice (``json.loads`` would silently keep the last)."""
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        dup = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise DuplicateKeyError(
+            f"duplicate key {dup!r} in a JSON object (which value is meant is ambiguous)"
+        )
+    return out
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_pairs)
+
+
+def loads(text: str) -> Any:
+    r"""Parse JSON text strictly: a key repeated in one object is an error, not "last wins".
+
+    Raises ``json.JSONDecodeError`` (with a position) for invalid JSON, and a plain
+    ``ValueError`` for duplicate keys and for integers beyond CPython's 4,300-digit limit.
+
+    Examples
+    --------
+    >>> loads('{"a": 1, "b": [2]}')
+    {'a': 1, 'b': [2]}
+    >>> loads('{"a": 1, "a": 2}')  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    evalkit.traces._jsonio.DuplicateKeyError: duplicate key 'a' in a JSON object ...
+    """
+    return _DECODER.decode(text)
+
+
+def json_problem(exc: BaseException) -> str:
+    """A one-line description of why :func:`loads` failed (for error messages)."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} at column {exc.colno}"
+    if isinstance(exc, RecursionError):
+        return "nested too deeply to parse"
+    return str(exc)
+
+
 def _decode(
     raw: bytes, *, path: Path, line: int, offset: int, sink: ErrorSink, fmt: str
 ) -> str | None:
@@ -42,7 +87,7 @@ def _decode(
 def _loads(text: str, *, path: Path, line: int, sink: ErrorSink, fmt: str) -> tuple[bool, Any]:
     """Parse JSON text; on failure report where it broke and return ``(False, None)``."""
     try:
-        return True, json.loads(text)
+        return True, loads(text)
     except json.JSONDecodeError as exc:
         at_end = exc.pos >= len(text.rstrip())
         hint = " (the JSON is truncated)" if at_end else ""
@@ -54,6 +99,8 @@ def _loads(text: str, *, path: Path, line: int, sink: ErrorSink, fmt: str) -> tu
                 format=fmt,
             )
         )
+    except ValueError as exc:  # duplicate keys, integers beyond 4,300 digits
+        sink.add(TraceError(file=str(path), line=line, message=f"invalid JSON: {exc}", format=fmt))
     except RecursionError:
         sink.add(
             TraceError(
@@ -128,7 +175,7 @@ def read_json_document(path: Path, *, sink: ErrorSink, fmt: str) -> tuple[bool, 
 
 def _doc(text: str, *, path: Path, sink: ErrorSink, fmt: str) -> tuple[bool, Any]:
     try:
-        return True, json.loads(text)
+        return True, loads(text)
     except json.JSONDecodeError as exc:
         at_end = exc.pos >= len(text.rstrip())
         hint = " (the JSON is truncated)" if at_end else ""
@@ -140,6 +187,8 @@ def _doc(text: str, *, path: Path, sink: ErrorSink, fmt: str) -> tuple[bool, Any
                 format=fmt,
             )
         )
+    except ValueError as exc:  # duplicate keys, integers beyond 4,300 digits
+        sink.add(TraceError(file=str(path), line=1, message=f"invalid JSON: {exc}", format=fmt))
     except RecursionError:
         sink.add(
             TraceError(

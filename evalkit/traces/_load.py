@@ -11,7 +11,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from evalkit.errors import TraceError
+from evalkit.errors import EvalkitError, TraceError
+from evalkit.traces import _guards
 from evalkit.traces._base import ErrorMode, ErrorSink
 
 if TYPE_CHECKING:
@@ -68,34 +69,29 @@ def _is_hf_folder(path: Path) -> bool:
     return any((path / marker).is_file() for marker in _HF_MARKERS)
 
 
-def _walk(folder: Path) -> Iterator[Path]:
-    """Non-hidden files under ``folder`` (sorted, recursive); a saved HF dataset is one unit."""
-    if _is_hf_folder(folder):
-        yield folder
-        return
-    for entry in sorted(folder.iterdir()):
-        if _is_hidden(entry):
-            continue
-        if entry.is_dir():
-            yield from _walk(entry)
-        else:
-            yield entry
+def _expand(source: Any, sink: ErrorSink) -> Iterator[Any]:
+    """Flatten a source into in-memory objects and file/folder paths, in a stable order.
 
-
-def _expand(source: Any) -> Iterator[Any]:
-    """Flatten a source into in-memory objects and file/folder paths, in a stable order."""
+    Folders are walked by :func:`evalkit.traces._guards.walk`: broken links, link loops and
+    empty folders are reported to ``sink``.
+    """
     if isinstance(source, (list, tuple)):
         for item in source:
-            yield from _expand(item)
+            yield from _expand(item, sink)
         return
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if path.is_dir():
-            yield from _walk(path)
+            yield from _guards.walk(path, sink, _is_hf_folder, _is_hidden)
             return
         if path.exists():
             yield path
             return
+        if path.is_symlink():  # a link to nothing, or a loop: reported like one inside a folder
+            problem = _guards.link_problem(path)
+            if problem is not None:
+                sink.add(TraceError(file=str(path), message=problem))
+                return
         text = os.fspath(source)
         if _GLOB_CHARS.intersection(text):
             matches = sorted(_glob.glob(text, recursive=True))
@@ -103,7 +99,7 @@ def _expand(source: Any) -> Iterator[Any]:
                 raise FileNotFoundError(f"`source` glob {text!r} matched no files.")
             for match in matches:
                 if not _is_hidden(Path(match)):
-                    yield from _expand(Path(match))
+                    yield from _expand(Path(match), sink)
             return
         raise FileNotFoundError(f"`source` {text!r} does not exist.")
     yield source
@@ -163,7 +159,13 @@ def _read_file(
     path: Path, fmt: str, sink: ErrorSink, options: dict[str, Any], used: set[str]
 ) -> Any:
     if not path.is_dir():
-        head = _read_head(path)
+        problem = _guards.not_regular(path)
+        if problem is None:
+            head = _read_head(path)
+            problem = _guards.wide_encoding(head)
+        if problem is not None:
+            sink.add(TraceError(file=str(path), message=problem, format=_fmt_or_none(fmt)))
+            return None
         if not head.strip(b" \t\r\n\xef\xbb\xbf") and path.stat().st_size <= len(head):
             sink.add(
                 TraceError(
@@ -205,6 +207,35 @@ def _read_file(
     if module is None:
         raise ModuleNotFoundError(f"the {name!r} trace reader ({_FORMATS[name]}) is not available")
     return _call(module.read, path, sink, options, used)
+
+
+def _fmt_or_none(fmt: str) -> str | None:
+    return None if fmt == "auto" else fmt
+
+
+def _read_file_guarded(
+    path: Path, fmt: str, sink: ErrorSink, options: dict[str, Any], used: set[str]
+) -> Any:
+    """:func:`_read_file`; an unexpected reader failure becomes a typed error naming the file.
+
+    Readers report problems record by record; this is the last line for what they did not foresee
+    (a huge integer, an encoding error deep inside a library...), so that ``errors="collect"``
+    never aborts and ``errors="raise"`` always raises :class:`evalkit.TraceFormatError`.
+    """
+    try:
+        return _read_file(path, fmt, sink, options, used)
+    except (EvalkitError, ImportError, MemoryError):
+        raise
+    except Exception as exc:  # turned into a typed error naming the file
+        sink.add(
+            TraceError(
+                file=str(path),
+                message=f"the file could not be read ({type(exc).__name__}: {exc}); "
+                "none of its rows were loaded",
+                format=_fmt_or_none(fmt),
+            )
+        )
+        return None
 
 
 def _read_object(
@@ -271,7 +302,12 @@ def load_traces(
         If a path does not exist or a glob matches nothing.
     evalkit.TraceFormatError
         In ``errors="raise"`` mode: unreadable, malformed, empty or unrecognised files, and
-        duplicate trace ids (the message names both occurrences).
+        duplicate trace ids (the message names both occurrences). Also hostile input (see
+        :mod:`evalkit.traces._guards`): broken or looping symbolic links, pipes and devices,
+        empty folders, UTF-16/UTF-32 files, duplicate JSON keys, infinite or negative latency,
+        tokens or cost, token counts beyond int64, and text that is not valid Unicode. In
+        ``errors="collect"`` mode each of these is a :class:`evalkit.TraceError` and the load
+        goes on.
 
     Notes
     -----
@@ -311,16 +347,18 @@ def load_traces(
     """
     _check_args(format, errors)
     from evalkit.traces import schema
+    from evalkit.traces._tabular import check_options
 
+    check_options(options)  # argument errors stay ValueError/TypeError, whatever the files hold
     sink = ErrorSink(mode=errors)
     used: set[str] = set()
     frames: list[pd.DataFrame] = []
-    for item in _expand(source):
+    for item in _expand(source, sink):
         kind = _kind_of_object(item)
         if kind is not None:
             result = _read_object(item, kind, format, sink, options, used)
         elif isinstance(item, Path):
-            result = _read_file(item, format, sink, options, used)
+            result = _read_file_guarded(item, format, sink, options, used)
         else:
             raise TypeError(
                 "`source` must be a path, folder, glob, list, pandas.DataFrame or "
@@ -328,7 +366,19 @@ def load_traces(
             )
         if result is None:
             continue
-        frame = schema.conform(result)
+        try:
+            frame = _guards.conform(result, sink, schema)
+        except (UnicodeError, OverflowError, ValueError, TypeError) as exc:
+            if isinstance(exc, EvalkitError):
+                raise
+            sink.add(
+                TraceError(
+                    file=str(item) if isinstance(item, Path) else None,
+                    message=f"the rows could not be stored ({type(exc).__name__}: {exc})",
+                    format=_fmt_or_none(format),
+                )
+            )
+            continue
         if len(frame):
             frames.append(frame)
     unused = sorted(set(options) - used)

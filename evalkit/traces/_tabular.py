@@ -11,6 +11,7 @@ reported by 1-based row number.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -39,7 +40,7 @@ from evalkit.traces._common_rows import (
     to_number,
     too_deep,
 )
-from evalkit.traces._jsonio import content_hash
+from evalkit.traces._jsonio import content_hash, loads
 from evalkit.traces.schema import COLUMNS
 
 NAME = "csv"
@@ -91,6 +92,19 @@ def check_columns(columns: Mapping[str, str] | None) -> dict[str, str]:
     return dict(columns)
 
 
+def check_options(options: Mapping[str, Any]) -> None:
+    """Validate the tabular reader's options up front (``columns=``, ``delimiter=``)."""
+    if "columns" in options:
+        check_columns(options["columns"])
+    if "delimiter" in options:
+        _check_delimiter(options["delimiter"])
+
+
+def _check_delimiter(delimiter: Any) -> None:
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
+        raise ValueError(f"`delimiter` must be a single character such as ';'; got {delimiter!r}.")
+
+
 def read(
     path: Path,
     *,
@@ -103,8 +117,7 @@ def read(
     ``delimiter`` defaults to a tab for ``.tsv`` files and a comma otherwise.
     """
     mapping = check_columns(columns)
-    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
-        raise ValueError(f"`delimiter` must be a single character such as ';'; got {delimiter!r}.")
+    _check_delimiter(delimiter)
     path = Path(path)
     probe = Ctx(sink=sink, fmt=NAME, file=str(path))
     try:
@@ -156,7 +169,8 @@ def _csv_records(
     old = csv.field_size_limit()
     csv.field_size_limit(_CSV_LIMIT)  # a 10 MB message is normal; csv's default cap is 128 KiB
     try:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+        # strict: an unclosed quote is an error, not a cell that swallows the rest of the file
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
         try:
             header = next(reader)
         except (StopIteration, csv.Error) as exc:
@@ -167,6 +181,8 @@ def _csv_records(
             dup = sorted({h for h in header if header.count(h) > 1})
             ctx.fail(f"duplicate column names {dup}", line=1)
         out: list[tuple[int, list[str]]] = []
+        lines: list[str] | None = None  # physical lines, split only to resync after an error
+        offset = 0
         end = reader.line_num
         while True:
             start = end + 1
@@ -175,11 +191,25 @@ def _csv_records(
             except StopIteration:
                 break
             except csv.Error as exc:
-                try:
-                    ctx.fail(f"malformed CSV: {exc}", line=start)
-                except RecordSkipped:
-                    break  # the csv reader cannot resync after this
-            end = reader.line_num
+                unclosed = "unexpected end of data" in str(exc)
+                at = start if unclosed else offset + reader.line_num
+                with contextlib.suppress(RecordSkipped):
+                    ctx.fail(
+                        "malformed CSV: a quoted field starts on this line and its closing quote "
+                        "never comes (it would swallow every later row)"
+                        if unclosed
+                        else f"malformed CSV: {exc}",
+                        line=start if unclosed else at,
+                    )
+                # resync: parse again from the line after the bad one, so later rows still load
+                if lines is None:
+                    lines = io.StringIO(text, newline="").readlines()
+                if at >= len(lines):
+                    break
+                reader = csv.reader(iter(lines[at:]), delimiter=sep, strict=True)
+                offset = end = at
+                continue
+            end = offset + reader.line_num
             if not row or (len(row) == 1 and not row[0].strip() and len(header) > 1):
                 continue
             try:
@@ -379,7 +409,7 @@ def _json_cell(ctx: Ctx, value: Any, col: str, line: int | None) -> Any:
     if not value.strip():
         return None
     try:
-        return json.loads(value)
+        return loads(value)
     except json.JSONDecodeError as exc:
         ctx.fail(
             f"invalid JSON in column {col!r}: {exc.msg} "
@@ -387,3 +417,5 @@ def _json_cell(ctx: Ctx, value: Any, col: str, line: int | None) -> Any:
             line=line,
             field=col,
         )
+    except ValueError as exc:  # duplicate keys, integers beyond 4,300 digits
+        ctx.fail(f"invalid JSON in column {col!r}: {exc}", line=line, field=col)

@@ -11,7 +11,13 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from evalkit.labels import InvalidLabelError, LabelFileError, LabelStore, read_labels
+from evalkit.labels import (
+    InvalidLabelError,
+    LabelFileError,
+    LabelStore,
+    LabelStoreError,
+    read_labels,
+)
 
 OTEL_TRACE = "5b8efff798038103d269b633813fc60c"  # OTLP trace id (32 hex)
 ROOT_SPAN = "eee19b7ec3c1b174"
@@ -356,7 +362,7 @@ def test_export_is_atomic(
 
     # the rename step fails: the old file is intact and no temp file is left behind
     monkeypatch.setattr(os, "replace", boom)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(LabelStoreError, match="disk full"):  # issue 12: a typed store error
         store.export(target)
     assert target.read_text() == "old content\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
