@@ -35,6 +35,13 @@ _LAZY: dict[str, str] = {
     "read_labels": "evalkit.labels",
     "TraceView": "evalkit.widgets.trace_view",
     "Annotator": "evalkit.widgets.annotator",
+    # taxonomy
+    "Taxonomy": "evalkit.taxonomy",
+    "TaxonomyBuilder": "evalkit.widgets.taxonomy_builder",
+    "failure_rates": "evalkit.taxonomy",
+    "rank_failures": "evalkit.taxonomy",
+    "saturation": "evalkit.taxonomy",
+    "failure_transitions": "evalkit.taxonomy",
     # calibration
     "calibrate": "evalkit.stats.calibration",
     "CalibrationResult": "evalkit.stats.calibration",
@@ -43,7 +50,7 @@ _LAZY: dict[str, str] = {
     "ppi_mean": "evalkit.stats.ppi",
     "split_for_calibration": "evalkit.judges",
 }
-_SUBMODULES = {"stats", "traces", "labels", "plots", "sample_data", "judges", "widgets"}
+_SUBMODULES = {"stats", "traces", "labels", "taxonomy", "plots", "sample_data", "judges", "widgets"}
 
 __all__ = sorted([*_LAZY, *_SUBMODULES, "__version__"])
 

@@ -1,0 +1,102 @@
+"""Labels in the one shape the taxonomy analyses read: one row per (trace, annotator).
+
+:func:`label_table` accepts a :class:`~evalkit.labels.LabelStore`, its ``labels()`` frame
+(long: one row per field) or an already wide frame (``trace_id`` plus ``failure_modes`` and any
+other columns such as ``segment`` and ``sample_weight``) and returns the wide frame with
+``failure_modes`` and ``open_codes`` as lists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evalkit.taxonomy._errors import TaxonomyError
+
+_LIST_FIELDS = ("failure_modes", "open_codes")
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return []
+    if isinstance(value, str):
+        return [p.strip() for p in value.split(";") if p.strip()]
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [str(v) for v in value]
+    raise TaxonomyError(f"expected a list of names or ';'-joined text; got {value!r}.")
+
+
+def label_table(labels: Any) -> pd.DataFrame:
+    """Return labels as one row per ``(trace_id, annotator)`` with list-valued mode columns.
+
+    Parameters
+    ----------
+    labels : LabelStore, pandas.DataFrame
+        A store, its ``labels()`` frame (columns ``trace_id, annotator, field, value``) or a wide
+        frame with ``trace_id`` and optionally ``annotator``, ``verdict``, ``failure_modes``
+        (lists or ``';'``-joined text), ``open_codes``, ``note``, ``segment``, ``sample_weight``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Wide frame; ``failure_modes`` and ``open_codes`` hold lists (empty when absent).
+
+    Raises
+    ------
+    TaxonomyError
+        ``labels`` is of another type or lacks ``trace_id``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> label_table(pd.DataFrame({"trace_id": ["t1"], "failure_modes": ["a;b"]}))
+      trace_id annotator failure_modes open_codes
+    0       t1         -        [a, b]         []
+    """
+    if hasattr(labels, "labels") and callable(labels.labels):
+        labels = labels.labels()
+    if not isinstance(labels, pd.DataFrame):
+        raise TaxonomyError(
+            f"`labels` must be a LabelStore or a pandas DataFrame; got {type(labels).__name__}."
+        )
+    if "trace_id" not in labels.columns:
+        raise TaxonomyError(
+            f"`labels` needs a 'trace_id' column; got columns {list(map(str, labels.columns))}."
+        )
+    if {"field", "value"} <= set(labels.columns):
+        df = labels
+        if "annotator" not in df.columns:
+            df = df.assign(annotator="-")
+        wide = df.pivot_table(
+            index=["trace_id", "annotator"], columns="field", values="value", aggfunc="last"
+        )
+        wide.columns.name = None
+        wide = wide.reset_index()
+    else:
+        wide = labels.copy()
+        if "annotator" not in wide.columns:
+            wide.insert(1, "annotator", "-")
+    for col in _LIST_FIELDS:
+        if col in wide.columns:
+            wide[col] = [_as_list(v) for v in wide[col].tolist()]
+        else:
+            wide[col] = [[] for _ in range(len(wide))]
+    wide["trace_id"] = wide["trace_id"].astype(str)
+    return wide.reset_index(drop=True)
+
+
+def one_per_trace(wide: pd.DataFrame, annotator: str | None) -> pd.DataFrame:
+    """Keep one annotator's rows (or all rows when a single annotator labelled each trace)."""
+    names = sorted(map(str, wide["annotator"].unique()))
+    if annotator is not None:
+        if annotator not in names:
+            raise TaxonomyError(f"`annotator` {annotator!r} is not in the labels; found {names}.")
+        return wide[wide["annotator"] == annotator].reset_index(drop=True)
+    if wide["trace_id"].duplicated().any():
+        raise TaxonomyError(
+            f"the labels hold several annotators per trace ({', '.join(names)}); choose one "
+            "with `annotator=`."
+        )
+    return wide
