@@ -42,6 +42,8 @@ _LAZY: dict[str, str] = {
     "rank_failures": "evalkit.taxonomy",
     "saturation": "evalkit.taxonomy",
     "failure_transitions": "evalkit.taxonomy",
+    "wilson_interval": "evalkit.stats",
+    "weighted_proportion_interval": "evalkit.taxonomy",
     # calibration
     "calibrate": "evalkit.stats.calibration",
     "CalibrationResult": "evalkit.stats.calibration",

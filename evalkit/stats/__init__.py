@@ -11,6 +11,11 @@ from typing import Any
 _LAZY: dict[str, str] = {
     "ConfidenceInterval": "evalkit.stats._common",
     "Estimate": "evalkit.stats._common",
+    # binomial proportion intervals (vectorised)
+    "wilson_interval": "evalkit.stats._proportions",
+    "clopper_pearson_interval": "evalkit.stats._proportions",
+    "jeffreys_interval": "evalkit.stats._proportions",
+    "proportion_interval": "evalkit.stats._proportions",
     # agreement (evalkit.stats.agreement)
     "percent_agreement": "evalkit.stats.agreement",
     "cohen_kappa": "evalkit.stats.agreement",

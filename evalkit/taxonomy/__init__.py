@@ -33,6 +33,17 @@ _LAZY: dict[str, str] = {
     "taxonomy_history": "evalkit.taxonomy._store",
     "record_modes": "evalkit.taxonomy._store",
     "relabel_queue": "evalkit.taxonomy._store",
+    "failure_rates": "evalkit.taxonomy._rates",
+    "FailureRates": "evalkit.taxonomy._rates",
+    "rank_failures": "evalkit.taxonomy._rank",
+    "FailureRanking": "evalkit.taxonomy._rank",
+    "saturation": "evalkit.taxonomy._rank",
+    "Saturation": "evalkit.taxonomy._rank",
+    "failure_transitions": "evalkit.taxonomy._transitions",
+    "FailureTransitions": "evalkit.taxonomy._transitions",
+    "wilson_interval": "evalkit.stats._proportions",
+    "weighted_proportion_interval": "evalkit.taxonomy._intervals",
+    "weighted_rate_sums": "evalkit.taxonomy._intervals",
 }
 
 __all__ = sorted(_LAZY)
