@@ -92,8 +92,10 @@ def _wilson_float(k: FloatArray, n: FloatArray, cl: float) -> tuple[FloatArray, 
         denom = 1.0 + z**2 / n
         center = (p + z**2 / (2 * n)) / denom
         half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    lo = np.where(n > 0, np.clip(center - half, 0.0, 1.0), np.nan)
-    hi = np.where(n > 0, np.clip(center + half, 0.0, 1.0), np.nan)
+    # exact ends where the rate is 0 or 1 (rounding would leave 1e-17)
+    lo = np.where(p <= 0, 0.0, np.clip(center - half, 0.0, 1.0))
+    hi = np.where(p >= 1, 1.0, np.clip(center + half, 0.0, 1.0))
+    lo, hi = np.where(n > 0, lo, np.nan), np.where(n > 0, hi, np.nan)
     return lo, hi
 
 

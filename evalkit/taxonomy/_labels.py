@@ -100,3 +100,21 @@ def one_per_trace(wide: pd.DataFrame, annotator: str | None) -> pd.DataFrame:
             "with `annotator=`."
         )
     return wide
+
+
+def rater_frame(labels: Any) -> pd.DataFrame:
+    """A LabelStore (or its ``labels()`` frame) as one row per (trace, annotator), modes joined.
+
+    This is the shape :func:`evalkit.stats.agreement_report` reads: ``trace_id, annotator``,
+    one column per field, ``failure_modes`` as ``';'``-joined text.
+    """
+    is_store = hasattr(labels, "labels") and callable(labels.labels)
+    if not is_store and not isinstance(labels, pd.DataFrame):
+        raise TypeError(
+            f"`labels` must be a pandas DataFrame; got {type(labels).__name__}. "
+            "(A LabelStore is accepted too.)"
+        )
+    wide = label_table(labels)
+    for col in _LIST_FIELDS:
+        wide[col] = [";".join(v) for v in wide[col]]
+    return wide

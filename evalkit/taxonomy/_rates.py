@@ -141,7 +141,7 @@ def _weights(wide: pd.DataFrame, weights: Any) -> np.ndarray | None:
         i = int(np.flatnonzero(bad)[0])
         raise TaxonomyError(
             f"`weights` must be positive and finite; trace {wide['trace_id'].iloc[i]!r} has "
-            f"{w[i]!r}."
+            f"{float(w[i])!r}."
         )
     return w
 

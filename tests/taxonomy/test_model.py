@@ -113,10 +113,13 @@ def test_merge_into_existing_keeps_examples_and_severity(tax: Taxonomy) -> None:
         (lambda t: t.add("x", who="a", when="yesterday"), TaxonomyError, "`when`"),
         (lambda t: t.add("", **W), TaxonomyError, "`name` must be a non-empty string"),
         (lambda t: t.map_codes({"c": "ghost"}, **W), UnknownModeError, "ghost"),
-        (lambda t: t.retire("no_next_step", **W).retire("no_next_step", **W), UnknownModeError,
-         "retired"),
+        (
+            lambda t: t.retire("no_next_step", **W).retire("no_next_step", **W),
+            UnknownModeError,
+            "retired",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_operations_raise_typed_errors(tax: Taxonomy, call, error, match) -> None:
     with pytest.raises(error, match=match):
         call(tax)
@@ -145,8 +148,14 @@ def test_yaml_and_json_round_trip_with_stable_order(tax: Taxonomy, tmp_path) -> 
     assert Taxonomy.from_json(t.to_json()) == t
     assert t.to_yaml() == Taxonomy.from_yaml(text).to_yaml()  # byte-stable
     assert list(json.loads(t.to_json())) == [
-        "evalkit_taxonomy", "name", "version", "severity_scale", "modes", "codes", "changelog",
-    ]  # fmt: skip
+        "evalkit_taxonomy",
+        "name",
+        "version",
+        "severity_scale",
+        "modes",
+        "codes",
+        "changelog",
+    ]
     # one block per mode: each mode starts its own paragraph
     assert text.count("\n\n- name: ") == len(t.modes)
     # a one-mode edit changes only that mode's block
@@ -223,8 +232,10 @@ def test_relabel_queue_after_split_and_merge(tax: Taxonomy, tmp_path) -> None:
         t3 = t2.merge(["wrong_refusal", "no_action"], "unhelpful", **W)
         q3 = t3.relabel_queue(store)
         assert sorted(map(tuple, q3[["trace_id", "mode"]].values.tolist())) == [
-            ("t1", "no_link"), ("t1", "unhelpful"), ("t2", "unhelpful"),
-        ]  # fmt: skip
+            ("t1", "no_link"),
+            ("t1", "unhelpful"),
+            ("t2", "unhelpful"),
+        ]
         # labels made under v2 are not asked about the v2 split again
         record_modes(store, "t1", ["no_link"], taxonomy=t2, annotator="ana")
         assert t3.relabel_queue(store)["trace_id"].tolist() == ["t2"]
