@@ -241,6 +241,23 @@ class Taxonomy(TaxonomyOps):
 
         return load_taxonomy(store, name, version=version)
 
+    @staticmethod
+    def suggest(
+        labels: Any,
+        *,
+        n_modes: int | None = None,
+        suggest: Any = None,
+        rng: Any = 0,
+        annotator: str | None = None,
+    ) -> Any:
+        """Suggest candidate modes from notes and open codes (offline, deterministic).
+
+        See :func:`evalkit.taxonomy.suggest_modes`; accept them with ``.accept(decisions)``.
+        """
+        from evalkit.taxonomy._suggest import suggest_modes
+
+        return suggest_modes(labels, n_modes=n_modes, suggest=suggest, rng=rng, annotator=annotator)
+
     def relabel_queue(self, labels: Any, *, annotator: str | None = None) -> Any:
         """Return the (trace, mode) questions left open by later splits and merges.
 
