@@ -8,6 +8,7 @@ other columns such as ``segment`` and ``sample_weight``) and returns the wide fr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,14 @@ def _as_list(value: Any) -> list[str]:
     raise TaxonomyError(f"expected a list of names or ';'-joined text; got {value!r}.")
 
 
-def label_table(labels: Any) -> pd.DataFrame:
+def _list_column(values: list[Any]) -> list[Any] | None:
+    """Normalised lists, or None when every value already is a list (kept as is: fast path)."""
+    if set(map(type, values)) <= {list}:
+        return None
+    return [_as_list(v) for v in values]
+
+
+def label_table(labels: Any, *, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """Return labels as one row per ``(trace_id, annotator)`` with list-valued mode columns.
 
     Parameters
@@ -37,6 +45,8 @@ def label_table(labels: Any) -> pd.DataFrame:
         A store, its ``labels()`` frame (columns ``trace_id, annotator, field, value``) or a wide
         frame with ``trace_id`` and optionally ``annotator``, ``verdict``, ``failure_modes``
         (lists or ``';'``-joined text), ``open_codes``, ``note``, ``segment``, ``sample_weight``.
+    columns : sequence of str, optional
+        Keep only these columns (with ``trace_id`` and ``annotator``), when present.
 
     Returns
     -------
@@ -75,21 +85,33 @@ def label_table(labels: Any) -> pd.DataFrame:
         wide.columns.name = None
         wide = wide.reset_index()
     else:
-        wide = labels.copy()
+        wide = labels.reset_index(drop=True)
+        if columns is None:
+            wide = wide.copy()
         if "annotator" not in wide.columns:
-            wide.insert(1, "annotator", "-")
+            # one category: cheap to build and to test for uniqueness on a million rows
+            one = pd.Categorical.from_codes(np.zeros(len(wide), dtype=np.int8), categories=["-"])
+            wide.insert(1, "annotator", one)
+    if columns is not None:
+        keep = dict.fromkeys(["trace_id", "annotator", *columns])
+        wide = wide[[c for c in keep if c in wide.columns]]
     for col in _LIST_FIELDS:
+        if columns is not None and col not in columns:
+            continue
         if col in wide.columns:
-            wide[col] = [_as_list(v) for v in wide[col].tolist()]
+            fixed = _list_column(wide[col].tolist())
+            if fixed is not None:
+                wide[col] = fixed
         else:
             wide[col] = [[] for _ in range(len(wide))]
-    wide["trace_id"] = wide["trace_id"].astype(str)
-    return wide.reset_index(drop=True)
+    if wide["trace_id"].dtype != object:
+        wide["trace_id"] = wide["trace_id"].astype(str)
+    return wide
 
 
 def one_per_trace(wide: pd.DataFrame, annotator: str | None) -> pd.DataFrame:
     """Keep one annotator's rows (or all rows when a single annotator labelled each trace)."""
-    names = sorted(map(str, wide["annotator"].unique()))
+    names = sorted(map(str, pd.unique(wide["annotator"])))
     if annotator is not None:
         if annotator not in names:
             raise TaxonomyError(f"`annotator` {annotator!r} is not in the labels; found {names}.")

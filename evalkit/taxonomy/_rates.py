@@ -173,14 +173,15 @@ def mode_matrix(lists: Sequence[Any], trace_ids: Sequence[Any], tax: Taxonomy) -
     y = np.zeros((n, len(names)), dtype=bool)
     if flat:
         rows = np.repeat(np.arange(n), lens)
-        codes, uniques = pd.factorize(pd.Series(flat, dtype=object))
+        codes, uniques = pd.factorize(np.array(flat, dtype=object))
         for u, label in enumerate(uniques):
             try:
                 targets = tax.resolve(str(label))
             except UnknownModeError:
                 at = int(rows[np.flatnonzero(codes == u)[0]])
+                tid = trace_ids.iloc[at] if isinstance(trace_ids, pd.Series) else trace_ids[at]
                 raise UnknownModeError(
-                    f"trace {trace_ids[at]!r} has failure mode {label!r}, which taxonomy "
+                    f"trace {tid!r} has failure mode {label!r}, which taxonomy "
                     f"{tax.name!r} v{tax.version} does not know (not a mode, former mode or "
                     f"mapped code); modes: {list(names)}."
                 ) from None
@@ -265,7 +266,9 @@ def failure_rates(
     if not isinstance(taxonomy, Taxonomy):
         raise TaxonomyError(f"`taxonomy` must be a Taxonomy; got {type(taxonomy).__name__}.")
     cl = check_confidence_level(confidence_level)
-    wide = one_per_trace(label_table(labels), annotator)
+    cols = ["verdict", "failure_modes", "taxonomy_version"]
+    cols += [c for c in (by, weights) if isinstance(c, str)]
+    wide = one_per_trace(label_table(labels, columns=cols), annotator)
     if "verdict" in wide.columns:
         wide = wide[wide["verdict"].astype(object) != "defer"].reset_index(drop=True)
     _check_versions(wide, taxonomy)
@@ -275,43 +278,45 @@ def failure_rates(
             "merge it in from the traces or pass by=None."
         )
     w = _weights(wide, weights)
-    y = mode_matrix(wide["failure_modes"].tolist(), wide["trace_id"].tolist(), taxonomy)
+    y = mode_matrix(wide["failure_modes"].tolist(), wide["trace_id"], taxonomy)
     y = np.column_stack([y, y.any(axis=1)])
     modes = [*taxonomy.mode_names, ANY]
     group_names: list[str] = []
     g = np.zeros(len(wide), dtype=np.int64)
     if by is not None:
-        keys = wide[by].astype(object).where(wide[by].notna(), MISSING).astype(str)
-        g, uniques = pd.factorize(keys, sort=True)
+        g, uniques = pd.factorize(wide[by], sort=True)
         group_names = [str(u) for u in uniques]
+        if (g < 0).any():  # missing values form their own group
+            g = np.where(g < 0, len(group_names), g)
+            group_names.append(MISSING)
     n_groups = len(group_names)
-    # group 0 = overall; groups 1.. = the `by` values
-    gg = np.concatenate([np.zeros(len(wide), dtype=np.int64), g + 1]) if by else g
-    yy = np.vstack([y, y]) if by else y
-    ww = (np.concatenate([w, w]) if by else w) if w is not None else None
-    size = n_groups + 1
-    n = np.bincount(gg, minlength=size).astype(np.float64)
-    k = np.column_stack(
-        [np.bincount(gg, weights=yy[:, j], minlength=size) for j in range(len(modes))]
-    )
-    if ww is None:
-        nn = np.repeat(n[:, None], len(modes), axis=1)
+    size = n_groups + 1  # row 0 = overall; rows 1.. = the `by` values
+    m = len(modes)
+    gsize = max(n_groups, 1)
+    r, c = np.nonzero(y)
+    cell = g[r] * m + c
+
+    def sums(weights: np.ndarray | None, per_cell: np.ndarray | None) -> tuple[Any, Any]:
+        unit = np.bincount(g, weights=weights, minlength=gsize)
+        hit = np.bincount(cell, weights=per_cell, minlength=gsize * m).reshape(gsize, m)
+        if by is None:
+            return unit.astype(np.float64), hit.astype(np.float64)
+        return (np.concatenate([[unit.sum()], unit]).astype(np.float64),
+                np.vstack([hit.sum(axis=0), hit]).astype(np.float64))  # fmt: skip
+
+    n, k = sums(None, None)
+    if w is None:
+        nn = np.repeat(n[:, None], m, axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
             rate = k / nn
             se = np.sqrt(rate * (1 - rate) / nn)
         lo, hi = wilson_interval(k, nn, confidence_level=cl)
         n_eff, method = nn, "wilson"
     else:
-        sw = np.bincount(gg, weights=ww, minlength=size)[:, None]
-        sw2 = np.bincount(gg, weights=ww**2, minlength=size)[:, None]
-        swy = np.column_stack(
-            [np.bincount(gg, weights=ww * yy[:, j], minlength=size) for j in range(len(modes))]
-        )
-        sw2y = np.column_stack(
-            [np.bincount(gg, weights=ww**2 * yy[:, j], minlength=size) for j in range(len(modes))]
-        )
+        sw, swy = sums(w, w[r])
+        sw2, sw2y = sums(w**2, w[r] ** 2)
         rate, se, lo, hi, n_eff = weighted_rate_sums(
-            sw, swy, sw2, sw2y, n[:, None], confidence_level=cl
+            sw[:, None], swy, sw2[:, None], sw2y, n[:, None], confidence_level=cl
         )
         method = "weighted-wilson (Korn-Graubard)"
     groups = [ALL, *group_names]
