@@ -90,8 +90,10 @@ def label_table(labels: Any, *, columns: Sequence[str] | None = None) -> pd.Data
             wide = wide.copy()
         if "annotator" not in wide.columns:
             # one category: cheap to build and to test for uniqueness on a million rows
-            one = pd.Categorical.from_codes(np.zeros(len(wide), dtype=np.int8), categories=["-"])
-            wide.insert(1, "annotator", one)
+            one = pd.Categorical.from_codes(
+                np.zeros(len(wide), dtype=np.int8), categories=pd.Index(["-"])
+            )
+            wide.insert(1, "annotator", pd.Series(one, index=wide.index))
     if columns is not None:
         keep = dict.fromkeys(["trace_id", "annotator", *columns])
         wide = wide[[c for c in keep if c in wide.columns]]

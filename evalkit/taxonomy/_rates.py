@@ -159,7 +159,7 @@ def _check_versions(wide: pd.DataFrame, tax: Taxonomy) -> None:
         )
 
 
-def mode_matrix(lists: Sequence[Any], trace_ids: Sequence[Any], tax: Taxonomy) -> np.ndarray:
+def mode_matrix(lists: Sequence[Any], trace_ids: Any, tax: Taxonomy) -> np.ndarray:
     """Boolean (traces x active modes) matrix; parents include their children.
 
     Raises :class:`UnknownModeError` naming the first trace with a label the taxonomy does not

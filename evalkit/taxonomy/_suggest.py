@@ -3,9 +3,10 @@
 Notes (and open codes) of failing traces are turned into TF-IDF vectors of character n-grams
 (robust to the spelling and wording of hand-written notes), reduced by a seeded truncated SVD
 (latent semantic analysis, 20 dimensions), length-normalised, and grouped by agglomerative
-clustering (Ward linkage; on unit vectors this follows cosine similarity). Each candidate comes with a representative note, its top terms and its member
-traces. A team can plug in its own grouping (an LLM, say) with ``suggest=``. Nothing is applied
-until a person decides on every candidate with :meth:`Suggestions.accept`.
+clustering (Ward linkage; on unit vectors this follows cosine similarity). Each candidate comes
+with a representative note, its top terms and its member traces. A team can plug in its own
+grouping (an LLM, say) with ``suggest=``. Nothing is applied until a person decides on every
+candidate with :meth:`Suggestions.accept`.
 """
 
 from __future__ import annotations
