@@ -24,7 +24,7 @@ from evalkit.taxonomy._model import Taxonomy
 from evalkit.taxonomy._rates import ALL, ANY, FailureRates, failure_rates
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class FailureRanking:
     """Failure modes ranked by impact (rate x severity x cost), as a Pareto table.
 
@@ -45,6 +45,9 @@ class FailureRanking:
     confidence_interval: ConfidenceInterval
     table: pd.DataFrame
     top: str
+
+    def __repr__(self) -> str:
+        return f"FailureRanking(top={self.top!r}, {len(self.table)} modes)"
 
     def to_frame(self) -> pd.DataFrame:
         """Return the Pareto table (a copy)."""
@@ -134,7 +137,7 @@ def rank_failures(
     )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Saturation:
     """New codes per reviewed trace, and whether review has stopped finding new ones.
 
@@ -162,6 +165,12 @@ class Saturation:
     saturated_at: int | None
     window: int
     n_codes: int
+
+    def __repr__(self) -> str:
+        return (
+            f"Saturation({self.n_codes} codes over {len(self.curve)} traces, "
+            f"saturated={self.saturated}, saturated_at={self.saturated_at})"
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """Return the curve (a copy)."""

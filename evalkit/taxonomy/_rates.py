@@ -30,7 +30,7 @@ ANY = "(any mode)"
 MISSING = "(missing)"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class FailureRates:
     """Failure-mode rates with intervals, overall and per group.
 
@@ -67,6 +67,13 @@ class FailureRates:
     n_traces: int
     taxonomy_name: str
     taxonomy_version: int
+
+    def __repr__(self) -> str:
+        lo, hi = self.confidence_interval
+        return (
+            f"FailureRates(any mode {self.statistic:.3f} [{lo:.3f}, {hi:.3f}], "
+            f"{self.n_traces} traces, {len(self.table)} rows, {self.method})"
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """Return the tidy table (a copy)."""

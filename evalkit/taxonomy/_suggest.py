@@ -61,7 +61,7 @@ class Candidate:
     size: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Suggestions:
     """Candidate failure modes for a person to accept, rename, merge or reject.
 
@@ -79,6 +79,10 @@ class Suggestions:
     assignments: pd.DataFrame
     method: str
     n_notes: int
+
+    def __repr__(self) -> str:
+        names = [c.name for c in self.candidates]
+        return f"Suggestions({len(names)} candidates from {self.n_notes} notes: {names})"
 
     def to_frame(self) -> pd.DataFrame:
         """One row per candidate: ``id, name, size, n_traces, representative, terms``."""

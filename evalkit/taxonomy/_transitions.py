@@ -24,7 +24,7 @@ START = "(start)"
 _OK = {"ok", "success", "unset", "pass", "true", "1"}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class FailureTransitions:
     """Matrix of last successful state -> first failing state over failing traces.
 
@@ -51,6 +51,9 @@ class FailureTransitions:
     states: tuple[str, ...]
     n_failing: int
     members: pd.DataFrame
+
+    def __repr__(self) -> str:
+        return f"FailureTransitions({self.n_failing} failing traces, states={self.states})"
 
     def to_frame(self) -> pd.DataFrame:
         """Return the tidy cell table (a copy)."""
