@@ -71,7 +71,7 @@ def peer_rates(df: pd.DataFrame) -> pd.DataFrame:
     from statsmodels.stats.proportion import proportion_confint
 
     ex = df[["segment", "failure_modes"]].explode("failure_modes")
-    k = ex.groupby(["segment", "failure_modes"]).size().unstack(fill_value=0)
+    k = pd.crosstab(ex["segment"], ex["failure_modes"])
     n = df.groupby("segment").size()
     lo, hi = proportion_confint(k.to_numpy(), n.to_numpy()[:, None], method="wilson")
     return pd.DataFrame({"low": lo.ravel(), "high": hi.ravel()})

@@ -85,9 +85,10 @@ def label_table(labels: Any, *, columns: Sequence[str] | None = None) -> pd.Data
         wide.columns.name = None
         wide = wide.reset_index()
     else:
+        if columns is not None:  # select first: copy only the columns needed
+            keep = dict.fromkeys(["trace_id", "annotator", *columns])
+            labels = labels[[c for c in keep if c in labels.columns]]
         wide = labels.reset_index(drop=True)
-        if columns is None:
-            wide = wide.copy()
         if "annotator" not in wide.columns:
             # one category: cheap to build and to test for uniqueness on a million rows
             one = pd.Categorical.from_codes(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -367,3 +369,28 @@ def test_fuzz_failure_rates_raises_only_typed_errors(rows, weighted) -> None:
         (t.loc[ok, "ci_low"] <= t.loc[ok, "rate"] + 1e-12)
         & (t.loc[ok, "rate"] <= t.loc[ok, "ci_high"] + 1e-12)
     ).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["a", "b", "", "c;d"]), st.sampled_from(["x", None])), max_size=10
+    ),
+    st.integers(-2, 25),
+)
+def test_fuzz_saturation_and_transitions_raise_only_typed_errors(rows, window) -> None:
+    df = pd.DataFrame(
+        {
+            "trace_id": [f"t{i}" for i in range(len(rows))],
+            "open_codes": [r[0] for r in rows],
+            "last_ok_state": [r[1] for r in rows],
+            "first_failed_state": [r[1] and "y" for r in rows],
+        }
+    )
+    try:
+        s = saturation(df, window=window)
+        assert s.curve["distinct_codes"].is_monotonic_increasing
+    except TaxonomyError:
+        pass
+    with contextlib.suppress(TaxonomyError):
+        failure_transitions(df, states=None)

@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evalkit.taxonomy import Suggestions, Taxonomy, TaxonomyError, failure_rates, suggest_modes
 
@@ -110,3 +112,17 @@ def test_repr_html_escapes_notes() -> None:
     labels = pd.DataFrame({"trace_id": ["a", "b"], "note": ["<script>x</script>", "<b>y</b>"]})
     out = suggest_modes(labels, n_modes=2)._repr_html_()
     assert "<script>" not in out and "&lt;script&gt;" in out
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.text(max_size=30), min_size=0, max_size=8),
+    st.one_of(st.none(), st.integers(-1, 5)),
+)
+def test_fuzz_suggest_raises_only_typed_errors(notes: list[str], n_modes) -> None:
+    labels = pd.DataFrame({"trace_id": [f"t{i}" for i in range(len(notes))], "note": notes})
+    try:
+        s = suggest_modes(labels, n_modes=n_modes)
+    except TaxonomyError:
+        return
+    assert sum(c.size for c in s.candidates) == s.n_notes
