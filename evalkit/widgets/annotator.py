@@ -423,6 +423,8 @@ class Annotator(_AnnotatorView):
                     self.add_code(content.get("code") or "", trace_id=content.get("trace_id"))
             elif kind == "mode":
                 self.toggle_mode(content.get("mode") or "", trace_id=content.get("trace_id"))
+            elif kind == "add_mode":  # taxonomy hook
+                self.add_mode(str(content.get("name") or "").strip())
             elif kind == "filter":
                 self.filter(
                     segment=content.get("segment"),

@@ -108,3 +108,51 @@ def test_group_define_retire_by_clicking(lab: Any, page: Any, tmp_path: Path) ->
     with LabelStore(store_path) as s:
         assert taxonomy_history(s)["version"].tolist() == [2, 3, 4, 5]
     assert page.evaluate("() => window.__xss.length") == 0 and page.dialogs == []
+
+
+def test_annotator_taxonomy_shortcuts_and_new_mode(lab: Any, page: Any) -> None:
+    import json
+
+    store_path = lab.root / "ann_tx.sqlite"
+    (lab.root / "ann_tx.json").write_text(json.dumps(lab.support_traces(5)))
+    nb = lab.write_notebook(
+        "ann_tx.ipynb",
+        [
+            "import json\nimport evalkit\nfrom evalkit.traces.schema import to_canonical\n"
+            "from evalkit.taxonomy import Taxonomy\n"
+            "traces = to_canonical(json.load(open('ann_tx.json')))\n"
+            "tax = Taxonomy(name='support', modes=['wrong_refusal', 'no_next_step'])\n"
+            f"ann = evalkit.Annotator(traces, {str(store_path)!r}, annotator='bo', taxonomy=tax)\n"
+            "ann",
+        ],
+    )
+    lab.open_and_run(page, nb)
+    root = page.locator(".ek-annotator")
+    root.wait_for(timeout=90_000)
+    root.locator(".ek-position").click()
+    page.keyboard.press("2")  # fail, stay
+    page.keyboard.press("Shift+2")  # toggle the second mode
+
+    def modes_of(trace: str) -> tuple[Any, Any]:
+        with LabelStore(store_path) as s:
+            df = s.labels(annotator="bo")
+        got = df[df["trace_id"] == trace].set_index("field")["value"]
+        return got.get("failure_modes"), got.get("taxonomy_version")
+
+    lab.wait_until(lambda: modes_of("trace-00") == (["no_next_step"], 1), what="mode 2 saved")
+    assert root.locator(".ek-mode").nth(0).get_attribute("title") == "Shift+1"
+    page.keyboard.press("?")
+    assert "Shift + 1" in root.locator(".ek-help").inner_text()
+    page.keyboard.press("Escape")
+    box = root.locator(".ek-add-mode")
+    box.click()
+    box.fill("rambling")
+    box.press("Enter")
+    lab.wait_until(lambda: _stored(store_path).version == 2, what="new mode saved")
+    assert _stored(store_path).mode_names == ("wrong_refusal", "no_next_step", "rambling")
+    root.locator(".ek-position").click()
+    page.keyboard.press("Shift+3")
+    lab.wait_until(
+        lambda: modes_of("trace-00") == (["no_next_step", "rambling"], 2), what="mode 3 saved"
+    )
+    assert page.dialogs == []
