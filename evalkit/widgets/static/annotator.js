@@ -137,7 +137,7 @@ function render({ model, el }) {
   side.append(noteLabel, note, codesTitle, codeRow, chips, modesTitle, modes, othersTitle, others, status);
   main.append(traceBox, side);
   // taxonomy hook: add a mode from the widget (a new taxonomy version), shown with taxonomy=
-  const addMode = h("input", "ek-code-input ek-add-mode");
+  const addMode = h("input", "ek-add-mode");
   addMode.type = "text";
   addMode.placeholder = "new failure mode, Enter";
   modes.after(addMode);
