@@ -112,8 +112,37 @@ def label_table(labels: Any, *, columns: Sequence[str] | None = None) -> pd.Data
     return wide
 
 
+def wide_view(labels: Any, columns: Sequence[str]) -> pd.DataFrame:
+    """Wide labels for reading only: the input frame itself when nothing needs normalising.
+
+    A million-row frame with list-valued ``failure_modes`` and a default index is used as it is
+    (no copy); anything else goes through :func:`label_table`. Callers must not modify it.
+    """
+    ok = (
+        isinstance(labels, pd.DataFrame)
+        and "trace_id" in labels.columns
+        and "failure_modes" in labels.columns
+        and not {"field", "value"} <= set(labels.columns)
+        and isinstance(labels.index, pd.RangeIndex)
+        and labels.index.start == 0
+        and labels.index.step == 1
+        and labels["trace_id"].dtype == object
+        and _list_column(labels["failure_modes"].tolist()) is None
+    )
+    return labels if ok else label_table(labels, columns=columns)
+
+
 def one_per_trace(wide: pd.DataFrame, annotator: str | None) -> pd.DataFrame:
     """Keep one annotator's rows (or all rows when a single annotator labelled each trace)."""
+    if "annotator" not in wide.columns:  # a read-only view of a single-annotator frame
+        if annotator is not None and annotator != "-":
+            raise TaxonomyError(f"`annotator` {annotator!r} is not in the labels; found ['-'].")
+        if wide["trace_id"].duplicated().any():
+            raise TaxonomyError(
+                "the labels hold several rows per trace and no 'annotator' column; "
+                "keep one row per trace (or add the annotator column and pass `annotator=`)."
+            )
+        return wide
     names = sorted(map(str, pd.unique(wide["annotator"])))
     if annotator is not None:
         if annotator not in names:

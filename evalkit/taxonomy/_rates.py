@@ -22,7 +22,7 @@ from evalkit.stats._common import ConfidenceInterval, Estimate, check_confidence
 from evalkit.stats._proportions import wilson_interval
 from evalkit.taxonomy._errors import TaxonomyError, UnknownModeError, UnknownTaxonomyVersionError
 from evalkit.taxonomy._intervals import weighted_rate_sums
-from evalkit.taxonomy._labels import label_table, one_per_trace
+from evalkit.taxonomy._labels import one_per_trace, wide_view
 from evalkit.taxonomy._model import Taxonomy
 
 ALL = "(all)"
@@ -275,7 +275,7 @@ def failure_rates(
     cl = check_confidence_level(confidence_level)
     cols = ["verdict", "failure_modes", "taxonomy_version"]
     cols += [c for c in (by, weights) if isinstance(c, str)]
-    wide = one_per_trace(label_table(labels, columns=cols), annotator)
+    wide = one_per_trace(wide_view(labels, cols), annotator)
     if "verdict" in wide.columns:
         wide = wide[wide["verdict"].astype(object) != "defer"].reset_index(drop=True)
     _check_versions(wide, taxonomy)

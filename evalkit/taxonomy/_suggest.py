@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import math
+import warnings
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -236,7 +237,9 @@ def _builtin(notes: list[str], n_modes: int, rng: np.random.Generator) -> tuple[
     ).fit_transform(notes)
     dims = min(20, x.shape[1] - 1, len(notes) - 1)
     seed = int(rng.integers(2**31 - 1))
-    z = TruncatedSVD(dims, random_state=seed).fit_transform(x) if dims >= 2 else x.toarray()
+    with warnings.catch_warnings():  # identical notes: 0/0 in explained_variance_ratio_ (unused)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        z = TruncatedSVD(dims, random_state=seed).fit_transform(x) if dims >= 2 else x.toarray()
     z = normalize(z)
     tree = linkage(z, method="ward", metric="euclidean")
     return fcluster(tree, n_modes, criterion="maxclust"), z
