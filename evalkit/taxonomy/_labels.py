@@ -83,6 +83,9 @@ def label_table(labels: Any, *, columns: Sequence[str] | None = None) -> pd.Data
             index=["trace_id", "annotator"], columns="field", values="value", aggfunc="last"
         )
         wide.columns.name = None
+        if "created_at" in df.columns:  # review order: when each trace was first labelled
+            first = df.groupby(["trace_id", "annotator"])["created_at"].min()
+            wide["created_at"] = first.reindex(wide.index)
         wide = wide.reset_index()
     else:
         if columns is not None:  # select first: copy only the columns needed

@@ -394,3 +394,17 @@ def test_fuzz_saturation_and_transitions_raise_only_typed_errors(rows, window) -
         pass
     with contextlib.suppress(TaxonomyError):
         failure_transitions(df, states=None)
+
+
+def test_saturation_follows_review_order_in_a_store(tmp_path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    t0 = datetime(2025, 3, 1, tzinfo=UTC)
+    with LabelStore(tmp_path / "s.sqlite") as store:
+        # labelled z, y, x in that order: trace ids sort the other way
+        for i, (tid, codes) in enumerate([("z", ["a"]), ("y", ["b"]), ("x", ["a"])]):
+            store.record(tid, annotator="ann", field="open_codes", value=codes,
+                         time=t0 + timedelta(minutes=i))  # fmt: skip
+        s = saturation(store, window=1)
+    assert s.curve["trace_id"].tolist() == ["z", "y", "x"]
+    assert s.curve["new_codes"].tolist() == [1, 1, 0] and s.saturated_at == 3
