@@ -95,3 +95,33 @@ def add_mode(
         raise ValueError("add_mode needs an Annotator made with `taxonomy=`.")
     new = taxonomy.add(name, definition=definition, who=who, why=why or "added while reviewing")
     return new.save(store)
+
+
+def current_modes(
+    taxonomy: Taxonomy | None, questions: pd.DataFrame | None, trace_id: str, value: Any
+) -> Any:
+    """``failure_modes`` in the taxonomy's current names, before they are recorded.
+
+    Former names are resolved (a renamed or merged mode to its new name); in the relabel pass
+    the modes asked about on this trace are kept only when the reviewer chose them, so a split
+    mode never silently turns into all of its parts.
+    """
+    if taxonomy is None or not isinstance(value, list):
+        return value
+    from evalkit.taxonomy import TaxonomyError
+
+    asked: set[str] = set()
+    if questions is not None and len(questions):
+        asked = set(questions.loc[questions["trace_id"] == trace_id, "mode"].dropna())
+    out: list[str] = []
+    for name in value:
+        if name in taxonomy:
+            out.append(name)
+            continue
+        try:
+            parts = taxonomy.resolve(name)
+        except TaxonomyError:
+            out.append(name)  # not ours to drop: the store keeps what the reviewer chose
+            continue
+        out.extend(p for p in parts if p not in asked)
+    return list(dict.fromkeys(out))

@@ -28,6 +28,7 @@ from evalkit.widgets._annotator_args import (
 from evalkit.widgets._annotator_taxonomy import (
     AnnotatorMode,
     add_mode,
+    current_modes,
     record_version,
     taxonomy_args,
 )
@@ -352,9 +353,14 @@ class Annotator(_AnnotatorView):
 
     def _record(self, trace_id: str, field: str, value: Any) -> LabelEvent:
         # The store commits (fsync) before returning: only then does the UI say "saved".
+        if field == "failure_modes":  # taxonomy hook: current mode names (relabel: answers)
+            value = current_modes(self.taxonomy, self.questions, trace_id, value)
         event = self._store.record(trace_id, annotator=self.annotator, field=field, value=value)
         if field == "failure_modes":  # taxonomy hook: the version the modes were chosen under
             record_version(self._store, self.taxonomy, trace_id, self.annotator)
+        elif field == "verdict" and self.questions is not None:  # relabel: untoggled = "no"
+            own = self._own_state(trace_id).get("failure_modes") or []
+            self._record(trace_id, "failure_modes", list(own))
         if field == "verdict":
             self._set_verdict(trace_id, value)
         if trace_id == self._shown:

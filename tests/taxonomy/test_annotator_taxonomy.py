@@ -51,6 +51,9 @@ def test_relabel_mode_asks_the_split_questions(traces, tmp_path) -> None:
         assert ann.fields == ["verdict", "failure_modes"]
         ann.toggle_mode("no_action")
         assert t2.relabel_queue(store).empty  # answered under v2: nothing left to ask
+        # the split parent is replaced by the answer, not kept (it would resolve to both parts)
+        mine = store.labels(annotator="bo", field="failure_modes").set_index("trace_id")["value"]
+        assert mine["t1"] == ["no_action"]
         # the queue frame plugs in directly too
         q = t2.relabel_queue(store)
         Annotator(traces, store, annotator="cy", taxonomy=t2, mode="relabel", queue=q)
@@ -66,3 +69,22 @@ def test_bad_taxonomy_arguments(traces, tmp_path) -> None:
         Annotator(traces, path, annotator="bo", taxonomy=Taxonomy(modes=["a"]), failure_modes=["a"])
     with pytest.raises(TypeError, match="must be an evalkit Taxonomy; got list"):
         Annotator(traces, path, annotator="bo", taxonomy=["a"])  # type: ignore[arg-type]
+
+
+def test_relabel_verdict_without_toggles_answers_no(traces, tmp_path) -> None:
+    from evalkit.taxonomy import failure_rates
+
+    tax = Taxonomy(modes=["refusal", "dead_end"]).rename("refusal", "wrong_refusal", **W)
+    with LabelStore(tmp_path / "s.sqlite") as store:
+        record_modes(store, "t1", ["dead_end"], taxonomy=tax, annotator="bo")
+        store.record("t2", annotator="bo", field="failure_modes", value=["refusal"])  # old name
+        t3 = tax.split("dead_end", ["no_link", "no_action"], **W)
+        ann = Annotator(traces, store, annotator="bo", taxonomy=t3, mode="relabel")
+        ann.press("2")  # fail, but neither part of the split: "no" to both questions
+        assert t3.relabel_queue(store).empty
+        mine = store.labels(annotator="bo", field="failure_modes").set_index("trace_id")["value"]
+        assert mine["t1"] == []
+        rates = failure_rates(store, t3, by=None).to_frame().set_index("mode")["k"]
+        # t1: no mode any more; t2: the former name 'refusal' resolves to 'wrong_refusal'
+        assert rates.to_dict() == {"wrong_refusal": 1, "no_link": 0, "no_action": 0,
+                                   "(any mode)": 1}  # fmt: skip
