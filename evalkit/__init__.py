@@ -35,6 +35,15 @@ _LAZY: dict[str, str] = {
     "read_labels": "evalkit.labels",
     "TraceView": "evalkit.widgets.trace_view",
     "Annotator": "evalkit.widgets.annotator",
+    # taxonomy
+    "Taxonomy": "evalkit.taxonomy",
+    "TaxonomyBuilder": "evalkit.widgets.taxonomy_builder",
+    "failure_rates": "evalkit.taxonomy",
+    "rank_failures": "evalkit.taxonomy",
+    "saturation": "evalkit.taxonomy",
+    "failure_transitions": "evalkit.taxonomy",
+    "wilson_interval": "evalkit.stats",
+    "weighted_proportion_interval": "evalkit.taxonomy",
     # calibration
     "calibrate": "evalkit.stats.calibration",
     "CalibrationResult": "evalkit.stats.calibration",
@@ -49,7 +58,9 @@ _LAZY: dict[str, str] = {
     "Rubric": "evalkit.judges",
     "run_judges": "evalkit.judges",
 }
-_SUBMODULES = {"stats", "traces", "labels", "plots", "sample_data", "judges", "widgets", "checks"}
+_SUBMODULES = {
+    "stats", "traces", "labels", "taxonomy", "plots", "sample_data", "judges", "widgets", "checks",
+}
 
 __all__ = sorted([*_LAZY, *_SUBMODULES, "__version__"])
 

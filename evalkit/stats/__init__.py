@@ -17,6 +17,11 @@ _LAZY: dict[str, str] = {
     "SmallSampleWarning": "evalkit.stats._warnings",
     "DegenerateDataWarning": "evalkit.stats._warnings",
     "LabelCodingWarning": "evalkit.stats._warnings",
+    # binomial proportion intervals (vectorised)
+    "wilson_interval": "evalkit.stats._proportions",
+    "clopper_pearson_interval": "evalkit.stats._proportions",
+    "jeffreys_interval": "evalkit.stats._proportions",
+    "proportion_interval": "evalkit.stats._proportions",
     # agreement (evalkit.stats.agreement)
     "percent_agreement": "evalkit.stats.agreement",
     "cohen_kappa": "evalkit.stats.agreement",

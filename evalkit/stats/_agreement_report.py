@@ -126,8 +126,9 @@ def agreement_report(
 
     Parameters
     ----------
-    labels : DataFrame
-        Long labels: one row per (unit, rater), e.g. ``data/labels/human.csv``.
+    labels : DataFrame or LabelStore
+        Long labels: one row per (unit, rater), e.g. ``data/labels/human.csv``; or a
+        :class:`~evalkit.labels.LabelStore` or its ``labels()`` frame (one row per field).
     by : column name, optional
         Compute separately for each value of this column (e.g. a segment).
     unit, rater : column names, default 'trace_id', 'annotator'
@@ -167,8 +168,10 @@ def agreement_report(
     failure_mode: x       0.75
     failure_mode: y       0.75
     """
-    if not isinstance(labels, pd.DataFrame):
-        raise TypeError(f"`labels` must be a pandas DataFrame; got {type(labels).__name__}.")
+    if not isinstance(labels, pd.DataFrame) or {"field", "value"} <= set(labels.columns):
+        from evalkit.taxonomy._labels import rater_frame  # a LabelStore or its labels() frame
+
+        labels = rater_frame(labels)
     known = tuple(_coefficients())
     for name in coefficients:
         check_choice("coefficients", name, known)

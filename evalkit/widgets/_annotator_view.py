@@ -287,6 +287,7 @@ class _AnnotatorView(anywidget.AnyWidget):
                 "modes": list(self._own.get("failure_modes") or []),
                 "fields": list(self.fields),
                 "failure_modes": list(self.failure_modes),
+                "can_add_mode": getattr(self, "taxonomy", None) is not None,  # taxonomy hook
                 "known_codes": list(self._known_codes),
                 "segments": list(self._segment_names),
                 "has_judges": self._has_judges,

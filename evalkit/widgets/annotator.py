@@ -25,6 +25,13 @@ from evalkit.widgets._annotator_args import (
     _check_choice,
     _open_store,
 )
+from evalkit.widgets._annotator_taxonomy import (
+    AnnotatorMode,
+    add_mode,
+    current_modes,
+    record_version,
+    taxonomy_args,
+)
 from evalkit.widgets._annotator_view import _AnnotatorView
 from evalkit.widgets._render import trace_css
 
@@ -32,6 +39,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from evalkit.store import LabelEvent, LabelStore
+    from evalkit.taxonomy import Taxonomy
 
 #: Keys the kernel handles -> action. ``n`` (focus the note) and ``?`` (help) are front-end only.
 KEYMAP: Final[dict[str, str]] = {
@@ -91,6 +99,12 @@ class Annotator(_AnnotatorView):
         Seed for ``order='random'``.
     blind : bool, default True
         Hide other annotators' and judges' labels on a trace until you have passed or failed it.
+    taxonomy : Taxonomy, optional
+        Show its active modes as the failure-mode toggles (instead of ``failure_modes``); every
+        ``failure_modes`` label also records the taxonomy version.
+    mode : {'review', 'relabel'}, default 'review'
+        ``'relabel'``: one yes/no question per (trace, mode) from ``taxonomy.relabel_queue``
+        (``queue`` may be that frame; default: computed from ``store``). ``.questions`` holds it.
 
     Attributes
     ----------
@@ -136,7 +150,14 @@ class Annotator(_AnnotatorView):
         order: Order = "as-is",
         seed: int | np.random.Generator | None = None,
         blind: bool = True,
+        taxonomy: Taxonomy | None = None,
+        mode: AnnotatorMode = "review",
     ) -> None:
+        # taxonomy hook (evalkit/widgets/_annotator_taxonomy.py): modes, relabel queue
+        failure_modes, fields, queue, questions = taxonomy_args(
+            taxonomy, mode, store, annotator=annotator, failure_modes=failure_modes,
+            fields=fields, queue=queue,
+        )  # fmt: skip
         # ---- validation first
         rows, chosen, modes, order_rows = _check_args(
             traces,
@@ -154,6 +175,7 @@ class Annotator(_AnnotatorView):
         self.fields = chosen
         self.failure_modes = modes
         self.errors = []
+        self.taxonomy, self.questions = taxonomy, questions  # taxonomy hook
         self._rows = rows
         if order == "random":
             order_rows = np.random.default_rng(seed).permutation(order_rows)
@@ -250,6 +272,13 @@ class Annotator(_AnnotatorView):
         self._refresh()
         return event
 
+    def add_mode(self, name: str, *, definition: str = "", why: str = "") -> Taxonomy:
+        """Add a failure mode to the taxonomy (a new version, saved to the store) and show it."""
+        self.taxonomy = add_mode(self._store, self.taxonomy, name, definition, self.annotator, why)
+        self.failure_modes = [*self.failure_modes, name]
+        self._refresh()
+        return self.taxonomy
+
     def add_code(self, code: str, *, trace_id: str | None = None) -> LabelEvent | None:
         """Add an open code to the current trace (or ``trace_id``); ``None`` if already there."""
         if not isinstance(code, str) or not code.strip():
@@ -324,7 +353,14 @@ class Annotator(_AnnotatorView):
 
     def _record(self, trace_id: str, field: str, value: Any) -> LabelEvent:
         # The store commits (fsync) before returning: only then does the UI say "saved".
+        if field == "failure_modes":  # taxonomy hook: current mode names (relabel: answers)
+            value = current_modes(self.taxonomy, self.questions, trace_id, value)
         event = self._store.record(trace_id, annotator=self.annotator, field=field, value=value)
+        if field == "failure_modes":  # taxonomy hook: the version the modes were chosen under
+            record_version(self._store, self.taxonomy, trace_id, self.annotator)
+        elif field == "verdict" and self.questions is not None:  # relabel: untoggled = "no"
+            own = self._own_state(trace_id).get("failure_modes") or []
+            self._record(trace_id, "failure_modes", list(own))
         if field == "verdict":
             self._set_verdict(trace_id, value)
         if trace_id == self._shown:
@@ -393,6 +429,8 @@ class Annotator(_AnnotatorView):
                     self.add_code(content.get("code") or "", trace_id=content.get("trace_id"))
             elif kind == "mode":
                 self.toggle_mode(content.get("mode") or "", trace_id=content.get("trace_id"))
+            elif kind == "add_mode":  # taxonomy hook
+                self.add_mode(str(content.get("name") or "").strip())
             elif kind == "filter":
                 self.filter(
                     segment=content.get("segment"),

@@ -23,6 +23,7 @@ const HELP = [
   ["Ctrl/⌘ + Enter", "save the note and go to the next trace"],
   ["Esc", "leave the note / close this help"],
   ["?", "show or hide this help"],
+  ["Shift + 1 … 9", "toggle failure mode 1 … 9 (hover a mode for its key)"],
 ];
 
 function h(tag, cls, text) {
@@ -135,6 +136,11 @@ function render({ model, el }) {
   status.append(pending, saved);
   side.append(noteLabel, note, codesTitle, codeRow, chips, modesTitle, modes, othersTitle, others, status);
   main.append(traceBox, side);
+  // taxonomy hook: add a mode from the widget (a new taxonomy version), shown with taxonomy=
+  const addMode = h("input", "ek-add-mode");
+  addMode.type = "text";
+  addMode.placeholder = "new failure mode, Enter";
+  modes.after(addMode);
 
   const errorBox = h("div", "ek-error");
   const help = h("div", "ek-help");
@@ -208,10 +214,12 @@ function render({ model, el }) {
     }
     const modeList = s.failure_modes || [];
     modesTitle.hidden = modes.hidden = !(fields.includes("failure_modes") && modeList.length);
+    addMode.hidden = modes.hidden || !s.can_add_mode;
     modes.replaceChildren();
     const chosen = new Set(s.modes || []);
     for (const m of modeList) {
       const b = h("button", "ek-mode", m);
+      if (modeList.indexOf(m) < 9) b.title = `Shift+${modeList.indexOf(m) + 1}`;
       b.dataset.on = chosen.has(m) ? "1" : "0";
       b.addEventListener("click", (e) => {
         e.stopPropagation();
@@ -285,6 +293,13 @@ function render({ model, el }) {
       if (!note.hidden) note.focus();
       return;
     }
+    const digit = /^Digit([1-9])$/.exec(e.code || "");
+    if (e.shiftKey && digit) { // taxonomy hook: Shift+1..9 toggles failure mode 1..9
+      e.preventDefault();
+      const mode = ((model.get("state") || {}).failure_modes || [])[Number(digit[1]) - 1];
+      if (mode) send({ type: "mode", mode });
+      return;
+    }
     const action = KEY_ACTIONS[e.key];
     if (action) {
       e.preventDefault();
@@ -312,6 +327,17 @@ function render({ model, el }) {
   });
   note.addEventListener("blur", () => saveNote(false));
 
+  addMode.addEventListener("keydown", (e) => {
+    e.stopPropagation();
+    if (e.key === "Enter" && addMode.value.trim()) {
+      e.preventDefault();
+      send({ type: "add_mode", name: addMode.value.trim() });
+      addMode.value = "";
+    } else if (e.key === "Escape") {
+      e.preventDefault();
+      root.focus({ preventScroll: true });
+    }
+  });
   codeInput.addEventListener("keydown", (e) => {
     e.stopPropagation();
     if (e.key === "Enter" && codeInput.value.trim()) {
