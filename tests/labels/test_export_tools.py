@@ -11,9 +11,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import hypothesis.strategies as st
 import pandas as pd
 import pydantic
 import pytest
+from hypothesis import HealthCheck, given, settings
 from langfuse.api.scores import CreateScoreRequest
 
 from evalkit.labels import LabelStore
@@ -289,3 +291,41 @@ def test_readme_langfuse_block_posts_the_export(
         ("DELETE", f"/api/public/scores/{r['id']}") for r in retract
     ]
     assert len(deletes) == 2  # item 'x' and the undone verdict
+
+
+# ---------------------------------------------------------------------- fuzz: any labels export
+_any_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30)
+_name = _any_text.filter(lambda s: s.strip())
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    trace=_name,
+    annotator=_name,
+    note=_any_text,
+    codes=st.lists(_name, max_size=4),
+    verdict=st.sampled_from(["pass", "fail", "defer"]),
+    relabel=st.booleans(),
+)
+def test_any_labels_export_and_validate(
+    tmp_path: Path, trace: str, annotator: str, note: str, codes: list[str], verdict: str,
+    relabel: bool,
+) -> None:
+    for p in tmp_path.iterdir():
+        p.unlink()
+    with LabelStore(tmp_path / "fuzz.sqlite") as s:
+        s.record(trace, annotator=annotator, field="note", value=note)
+        s.record(trace, annotator=annotator, field="failure_modes", value=codes, note=note or None)
+        s.record(trace, annotator=annotator, field="verdict", value=verdict, source=annotator)
+        if relabel:
+            s.record(trace, annotator=annotator, field="failure_modes", value=codes[1:])
+        for fmt in EVAL_FORMATS:
+            for retract in (False, True):
+                out = s.export(tmp_path / f"{fmt}{retract}.json", format=fmt, retract=retract)
+                json.loads(out.read_text())
+        validate_langfuse(json.loads((tmp_path / "langfuseFalse.json").read_text()))
+        gone = json.loads((tmp_path / "langfuseTrue.json").read_text())
+        live = {r["id"] for r in json.loads((tmp_path / "langfuseFalse.json").read_text())}
+        assert not live & {r["id"] for r in gone}  # never retract a current record
