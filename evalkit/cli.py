@@ -76,7 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cal.add_argument("human", help="human labels (CSV, Parquet, JSONL or label-store export)")
     cal.add_argument("judge", help="judge verdicts (CSV, Parquet or JSONL)")
-    cal.add_argument("--positive", default="pass", help="the verdict meaning pass (default: pass)")
+    cal.add_argument("--positive", default="pass",
+                     help="the verdict meaning pass, any case (default: pass; PASS/true/yes/1 "
+                          "and FAIL/false/no/0 are always read as pass and fail)")
+    cal.add_argument("--verdict-column", default="verdict", metavar="COL",
+                     help="the column holding the verdict in both files (default: verdict)")
     cal.add_argument("--min-tpr", type=_fraction, default=0.8, help="minimum TPR (default 0.8)")
     cal.add_argument("--min-tnr", type=_fraction, default=0.8, help="minimum TNR (default 0.8)")
     cal.add_argument("--bound", choices=("lower", "point"), default="lower",
@@ -133,12 +137,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from evalkit.labels import read_labels
     from evalkit.stats.calibration import calibrate, check_gate
 
-    human = read_labels(args.human, annotator=args.annotator)
-    judge = read_labels(args.judge, judge=args.judge_name)
+    human = read_labels(args.human, annotator=args.annotator, verdict_column=args.verdict_column)
+    judge = read_labels(args.judge, judge=args.judge_name, verdict_column=args.verdict_column)
     if args.threshold is not None and "score" not in judge.frame.columns:
         raise _UsageError(f"evalkit calibrate: error: --threshold needs a 'score' column in "
                           f"{args.judge}")
-    cal = calibrate(human.frame, judge.frame, positive=args.positive,
+    cal = calibrate(human.frame, judge.frame, positive=args.positive.strip().lower(),
                     confidence_level=args.confidence_level, method=args.method,
                     threshold=args.threshold)
     gate = check_gate(cal, min_tpr=args.min_tpr, min_tnr=args.min_tnr, bound=args.bound)
