@@ -49,6 +49,7 @@ class _AnnotatorView(anywidget.AnyWidget):
     _rows: pd.DataFrame
     _queue: np.ndarray
     _ids: list[str]
+    _qpos: dict[str, int]
     _segments_q: np.ndarray | None
     _segment_names: list[str]
     _verdicts: dict[str, str]
@@ -114,6 +115,25 @@ class _AnnotatorView(anywidget.AnyWidget):
         """Go to the previous trace in the view."""
         self._move(-1, announce_end=True)
         self._refresh()
+
+    def next_deferred(self) -> str | None:
+        """Go to the next deferred trace of the view (wrapping around); return its id or None."""
+        deferred = sorted(self._qpos[t] for t, v in self._verdicts.items() if v == "defer")
+        at = np.searchsorted(self._view, np.asarray(deferred, dtype=np.int64))
+        found = [
+            int(i) for i, q in zip(at, deferred, strict=True)
+            if i < len(self._view) and self._view[i] == q
+        ]  # fmt: skip
+        if not found:
+            self._note_message("No deferred traces in this view.", "info")
+            self._refresh()
+            return None
+        after = [i for i in found if i > self._cursor]
+        self._cursor = after[0] if after else found[0]
+        n = len(found)
+        self._note_message(f"Deferred trace ({n} deferred in this view).", "info")
+        self._refresh()
+        return self.current
 
     def go(self, index: int) -> None:
         """Go to position ``index`` (0-based) of the current view."""
@@ -291,6 +311,9 @@ class _AnnotatorView(anywidget.AnyWidget):
                 "segments": list(self._segment_names),
                 "has_judges": self._has_judges,
                 "progress": dict(self._counts),
+                "all_done": bool(self._ids)
+                and self._counts["left"] == 0
+                and self._counts["deferred"] == 0,
                 "blind": self.blind,
                 "ack": dict(self._ack),
                 "message": self._message,

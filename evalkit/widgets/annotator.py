@@ -43,6 +43,7 @@ KEYMAP: Final[dict[str, str]] = {
     "ArrowRight": "next",
     "k": "prev",
     "ArrowLeft": "prev",
+    "D": "deferred",
 }
 #: Messages held back waiting for an earlier one before giving up on it.
 _MAX_WAITING: Final[int] = 200
@@ -213,13 +214,18 @@ class Annotator(_AnnotatorView):
             self.undo()
         elif action == "next":
             self.next()
+        elif action == "deferred":
+            self.next_deferred()
         else:
             self.prev()
 
     def label(
         self, verdict: Literal["pass", "fail", "defer"], *, advance: bool | None = None
-    ) -> LabelEvent:
+    ) -> LabelEvent | None:
         """Record a verdict on the current trace; pass and defer then go to the next trace.
+
+        Deferring a trace you already passed or failed keeps that verdict (and goes on): ``d``
+        means "not now", never "forget my fail". Press ``1``/``2`` to change it, ``u`` to undo.
 
         Parameters
         ----------
@@ -227,12 +233,32 @@ class Annotator(_AnnotatorView):
         advance : bool, optional
             Go to the next trace afterwards. Default: for pass and defer, not for fail (a fail
             usually gets a note).
+
+        Returns
+        -------
+        LabelEvent or None
+            The stored event; ``None`` when a defer kept an earlier pass/fail.
         """
         _check_choice("verdict", verdict, ("pass", "fail", "defer"))
         tid = self._require_current()
+        kept = self._own_state(tid).get("verdict")
+        if verdict == "defer" and kept in ("pass", "fail"):
+            if advance if advance is not None else True:
+                self._move(1, announce_end=False)
+            self._note_message(
+                f"Kept your {kept} on {tid}: d only defers traces without a verdict "
+                "(1/2 change it, u undoes).",
+                "info",
+            )
+            self._refresh()
+            return None
         event = self._record(tid, "verdict", verdict)
         if advance if advance is not None else verdict != "fail":
             self._move(1, announce_end=True)
+        if verdict != "defer" and self._counts["left"] == 0 and self._counts["deferred"] == 0:
+            done = f"All done: all {len(self._ids)} traces in this queue have a verdict."
+            end = self._message if self._message.startswith("This is the") else ""
+            self._note_message(f"{end} {done}".strip(), "saved")
         self._refresh()
         return event
 

@@ -9,18 +9,26 @@
 
 const KEY_ACTIONS = {
   "1": "1", "2": "2", d: "d", u: "u", j: "j", k: "k",
-  ArrowRight: "j", ArrowLeft: "k",
+  ArrowRight: "j", ArrowLeft: "k", D: "D",
 };
+// Keys that scroll the trace pane (never the notebook): fraction of the pane per press.
+const SCROLL_KEYS = { " ": 0.85, PageDown: 0.85, PageUp: -0.85 };
+// After the kernel went idle on one of our messages, how long to wait for its acknowledgement.
+const ACK_GRACE_MS = 2500;
 
 const HELP = [
   ["1", "pass (and go to the next trace)"],
   ["2", "fail (stay here to write a note)"],
   ["d", "defer (and go to the next trace)"],
   ["u", "undo your last change"],
+  ["D  (Shift+d)", "jump to the next deferred trace"],
+  ["Shift + 1…9", "switch failure mode 1…9 on or off"],
   ["j  /  →", "next trace"],
   ["k  /  ←", "previous trace"],
   ["n", "write a note: the first thing that went wrong"],
-  ["Ctrl/⌘ + Enter", "save the note and go to the next trace"],
+  ["Ctrl/⌘ + Enter", "save the note (or add the code) and go to the next trace"],
+  ["Space / Shift+Space", "scroll the trace down / up (also PgDn / PgUp)"],
+  ["Home / End", "first / last message of the trace"],
   ["Esc", "leave the note / close this help"],
   ["?", "show or hide this help"],
 ];
@@ -39,9 +47,47 @@ function render({ model, el }) {
   let shownTrace = null;
   let noteBaseline = "";
 
+  // A dead comm (the kernel restarted, or the page lost its server) must not look live.
+  let dead = false;
+  const acked = (n) => {
+    const ack = (model.get("state") || {}).ack || {};
+    return ack.view === view && ack.seq >= n;
+  };
+  const markDead = () => {
+    if (dead) return;
+    dead = true;
+    root.dataset.dead = "1";
+    deadBox.hidden = false;
+    pending.textContent = "";
+  };
+  const checkAck = (n) => {
+    // The kernel handled our message (it went idle) without acknowledging it: no live widget
+    // there any more. Allow for late or reordered updates before calling it dead.
+    const deadline = Date.now() + ACK_GRACE_MS;
+    const poll = () => {
+      if (dead || acked(n)) return;
+      if (Date.now() > deadline) markDead();
+      else setTimeout(poll, 100);
+    };
+    setTimeout(poll, 100);
+  };
   const send = (msg) => {
+    if (dead) return;
     seq += 1;
-    model.send({ ...msg, view, seq, trace_id: shownTrace });
+    const n = seq;
+    const callbacks = {
+      iopub: {
+        status: (m) => {
+          if (m?.content?.execution_state === "idle") checkAck(n);
+        },
+      },
+    };
+    try {
+      model.send({ ...msg, view, seq: n, trace_id: shownTrace }, callbacks);
+    } catch (err) {
+      markDead();
+      return;
+    }
     pending.textContent = "saving…";
     pending.dataset.state = "pending";
   };
@@ -137,6 +183,15 @@ function render({ model, el }) {
   main.append(traceBox, side);
 
   const errorBox = h("div", "ek-error");
+  const deadBox = h("div", "ek-dead");
+  deadBox.append(
+    h("strong", null, "Kernel restarted: re-run this cell."),
+    document.createTextNode(" This widget lost its kernel; keys are ignored until you re-run the cell (your saved labels are safe in the store)."),
+  );
+  deadBox.hidden = true;
+  deadBox.setAttribute("role", "alert");
+  const doneBox = h("div", "ek-all-done");
+  doneBox.hidden = true;
   const help = h("div", "ek-help");
   const helpCard = h("div", "ek-help-card");
   helpCard.append(h("div", "ek-help-title", "Keyboard shortcuts"));
@@ -152,7 +207,7 @@ function render({ model, el }) {
   help.append(helpCard);
   help.hidden = true;
 
-  root.append(top, filters, actions, errorBox, main, help);
+  root.append(top, filters, actions, deadBox, errorBox, doneBox, main, help);
   el.append(root);
 
   // ---------------------------------------------------------------- state -> view
@@ -210,8 +265,10 @@ function render({ model, el }) {
     modesTitle.hidden = modes.hidden = !(fields.includes("failure_modes") && modeList.length);
     modes.replaceChildren();
     const chosen = new Set(s.modes || []);
-    for (const m of modeList) {
-      const b = h("button", "ek-mode", m);
+    modeList.forEach((m, i) => {
+      const b = h("button", "ek-mode");
+      if (i < 9) b.append(h("kbd", null, `⇧${i + 1}`), document.createTextNode(" "));
+      b.append(document.createTextNode(m));
       b.dataset.on = chosen.has(m) ? "1" : "0";
       b.addEventListener("click", (e) => {
         e.stopPropagation();
@@ -219,7 +276,8 @@ function render({ model, el }) {
         root.focus({ preventScroll: true });
       });
       modes.append(b);
-    }
+    });
+    modeNames = modeList;
     if (segSel.options.length !== (s.segments || []).length + 1) {
       segSel.replaceChildren();
       for (const seg of ["", ...(s.segments || [])]) {
@@ -238,6 +296,11 @@ function render({ model, el }) {
       pending.textContent = "";
       pending.dataset.state = "idle";
     }
+    doneBox.hidden = !s.all_done;
+    doneBox.textContent = s.all_done
+      ? `All done: every one of the ${s.queue_size} traces in this queue has a verdict.`
+      : "";
+    root.dataset.allDone = s.all_done ? "1" : "";
     saved.textContent = s.message || "";
     saved.dataset.kind = s.message_kind || "info";
     errorBox.replaceChildren();
@@ -257,6 +320,18 @@ function render({ model, el }) {
   };
 
   // ---------------------------------------------------------------- keys
+  let modeNames = [];
+  const scrollTrace = (frac) => {
+    traceBox.scrollBy({ top: frac * traceBox.clientHeight, behavior: "instant" });
+  };
+  const jumpToMessage = (last) => {
+    const turns = traceBox.querySelectorAll(".ek-turns > *");
+    if (!turns.length) return;
+    const target = last ? turns[turns.length - 1] : null;
+    traceBox.scrollTop = target
+      ? target.getBoundingClientRect().top - traceBox.getBoundingClientRect().top + traceBox.scrollTop
+      : 0;
+  };
   const toggleHelp = (show) => {
     help.hidden = show === undefined ? !help.hidden : !show;
   };
@@ -270,6 +345,27 @@ function render({ model, el }) {
       return;
     }
     if (e.ctrlKey || e.metaKey || e.altKey) return; // copy, paste, browser shortcuts
+    if (dead) {
+      e.preventDefault(); // refused: the kernel behind this widget is gone
+      return;
+    }
+    if (e.key in SCROLL_KEYS) {
+      e.preventDefault();
+      scrollTrace(e.key === " " && e.shiftKey ? -SCROLL_KEYS[" "] : SCROLL_KEYS[e.key]);
+      return;
+    }
+    if (e.key === "Home" || e.key === "End") {
+      e.preventDefault();
+      jumpToMessage(e.key === "End");
+      return;
+    }
+    const digit = /^Digit([1-9])$/.exec(e.code || "");
+    if (e.shiftKey && digit) {
+      e.preventDefault();
+      const mode = modeNames[Number(digit[1]) - 1];
+      if (mode !== undefined) send({ type: "mode", mode });
+      return;
+    }
     if (e.key === "?") {
       e.preventDefault();
       toggleHelp();
@@ -314,7 +410,13 @@ function render({ model, el }) {
 
   codeInput.addEventListener("keydown", (e) => {
     e.stopPropagation();
-    if (e.key === "Enter" && codeInput.value.trim()) {
+    if ((e.ctrlKey || e.metaKey) && e.key === "Enter") {
+      e.preventDefault();
+      if (codeInput.value.trim()) send({ type: "code", action: "add", code: codeInput.value.trim() });
+      codeInput.value = "";
+      send({ type: "key", key: "j" });
+      root.focus({ preventScroll: true });
+    } else if (e.key === "Enter" && codeInput.value.trim()) {
       e.preventDefault();
       send({ type: "code", action: "add", code: codeInput.value.trim() });
       codeInput.value = "";
