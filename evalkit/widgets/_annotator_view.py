@@ -39,6 +39,7 @@ class _AnnotatorView(anywidget.AnyWidget):
     html = traitlets.Unicode("").tag(sync=True)
     labels_html = traitlets.Unicode("").tag(sync=True)
     state = traitlets.Dict().tag(sync=True)
+    table_state = traitlets.Dict().tag(sync=True)
 
     annotator: str
     blind: bool
@@ -179,29 +180,29 @@ class _AnnotatorView(anywidget.AnyWidget):
         if judge_verdict is not None or disagreement:
             labels = self._store.labels(field="verdict")
             labels = labels[labels["value"].isin(["pass", "fail"])]
-            ids = np.asarray(self._ids, dtype=object)
+            import pandas as pd
+
+            # Hash lookups (pandas isin): np.isin on object arrays compares every pair.
+            ids = pd.Series(self._ids, dtype=object)
             if judge_verdict is not None:
                 judged = labels[labels["source"].str.startswith("judge")]
                 failed = set(judged.loc[judged["value"] == "fail", "trace_id"])
                 if judge_verdict == "fail":
-                    keep &= np.isin(ids, list(failed))
+                    keep &= ids.isin(failed).to_numpy()
                 else:
-                    keep &= np.isin(ids, list(set(judged["trace_id"]) - failed))
+                    keep &= ids.isin(set(judged["trace_id"]) - failed).to_numpy()
             if disagreement:
                 n_values = labels.groupby("trace_id")["value"].nunique()
-                keep &= np.isin(ids, n_values.index[n_values > 1].to_list())
+                keep &= ids.isin(set(n_values.index[n_values > 1])).to_numpy()
         self._view = np.flatnonzero(keep)
         self._filter = {
             "segment": segment,
             "judge_verdict": judge_verdict,
             "disagreement": bool(disagreement),
         }
-        todo = [
-            i
-            for i, q in enumerate(self._view)
-            if self._verdicts.get(self._ids[q]) not in ("pass", "fail")
-        ]
-        self._cursor = todo[0] if todo else 0
+        done = {self._qpos[t] for t, v in self._verdicts.items() if v in ("pass", "fail")}
+        todo = np.flatnonzero(~np.isin(self._view, np.fromiter(done, np.int64, len(done))))
+        self._cursor = int(todo[0]) if len(todo) else 0
         self._note_message(
             f"{len(self._view)} of {len(self._ids)} traces match the filter.", "info"
         )

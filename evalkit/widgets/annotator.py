@@ -332,6 +332,55 @@ class Annotator(_AnnotatorView):
         self._refresh()
         return event
 
+    # ------------------------------------------------------------------ the queue as a table
+    def table(self, *, search: str | None = None) -> pd.DataFrame:
+        """The queue as a table: one row per trace, in review order, optionally searched.
+
+        Parameters
+        ----------
+        search : str, optional
+            Keep rows whose input, output or your note contains this text (case-insensitive).
+
+        Returns
+        -------
+        pd.DataFrame
+            ``position`` (1-based in the queue), ``trace_id``, ``status`` (``'pass'``,
+            ``'fail'``, ``'deferred'`` or ``'to do'``), ``segment``, ``others`` (other
+            annotators' and judges' verdicts; ``'hidden (blind)'`` until you pass or fail the
+            trace in blind mode), ``input`` and ``output`` (first 160 characters) and ``note``.
+            In the widget, ``t`` shows this table; click a row or press Enter to open it.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> from evalkit.store import LabelStore
+        >>> from evalkit.traces.schema import to_canonical
+        >>> traces = to_canonical([{"trace_id": "a", "input": "refund please"},
+        ...                        {"trace_id": "b", "input": "reset my password"}])
+        >>> ann = Annotator(traces, os.path.join(tempfile.mkdtemp(), "l.sqlite"), annotator="me")
+        >>> ann.press("1")
+        >>> ann.table()[["trace_id", "status"]].values.tolist()
+        [['a', 'pass'], ['b', 'to do']]
+        >>> ann.table(search="REFUND")["trace_id"].tolist()
+        ['a']
+        """
+        from evalkit.widgets._annotator_table import queue_table
+
+        return queue_table(self, search)
+
+    def open_trace(self, trace_id: str) -> None:
+        """Show ``trace_id`` (clearing the filter when the trace is not in the current view)."""
+        pos = self._qpos.get(trace_id) if isinstance(trace_id, str) else None
+        if pos is None:
+            raise ValueError(f"`trace_id` {trace_id!r} is not in this annotator's queue.")
+        i = int(np.searchsorted(self._view, pos))
+        if not (i < len(self._view) and self._view[i] == pos):
+            self.filter()
+            i = pos
+        self._cursor = i
+        self._note_message(f"Opened {trace_id} from the table.", "info")
+        self._refresh()
+
     # ------------------------------------------------------------------ internals
     def _require_current(self) -> str:
         tid = self.current
@@ -419,6 +468,18 @@ class Annotator(_AnnotatorView):
                     self.add_code(content.get("code") or "", trace_id=content.get("trace_id"))
             elif kind == "mode":
                 self.toggle_mode(content.get("mode") or "", trace_id=content.get("trace_id"))
+            elif kind == "table":
+                from evalkit.widgets._annotator_table import table_page
+
+                offset = content.get("offset")
+                self.table_state = table_page(
+                    self, content.get("search") or None, offset if isinstance(offset, int) else None
+                )
+            elif kind == "table_close":
+                self.table_state = {}
+            elif kind == "open":
+                self.table_state = {}
+                self.open_trace(content.get("target"))  # type: ignore[arg-type]
             elif kind == "filter":
                 self.filter(
                     segment=content.get("segment"),

@@ -127,6 +127,25 @@ def test_keys_for_modes_codes_deferred_scrolling_and_all_done(
     assert _latest(store_path, "rev", "verdict") == {
         "trace-00": "fail", **{f"trace-0{i}": "pass" for i in range(1, 6)}
     }  # fmt: skip
+    # the queue as a table: t opens it, / searches, Enter or a click opens a trace
+    press("t")
+    pane = root.locator(".ek-table-pane")
+    lab.wait_until(lambda: pane.locator("tbody tr").count() == 6, what="table shown")
+    statuses = pane.locator("tbody tr").evaluate_all("rs => rs.map(r => r.dataset.status)")
+    assert statuses == ["fail", "pass", "pass", "pass", "pass", "pass"]
+    lab.screenshot(page, tmp_path / "table_light.png", locator=root, team_name="i15_table.png")
+    press("/")
+    page.keyboard.type("charged twice")
+    lab.wait_until(lambda: pane.locator("tbody tr").count() == 1, what="search narrows the table")
+    assert pane.locator("tbody tr").first.get_attribute("data-trace-id") == "trace-03"
+    press("Enter")
+    lab.wait_until(lambda: shown() == "trace-03" and pane.is_hidden(), what="Enter opens")
+    press("t")
+    lab.wait_until(lambda: pane.locator("tbody tr").count() == 1, what="table again")
+    page.locator(".ek-table-search").fill("")
+    lab.wait_until(lambda: pane.locator("tbody tr").count() == 6, what="search cleared")
+    pane.locator('tbody tr[data-trace-id="trace-05"]').click()
+    lab.wait_until(lambda: shown() == "trace-05" and pane.is_hidden(), what="click opens")
     press("k")
     press("k")
     press("?")

@@ -30,6 +30,7 @@ const HELP = [
   ["Space / Shift+Space", "scroll the trace down / up (also PgDn / PgUp)"],
   ["Home / End", "first / last message of the trace"],
   ["Esc", "leave the note / close this help"],
+  ["t", "the queue as a table: search, ↑/↓ and Enter (or click) to open"],
   ["?", "show or hide this help"],
 ];
 
@@ -207,7 +208,33 @@ function render({ model, el }) {
   help.append(helpCard);
   help.hidden = true;
 
-  root.append(top, filters, actions, deadBox, errorBox, doneBox, main, help);
+  // ---------------------------------------------------------------- queue table (t)
+  const tablePane = h("div", "ek-table-pane");
+  tablePane.hidden = true;
+  const tableBar = h("div", "ek-table-bar");
+  const search = h("input", "ek-table-search");
+  search.type = "search";
+  search.placeholder = "search input, output and notes  ( / )";
+  const tableInfo = h("span", "ek-table-info");
+  const pagePrev = h("button", "ek-btn", "◀");
+  const pageNext = h("button", "ek-btn", "▶");
+  pagePrev.title = "previous page";
+  pageNext.title = "next page";
+  const tableClose = h("button", "ek-btn", "Back to the trace (t)");
+  tableBar.append(search, tableInfo, pagePrev, pageNext, tableClose);
+  const table = h("table", "ek-queue-table");
+  const thead = h("thead");
+  const headRow = h("tr");
+  for (const c of ["#", "trace", "status", "segment", "others", "input", "note"]) headRow.append(h("th", null, c));
+  thead.append(headRow);
+  const tbody = h("tbody");
+  table.append(thead, tbody);
+  const tableScroll = h("div", "ek-table-scroll");
+  tableScroll.append(table);
+  tablePane.append(tableBar, tableScroll);
+  let tableSel = 0;
+
+  root.append(top, filters, actions, deadBox, errorBox, doneBox, main, tablePane, help);
   el.append(root);
 
   // ---------------------------------------------------------------- state -> view
@@ -315,6 +342,106 @@ function render({ model, el }) {
     traceBox.innerHTML = model.get("html"); // sanitized in the kernel
     traceBox.scrollTop = 0;
   };
+  const tableOpen = () => !tablePane.hidden;
+  const requestTable = (offset) => {
+    send({ type: "table", search: search.value, offset: offset ?? null });
+  };
+  const selectRow = (i) => {
+    const rows = tbody.querySelectorAll("tr");
+    if (!rows.length) return;
+    tableSel = Math.max(0, Math.min(rows.length - 1, i));
+    rows.forEach((r, k) => { r.dataset.sel = k === tableSel ? "1" : "0"; });
+    rows[tableSel].scrollIntoView({ block: "nearest" });
+  };
+  const openRow = (i) => {
+    const rows = tbody.querySelectorAll("tr");
+    if (!rows[i]) return;
+    send({ type: "open", target: rows[i].dataset.traceId });
+    closeTable(false);
+  };
+  const closeTable = (tell) => {
+    tablePane.hidden = true;
+    main.hidden = false;
+    root.dataset.table = "";
+    if (tell) send({ type: "table_close" });
+    root.focus({ preventScroll: true });
+  };
+  const showTable = () => {
+    tablePane.hidden = false;
+    main.hidden = true;
+    root.dataset.table = "1";
+    requestTable(null);
+  };
+  const renderTable = () => {
+    const t = model.get("table_state") || {};
+    if (!t.rows) return;
+    tbody.replaceChildren();
+    let current = 0;
+    t.rows.forEach((r, k) => {
+      const tr = h("tr");
+      tr.dataset.traceId = r.trace_id;
+      tr.dataset.status = r.status;
+      if (r.current) current = k;
+      const st = h("td", "ek-st", r.status);
+      st.dataset.status = r.status;
+      tr.append(h("td", "ek-num", r.n), h("td", "ek-tid", r.trace_id), st, h("td", null, r.segment),
+        h("td", "ek-oth", r.others), h("td", "ek-txt", r.text), h("td", "ek-txt", r.note));
+      tr.addEventListener("click", (e) => {
+        e.stopPropagation();
+        openRow(k);
+      });
+      tbody.append(tr);
+    });
+    const last = Math.min(t.offset + t.rows.length, t.matched);
+    tableInfo.textContent = t.matched
+      ? `${t.offset + 1}–${last} of ${t.matched}` + (t.search ? ` matching (of ${t.total})` : "")
+      : `no trace matches (of ${t.total})`;
+    pagePrev.disabled = t.offset <= 0;
+    pageNext.disabled = last >= t.matched;
+    tablePane.dataset.offset = t.offset;
+    tablePane.dataset.page = t.page;
+    tablePane.dataset.matched = t.matched;
+    selectRow(t.search ? 0 : current);
+  };
+  let searchTimer = null;
+  search.addEventListener("input", () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => requestTable(0), 150);
+  });
+  search.addEventListener("keydown", (e) => {
+    e.stopPropagation();
+    if (e.key === "Enter") {
+      e.preventDefault();
+      openRow(tableSel);
+    } else if (e.key === "Escape") {
+      e.preventDefault();
+      root.focus({ preventScroll: true });
+    } else if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      selectRow(tableSel + (e.key === "ArrowDown" ? 1 : -1));
+    }
+  });
+  const turnPage = (dir) => {
+    const t = model.get("table_state") || {};
+    requestTable(Math.max(0, (t.offset || 0) + dir * (t.page || 50)));
+  };
+  pagePrev.addEventListener("click", (e) => { e.stopPropagation(); turnPage(-1); });
+  pageNext.addEventListener("click", (e) => { e.stopPropagation(); turnPage(1); });
+  tableClose.addEventListener("click", (e) => { e.stopPropagation(); closeTable(true); });
+  const tableKey = (e) => {
+    // Keys while the table shows: move, open, search, page, close. Nothing labels here.
+    const moves = { ArrowDown: 1, j: 1, ArrowUp: -1, k: -1 };
+    if (e.key in moves) selectRow(tableSel + moves[e.key]);
+    else if (e.key === "Enter") openRow(tableSel);
+    else if (e.key === "/") search.focus();
+    else if (e.key === "PageDown" || e.key === "ArrowRight") turnPage(1);
+    else if (e.key === "PageUp" || e.key === "ArrowLeft") turnPage(-1);
+    else if (e.key === "Escape" || e.key === "t") closeTable(true);
+    else if (e.key === "?") toggleHelp();
+    else return;
+    e.preventDefault();
+  };
+
   const renderOthers = () => {
     others.innerHTML = model.get("labels_html"); // sanitized in the kernel
   };
@@ -347,6 +474,15 @@ function render({ model, el }) {
     if (e.ctrlKey || e.metaKey || e.altKey) return; // copy, paste, browser shortcuts
     if (dead) {
       e.preventDefault(); // refused: the kernel behind this widget is gone
+      return;
+    }
+    if (tableOpen()) {
+      tableKey(e);
+      return;
+    }
+    if (e.key === "t") {
+      e.preventDefault();
+      showTable();
       return;
     }
     if (e.key in SCROLL_KEYS) {
@@ -446,7 +582,7 @@ function render({ model, el }) {
   // Clicking anywhere that is not a control gives the keyboard to the widget.
   root.addEventListener("mousedown", (e) => {
     const t = e.target;
-    if (!(t instanceof Element) || !t.closest("textarea, input, select, button, a, summary")) {
+    if (!(t instanceof Element) || !t.closest("textarea, input, select, button, a, summary, tr")) {
       setTimeout(() => root.focus({ preventScroll: true }), 0);
     }
   });
@@ -457,11 +593,13 @@ function render({ model, el }) {
   model.on("change:html", renderHtml);
   model.on("change:labels_html", renderOthers);
   model.on("change:state", renderState);
+  model.on("change:table_state", renderTable);
   setTimeout(() => root.focus({ preventScroll: true }), 0);
   return () => {
     model.off("change:html", renderHtml);
     model.off("change:labels_html", renderOthers);
     model.off("change:state", renderState);
+    model.off("change:table_state", renderTable);
   };
 }
 
