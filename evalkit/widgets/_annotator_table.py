@@ -137,8 +137,7 @@ def table_page(ann: Annotator, search: str | None, offset: int | None) -> dict[s
     page = frame.iloc[offset : offset + PAGE]
     rows = [
         {
-            "pos": int(r.position) - 1,
-            "n": int(r.position),
+            "n": int(r.position),  # type: ignore[arg-type]
             "trace_id": str(r.trace_id),
             "status": str(r.status),
             "segment": str(r.segment),
