@@ -13,6 +13,7 @@ from evalkit.store import LabelStore
 pytestmark = pytest.mark.browser
 
 MODES = ["wrong_policy", "ignored_context"]
+CONTEXT = "Context: kb/refunds.md says refunds are possible within 30 days of renewal."
 
 
 def _notebook(lab: Any, name: str, store: Path, code: str, *, n: int) -> str:
@@ -23,6 +24,8 @@ def _notebook(lab: Any, name: str, store: Path, code: str, *, n: int) -> str:
         for k in range(40)
     ]
     traces[1]["messages"] = traces[1]["messages"][:2] + filler + traces[1]["messages"][2:]
+    # trace-02 passes retrieved context as a second system message (OpenAI style)
+    traces[2]["messages"].insert(1, {"role": "system", "content": CONTEXT})
     (lab.root / f"{name}.json").write_text(json.dumps(traces))
     return lab.write_notebook(
         f"{name}.ipynb",
@@ -112,6 +115,10 @@ def test_keys_for_modes_codes_deferred_scrolling_and_all_done(
 
     press("d")  # defer trace-01 -> trace-02
     lab.wait_until(lambda: shown() == "trace-02", what="deferred")
+    # the context is shown open, as context, not collapsed as a second "System prompt"
+    assert root.get_by_text(CONTEXT).is_visible()
+    assert root.locator(".ek-trace-box summary", has_text="System prompt").count() == 1
+    lab.screenshot(page, tmp_path / "context_light.png", locator=root)
     code = root.locator(".ek-code-input")
     code.click()
     page.keyboard.type("wrong refund window")
