@@ -213,3 +213,59 @@ def test_stale_widget_after_kernel_restart_refuses_keys(
     page.wait_for_timeout(500)
     assert _n_events(store_path, "rs") == 1
     lab.screenshot(page, tmp_path / "dead_kernel.png", locator=root, team_name="i15_dead.png")
+
+
+def _brightness(css: str) -> float:
+    r, g, b = (float(x) for x in css[css.index("(") + 1 : css.index(")")].split(",")[:3])
+    return (r + g + b) / 3
+
+
+def test_notebook_00_trace_view_and_plots_follow_the_theme(
+    lab: Any, page: Any, tmp_path: Path
+) -> None:
+    nb00 = Path(__file__).resolve().parents[2] / "notebooks" / "00_start_here.ipynb"
+    (lab.root / "nb00.ipynb").write_bytes(nb00.read_bytes())
+    title_fill = (
+        "() => { const t = document.querySelector('.js-plotly-plot .gtitle');"
+        " return t ? getComputedStyle(t).fill : null; }"
+    )
+    paper = "() => document.querySelector('.js-plotly-plot .main-svg').style.background"
+
+    def run_and_check(theme: str) -> str:
+        page.goto("about:blank")
+        lab.open_and_run(page, "nb00.ipynb")
+        view = page.locator(".ek-trace-view").first
+        view.wait_for(timeout=90_000)
+        lab.wait_until(lambda: page.evaluate(title_fill), timeout=90, what="a plotly figure")
+        assert "rgba(0, 0, 0, 0)" in page.evaluate(paper)  # transparent: the notebook shows
+        fill = page.evaluate(title_fill)
+        assert (_brightness(fill) > 150) == (theme == "dark"), (theme, fill)
+        # notebook 00 shows the trace with TraceView (roles, tool call), not a truncated table
+        assert view.locator(".ek-role-user").count() >= 1 and view.locator(".ek-tool").count() >= 1
+        view.scroll_into_view_if_needed()
+        lab.screenshot(page, tmp_path / f"nb00_trace_{theme}.png")
+        fig = page.locator(".js-plotly-plot").first
+        fig.scroll_into_view_if_needed()
+        return str(lab.screenshot(page, tmp_path / f"nb00_plot_{theme}.png", locator=fig))
+
+    run_and_check("light")
+    page.evaluate(
+        "() => window.jupyterapp.commands.execute('apputils:change-theme', "
+        "{theme: 'JupyterLab Dark'})"
+    )
+    try:
+        lab.wait_until(
+            lambda: page.evaluate("() => document.body.dataset.jpThemeLight") == "false",
+            what="dark theme",
+        )
+        page.wait_for_selector("#jupyterlab-splash", state="detached")
+        run_and_check("dark")
+    finally:
+        page.evaluate(
+            "() => window.jupyterapp.commands.execute('apputils:change-theme', "
+            "{theme: 'JupyterLab Light'})"
+        )
+        lab.wait_until(
+            lambda: page.evaluate("() => document.body.dataset.jpThemeLight") == "true",
+            what="light theme back",
+        )
