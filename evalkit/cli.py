@@ -6,6 +6,8 @@ Commands
     Calibrate a judge against human labels and gate on TPR/TNR.
 ``evalkit judge verify RECORD --prompt-file P --model M``
     Fail when the judge's prompt or model changed since it was calibrated.
+``evalkit review TRACES --store labels.sqlite [--annotator NAME] [--token T]``
+    Serve the review workspace as a web page on 127.0.0.1 for reviewers without Jupyter.
 
 Exit codes
 ----------
@@ -114,6 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--model", required=True, metavar="M")
     ver.add_argument("--json", action="store_true")
     ver.set_defaults(func=cmd_judge_verify)
+
+    from evalkit.widgets._review_cli import add_review_parser
+
+    add_review_parser(sub)
     return parser
 
 

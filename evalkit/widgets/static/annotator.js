@@ -58,6 +58,8 @@ function render({ model, el }) {
     if (dead) return;
     dead = true;
     root.dataset.dead = "1";
+    const why = model.get("dead_message"); // set by the standalone review page
+    if (why) deadBox.replaceChildren(h("strong", null, why));
     deadBox.hidden = false;
     pending.textContent = "";
   };
@@ -594,12 +596,14 @@ function render({ model, el }) {
   model.on("change:labels_html", renderOthers);
   model.on("change:state", renderState);
   model.on("change:table_state", renderTable);
+  model.on("comm:close", markDead);
   setTimeout(() => root.focus({ preventScroll: true }), 0);
   return () => {
     model.off("change:html", renderHtml);
     model.off("change:labels_html", renderOthers);
     model.off("change:state", renderState);
     model.off("change:table_state", renderTable);
+    model.off("comm:close", markDead);
   };
 }
 
