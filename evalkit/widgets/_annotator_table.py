@@ -1,8 +1,9 @@
 """The Annotator's queue as a table: status, segment, other verdicts (blind-aware), search.
 
-One row per queued trace, in review order. Text columns are built once per Annotator and cached
-(lower-cased for search); what changes while reviewing (status, notes, other labels) is read
-again on each call, vectorised, so a 200,000-trace queue opens in well under a second.
+One row per queued trace, in review order. The table itself only gathers references (no text is
+copied); the first search builds a pyarrow index of input and output once per Annotator, and
+searches run in pyarrow's C++ kernels. What changes while reviewing (status, notes, other labels)
+is read again on each call, vectorised.
 """
 
 from __future__ import annotations
@@ -37,20 +38,23 @@ def _text_column(ann: Annotator, col: str) -> Any:
     return arr.fill_null("")
 
 
-def _cached_text(ann: Annotator) -> dict[str, Any]:
+def _haystack(ann: Annotator) -> Any:
+    """Input and output of every queued trace, one pyarrow string each (built once, cached)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    cache: dict[str, Any] | None = getattr(ann, "_table_cache", None)
-    if cache is None:
+    hay = getattr(ann, "_table_haystack", None)
+    if hay is None:
         inp, out = _text_column(ann, "input"), _text_column(ann, "output")
-        cache = {
-            "input": pc.utf8_slice_codeunits(inp, 0, PREVIEW),
-            "output": pc.utf8_slice_codeunits(out, 0, PREVIEW),
-            "hay": pc.binary_join_element_wise(inp, out, pa.scalar("\n", pa.large_string())),
-        }
-        ann._table_cache = cache
-    return cache
+        hay = pc.binary_join_element_wise(inp, out, pa.scalar("\n", pa.large_string()))
+        ann._table_haystack = hay
+    return hay
+
+
+def _column(ann: Annotator, col: str, sel: np.ndarray) -> np.ndarray:
+    if col not in ann._rows.columns:
+        return np.full(len(sel), None, dtype=object)
+    return ann._rows[col].to_numpy(dtype=object)[ann._queue[sel]]
 
 
 def _contains(arr: Any, text: str) -> np.ndarray:
@@ -79,23 +83,20 @@ def queue_table(ann: Annotator, search: str | None = None) -> pd.DataFrame:
     """The frame behind :meth:`Annotator.table` (see there)."""
     if search is not None and not isinstance(search, str):
         raise TypeError(f"`search` must be a string or None; got {type(search).__name__}.")
-    cache = _cached_text(ann)
     keep: np.ndarray | None = None
     notes_df = ann.store.labels(annotator=ann.annotator, field="note")
     note_of = dict(zip(notes_df["trace_id"], notes_df["value"], strict=True))
     if search and search.strip():
         q = search.strip()
-        hit = _contains(cache["hay"], q)
+        hit = _contains(_haystack(ann), q)
         low = q.lower()
         noted = [ann._qpos[t] for t, v in note_of.items() if t in ann._qpos and low in v.lower()]
         hit[noted] = True
         keep = np.flatnonzero(hit)
-    return _frame(ann, cache, note_of, keep)
+    return _frame(ann, note_of, keep)
 
 
-def _frame(
-    ann: Annotator, cache: dict[str, Any], note_of: dict[str, str], keep: np.ndarray | None
-) -> pd.DataFrame:
+def _frame(ann: Annotator, note_of: dict[str, str], keep: np.ndarray | None) -> pd.DataFrame:
     import pandas as pd
 
     sel = np.arange(len(ann._ids)) if keep is None else keep
@@ -111,7 +112,6 @@ def _frame(
         if ann._segments_q is not None
         else pd.Series([""] * len(ids), dtype=object)
     )
-    take = (lambda a: a) if keep is None else (lambda a: a.take(keep))
     return pd.DataFrame(
         {
             "position": sel + 1,
@@ -119,11 +119,15 @@ def _frame(
             "status": status,
             "segment": segments,
             "others": _others(ann, ids, own_done),
-            "input": take(cache["input"]).to_numpy(zero_copy_only=False),
-            "output": take(cache["output"]).to_numpy(zero_copy_only=False),
+            "input": _column(ann, "input", sel),
+            "output": _column(ann, "output", sel),
             "note": notes.astype(str),
         }
     )
+
+
+def _preview(value: Any) -> str:
+    return value[:PREVIEW] if isinstance(value, str) else ""
 
 
 def table_page(ann: Annotator, search: str | None, offset: int | None) -> dict[str, Any]:
@@ -142,7 +146,7 @@ def table_page(ann: Annotator, search: str | None, offset: int | None) -> dict[s
             "status": str(r.status),
             "segment": str(r.segment),
             "others": str(r.others),
-            "text": str(r.input) or str(r.output),
+            "text": _preview(r.input) or _preview(r.output),
             "note": str(r.note)[:PREVIEW],
             "current": str(r.trace_id) == current,
         }

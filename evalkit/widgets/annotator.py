@@ -347,7 +347,7 @@ class Annotator(_AnnotatorView):
             ``position`` (1-based in the queue), ``trace_id``, ``status`` (``'pass'``,
             ``'fail'``, ``'deferred'`` or ``'to do'``), ``segment``, ``others`` (other
             annotators' and judges' verdicts; ``'hidden (blind)'`` until you pass or fail the
-            trace in blind mode), ``input`` and ``output`` (first 160 characters) and ``note``.
+            trace in blind mode), ``input``, ``output`` and ``note`` (yours).
             In the widget, ``t`` shows this table; click a row or press Enter to open it.
 
         Examples

@@ -120,3 +120,19 @@ def test_table_messages_and_open(store: LabelStore) -> None:
     assert ann.errors == []
     with pytest.raises(ValueError, match="`trace_id` 'nope' is not in this annotator's queue"):
         ann.open_trace("nope")
+
+
+def test_fuzz_table_search_never_raises(tmp_path: Path) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    with LabelStore(tmp_path / "fuzz.sqlite") as s:
+        ann = Annotator(_traces(), s, annotator="a")
+
+        @settings(max_examples=60, deadline=None)
+        @given(st.text(max_size=12))
+        def check(q: str) -> None:
+            frame = ann.table(search=q)
+            assert set(frame["trace_id"]) <= set(ann.queue)
+
+        check()
