@@ -46,7 +46,9 @@ def _haystack(ann: Annotator) -> Any:
     hay = getattr(ann, "_table_haystack", None)
     if hay is None:
         inp, out = _text_column(ann, "input"), _text_column(ann, "output")
-        hay = pc.binary_join_element_wise(inp, out, pa.scalar("\n", pa.large_string()))
+        hay = pc.utf8_lower(
+            pc.binary_join_element_wise(inp, out, pa.scalar("\n", pa.large_string()))
+        )  # lower-cased once: a plain substring search beats a case-insensitive regex
         ann._table_haystack = hay
     return hay
 
@@ -60,9 +62,8 @@ def _column(ann: Annotator, col: str, sel: np.ndarray) -> np.ndarray:
 def _contains(arr: Any, text: str) -> np.ndarray:
     import pyarrow.compute as pc
 
-    return np.asarray(
-        pc.match_substring(arr, text, ignore_case=True).to_numpy(zero_copy_only=False), dtype=bool
-    )
+    hit = pc.match_substring(arr, text.lower())
+    return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _others(ann: Annotator, ids: pd.Series, own_done: np.ndarray) -> np.ndarray:
@@ -100,9 +101,10 @@ def _frame(ann: Annotator, note_of: dict[str, str], keep: np.ndarray | None) -> 
     import pandas as pd
 
     sel = np.arange(len(ann._ids)) if keep is None else keep
-    ids = pd.Series(ann._ids, dtype=object)
-    if keep is not None:
-        ids = ids.iloc[keep].reset_index(drop=True)
+    all_ids = getattr(ann, "_table_ids", None)
+    if all_ids is None:
+        all_ids = ann._table_ids = np.asarray(ann._ids, dtype=object)
+    ids = pd.Series(all_ids if keep is None else all_ids[keep], dtype=object)
     verdicts = ids.map(ann._verdicts)
     status = verdicts.map(_STATUS).fillna("to do").to_numpy(dtype=object)
     own_done = verdicts.isin(["pass", "fail"]).to_numpy()

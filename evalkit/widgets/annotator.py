@@ -65,9 +65,12 @@ class Annotator(_AnnotatorView):
 
     Every change is written to the :class:`~evalkit.store.LabelStore` first; the widget shows
     "saved" only after the store has committed it. Keys: ``1`` pass (and next), ``2`` fail
-    (stay, to write a note), ``d`` defer (and next), ``u`` undo, ``j``/``k`` or the arrow keys
-    for next/previous, ``n`` to write the note, Ctrl/Cmd+Enter to save the note and go next,
-    ``?`` for help. Keys pressed in the widget never reach JupyterLab's own shortcuts.
+    (stay, to write a note), ``d`` defer (and next; a pass or fail is kept), ``D`` next deferred
+    trace, ``u`` undo, ``j``/``k`` or the arrow keys for next/previous, ``n`` to write the note,
+    Ctrl/Cmd+Enter to save the note (or add the code) and go next, Shift+1..9 to switch a
+    failure mode, Space/Shift+Space, PgDn/PgUp, Home/End to scroll the trace, ``t`` for the
+    queue table (:meth:`table`), ``?`` for help. Keys pressed in the widget never reach
+    JupyterLab's own shortcuts; after a kernel restart a stale widget says so and refuses keys.
 
     Parameters
     ----------
@@ -205,7 +208,7 @@ class Annotator(_AnnotatorView):
 
     # ------------------------------------------------------------------ actions
     def press(self, key: str) -> None:
-        """Act on one key as the keyboard does: ``1 2 d u j k ArrowRight ArrowLeft``."""
+        """Act on one key as the keyboard does: ``1 2 d D u j k ArrowRight ArrowLeft``."""
         action = _check_choice("key", key, tuple(KEYMAP))
         action = KEYMAP[key]
         if action in ("pass", "fail", "defer"):

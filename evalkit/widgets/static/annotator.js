@@ -1,8 +1,6 @@
 // evalkit Annotator: the keyboard layer and the view. All review logic lives in the kernel.
-//
 // Security: `html` and `labels_html` come from the kernel's sanitizer (nh3 + html.escape) and are
 // the only strings ever assigned to innerHTML. Everything else (notes, codes, ids) is set as text.
-//
 // Keys: every key handled here is stopped (stopPropagation + preventDefault) so JupyterLab's own
 // command-mode shortcuts never see it, and each one is sent to the kernel as exactly one
 // `model.send` message, in order (trait sync would merge fast keypresses).
@@ -23,8 +21,7 @@ const HELP = [
   ["u", "undo your last change"],
   ["D  (Shift+d)", "jump to the next deferred trace"],
   ["Shift + 1…9", "switch failure mode 1…9 on or off"],
-  ["j  /  →", "next trace"],
-  ["k  /  ←", "previous trace"],
+  ["j / k  ·  → / ←", "next / previous trace"],
   ["n", "write a note: the first thing that went wrong"],
   ["Ctrl/⌘ + Enter", "save the note (or add the code) and go to the next trace"],
   ["Space / Shift+Space", "scroll the trace down / up (also PgDn / PgUp)"],
@@ -191,10 +188,9 @@ function render({ model, el }) {
     h("strong", null, "Kernel restarted: re-run this cell."),
     document.createTextNode(" This widget lost its kernel; keys are ignored until you re-run the cell (your saved labels are safe in the store)."),
   );
-  deadBox.hidden = true;
   deadBox.setAttribute("role", "alert");
   const doneBox = h("div", "ek-all-done");
-  doneBox.hidden = true;
+  deadBox.hidden = doneBox.hidden = true;
   const help = h("div", "ek-help");
   const helpCard = h("div", "ek-help-card");
   helpCard.append(h("div", "ek-help-title", "Keyboard shortcuts"));
@@ -218,22 +214,21 @@ function render({ model, el }) {
   search.type = "search";
   search.placeholder = "search input, output and notes  ( / )";
   const tableInfo = h("span", "ek-table-info");
-  const pagePrev = h("button", "ek-btn", "◀");
-  const pageNext = h("button", "ek-btn", "▶");
-  pagePrev.title = "previous page";
-  pageNext.title = "next page";
+  const [pagePrev, pageNext] = [["◀", "previous page"], ["▶", "next page"]].map(([t, tip]) => {
+    const b = h("button", "ek-btn", t);
+    b.title = tip;
+    return b;
+  });
   const tableClose = h("button", "ek-btn", "Back to the trace (t)");
   tableBar.append(search, tableInfo, pagePrev, pageNext, tableClose);
   const table = h("table", "ek-queue-table");
-  const thead = h("thead");
   const headRow = h("tr");
   for (const c of ["#", "trace", "status", "segment", "others", "input", "note"]) headRow.append(h("th", null, c));
-  thead.append(headRow);
   const tbody = h("tbody");
-  table.append(thead, tbody);
-  const tableScroll = h("div", "ek-table-scroll");
-  tableScroll.append(table);
-  tablePane.append(tableBar, tableScroll);
+  table.append(h("thead"), tbody);
+  table.firstChild.append(headRow);
+  tablePane.append(tableBar, h("div", "ek-table-scroll"));
+  tablePane.lastChild.append(table);
   let tableSel = 0;
 
   root.append(top, filters, actions, deadBox, errorBox, doneBox, main, tablePane, help);
@@ -345,9 +340,7 @@ function render({ model, el }) {
     traceBox.scrollTop = 0;
   };
   const tableOpen = () => !tablePane.hidden;
-  const requestTable = (offset) => {
-    send({ type: "table", search: search.value, offset: offset ?? null });
-  };
+  const requestTable = (offset) => send({ type: "table", search: search.value, offset: offset ?? null });
   const selectRow = (i) => {
     const rows = tbody.querySelectorAll("tr");
     if (!rows.length) return;
@@ -400,8 +393,6 @@ function render({ model, el }) {
       : `no trace matches (of ${t.total})`;
     pagePrev.disabled = t.offset <= 0;
     pageNext.disabled = last >= t.matched;
-    tablePane.dataset.offset = t.offset;
-    tablePane.dataset.page = t.page;
     tablePane.dataset.matched = t.matched;
     selectRow(t.search ? 0 : current);
   };
@@ -427,9 +418,10 @@ function render({ model, el }) {
     const t = model.get("table_state") || {};
     requestTable(Math.max(0, (t.offset || 0) + dir * (t.page || 50)));
   };
-  pagePrev.addEventListener("click", (e) => { e.stopPropagation(); turnPage(-1); });
-  pageNext.addEventListener("click", (e) => { e.stopPropagation(); turnPage(1); });
-  tableClose.addEventListener("click", (e) => { e.stopPropagation(); closeTable(true); });
+  for (const [b, act] of [[pagePrev, () => turnPage(-1)], [pageNext, () => turnPage(1)],
+    [tableClose, () => closeTable(true)]]) {
+    b.addEventListener("click", (e) => { e.stopPropagation(); act(); });
+  }
   const tableKey = (e) => {
     // Keys while the table shows: move, open, search, page, close. Nothing labels here.
     const moves = { ArrowDown: 1, j: 1, ArrowUp: -1, k: -1 };
@@ -487,14 +479,10 @@ function render({ model, el }) {
       showTable();
       return;
     }
-    if (e.key in SCROLL_KEYS) {
+    if (e.key in SCROLL_KEYS || e.key === "Home" || e.key === "End") {
       e.preventDefault();
-      scrollTrace(e.key === " " && e.shiftKey ? -SCROLL_KEYS[" "] : SCROLL_KEYS[e.key]);
-      return;
-    }
-    if (e.key === "Home" || e.key === "End") {
-      e.preventDefault();
-      jumpToMessage(e.key === "End");
+      if (e.key in SCROLL_KEYS) scrollTrace(e.key === " " && e.shiftKey ? -SCROLL_KEYS[" "] : SCROLL_KEYS[e.key]);
+      else jumpToMessage(e.key === "End");
       return;
     }
     const digit = /^Digit([1-9])$/.exec(e.code || "");
