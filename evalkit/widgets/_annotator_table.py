@@ -27,14 +27,19 @@ _STATUS: Final[dict[str, str]] = {"pass": "pass", "fail": "fail", "defer": "defe
 def _text_column(ann: Annotator, col: str) -> Any:
     """A queued text column as a pyarrow string array ('' for missing or non-text values)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     if col not in ann._rows.columns:
         return pa.array([""] * len(ann._ids), type=pa.large_string())
-    raw = ann._rows[col].to_numpy()[ann._queue]
-    try:
-        arr = pa.array(raw, type=pa.large_string(), from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # a dict or list in a text column: no text
-        arr = pa.array([v if isinstance(v, str) else None for v in raw], type=pa.large_string())
+    values = ann._rows[col].array
+    if hasattr(values, "__arrow_array__"):  # canonical frames are Arrow-backed: no copy
+        arr = pc.cast(values.__arrow_array__().take(pa.array(ann._queue)), pa.large_string())
+    else:
+        raw = ann._rows[col].to_numpy(dtype=object)[ann._queue]
+        try:
+            arr = pa.array(raw, type=pa.large_string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # a dict or list in a text column
+            arr = pa.array([v if isinstance(v, str) else None for v in raw], pa.large_string())
     return arr.fill_null("")
 
 
@@ -53,10 +58,10 @@ def _haystack(ann: Annotator) -> Any:
     return hay
 
 
-def _column(ann: Annotator, col: str, sel: np.ndarray) -> np.ndarray:
+def _column(ann: Annotator, col: str, sel: np.ndarray) -> Any:
     if col not in ann._rows.columns:
         return np.full(len(sel), None, dtype=object)
-    return ann._rows[col].to_numpy(dtype=object)[ann._queue[sel]]
+    return ann._rows[col].array.take(ann._queue[sel])  # stays Arrow-backed: no Python strings
 
 
 def _contains(arr: Any, text: str) -> np.ndarray:
@@ -129,7 +134,7 @@ def _frame(ann: Annotator, note_of: dict[str, str], keep: np.ndarray | None) -> 
 
 
 def _preview(value: Any) -> str:
-    return value[:PREVIEW] if isinstance(value, str) else ""
+    return value[:PREVIEW] if isinstance(value, str) else ""  # <NA> and non-text: nothing
 
 
 def table_page(ann: Annotator, search: str | None, offset: int | None) -> dict[str, Any]:
