@@ -23,7 +23,7 @@ TOKEN = "tok-7731"
 
 
 @pytest.fixture
-def review_server(lab: Any, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+def review_server(lab: Any, tmp_path: Path) -> Iterator[tuple[str, Path, Any]]:
     traces = tmp_path / "traces.parquet"
     save_traces(to_canonical(lab.support_traces(N)), traces)
     store = tmp_path / "labels.sqlite"
@@ -44,9 +44,10 @@ def review_server(lab: Any, tmp_path: Path) -> Iterator[tuple[str, Path]]:
                     url = line.split("serving on ", 1)[1].strip()
             time.sleep(0.2)
         assert url.startswith("http://127.0.0.1:") and url.endswith(f"?token={TOKEN}")
-        yield url, store
+        yield url, store, proc
     finally:
-        os.kill(proc.pid, signal.SIGINT)
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGINT)
         try:
             proc.wait(20)
         except subprocess.TimeoutExpired:
@@ -66,9 +67,9 @@ def _open(chromium: Any, url: str, name: str) -> tuple[Any, Any]:
 
 
 def test_two_reviewers_label_at_once(
-    lab: Any, chromium: Any, review_server: tuple[str, Path], tmp_path: Path
+    lab: Any, chromium: Any, review_server: tuple[str, Path, Any], tmp_path: Path
 ) -> None:
-    url, store_path = review_server
+    url, store_path, proc = review_server
     plan = {
         "expert_a": ["1" if i % 3 else "2" for i in range(N)],
         "expert_b": ["2" if i % 4 == 0 else "1" for i in range(N)],
@@ -107,6 +108,13 @@ def test_two_reviewers_label_at_once(
         bg = page_b.locator(".ek-annotator").evaluate("el => getComputedStyle(el).backgroundColor")
         assert bg == "rgb(22, 27, 34)", bg
         lab.screenshot(page_b, tmp_path / "review_page_dark.png")
+        # the server goes away (Ctrl+C): the page says so and refuses keys
+        os.kill(proc.pid, signal.SIGINT)
+        proc.wait(20)
+        root_a = page_a.locator(".ek-annotator")
+        page_a.keyboard.press("k")
+        lab.wait_until(lambda: root_a.locator(".ek-dead").is_visible(), what="connection lost")
+        assert "Lost the connection to the review server" in root_a.locator(".ek-dead").inner_text()
     finally:
         ctx_a.close()
         ctx_b.close()
