@@ -105,3 +105,36 @@ def test_cli_parses_review() -> None:
         "l.sqlite", "ann", "127.0.0.1", "t"
     )  # fmt: skip
     assert args.failure_modes == ["a", "b"] and not args.no_blind
+
+
+def test_cli_review_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from evalkit.cli import main
+
+    code = main(["review", str(tmp_path / "missing.jsonl"), "--store", str(tmp_path / "s.sqlite")])
+    assert code == 2
+    assert "missing.jsonl" in capsys.readouterr().err
+
+
+def test_fuzz_browser_messages_never_escape(tmp_path: Path) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from evalkit.widgets.annotator import Annotator
+
+    values = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=8))
+    messages = st.fixed_dictionaries(
+        {"type": st.sampled_from(["key", "note", "code", "mode", "filter", "table", "open",
+                                  "table_close", "bogus"])},
+        optional={k: values for k in ("key", "text", "code", "action", "mode", "segment",
+                                      "search", "offset", "target", "trace_id", "seq", "view")},
+    )  # fmt: skip
+    with LabelStore(tmp_path / "fuzz.sqlite") as store:
+        ann = Annotator(_traces(), store, annotator="a")
+
+        @settings(max_examples=80, deadline=None)
+        @given(messages)
+        def check(msg: dict[str, Any]) -> None:
+            ann._on_msg(None, msg, None)  # errors are kept and shown, never raised
+            assert ann.state["trace_id"] in ann.queue
+
+        check()
