@@ -125,7 +125,11 @@ def test_fuzz_browser_messages_never_escape(tmp_path: Path) -> None:
     messages = st.fixed_dictionaries(
         {"type": st.sampled_from(["key", "note", "code", "mode", "filter", "table", "open",
                                   "table_close", "bogus"])},
-        optional=dict.fromkeys(("key", "text", "code", "action", "mode", "segment", "search", "offset", "target", "trace_id", "seq", "view"), values),
+        optional=dict.fromkeys(
+            ("key", "text", "code", "action", "mode", "segment", "search", "offset", "target",
+             "trace_id", "seq", "view"),
+            values,
+        ),
     )  # fmt: skip
     with LabelStore(tmp_path / "fuzz.sqlite") as store:
         ann = Annotator(_traces(), store, annotator="a")
