@@ -3,7 +3,11 @@
 Targets (exit 1 if one is missed):
   * next trace (kernel-side render + trait update + this trace's labels) <= 30 ms median;
   * median(next) with a 200,000-trace queue / median(next) with a 1,000-trace queue <= 1.5;
-  * durable label commit (LabelStore.record, fsynced) <= 10 ms median.
+  * durable label commit (LabelStore.record, fsynced) <= 10 ms median;
+  * the queue table (Annotator.table) of a 200,000-trace queue opens in < 1 s and a search of it
+    takes < 300 ms (median of several searches);
+  * Annotator.filter grows linearly: filter(200k) / filter(20k) <= 20 (linear ~10; the old
+    np.isin on object arrays made it quadratic, ~100).
 Peer: a pigeon-style widget that re-renders with ``clear_output`` + ``display(HTML(...))`` in an
 ``ipywidgets.Output`` per navigation, timed the same way on the same traces.
 
@@ -26,6 +30,9 @@ from typing import Any
 TARGET_NEXT_MS = 30.0
 TARGET_RATIO = 1.5
 TARGET_COMMIT_MS = 10.0
+TARGET_TABLE_OPEN_S = 1.0
+TARGET_SEARCH_MS = 300.0
+TARGET_FILTER_RATIO = 20.0
 
 
 def synthetic_traces(n: int) -> Any:
@@ -107,9 +114,51 @@ def time_next(sizes: list[int], reps: int, tmp: Path) -> dict[int, dict[str, flo
                 t = time.perf_counter()
                 ann.next()
                 samples[n].append(time.perf_counter() - t)
+    out: dict[int, dict[str, float]] = {
+        n: {"next_ms": _median_ms(samples[n]), "open_s": opened[n]} for n in sizes
+    }
+    big = anns[max(sizes)]
+    for i in range(200):  # some labels and notes to show and search
+        big.press("1" if i % 3 else "2")
+    big.set_note("refund policy misquoted")
+    t = time.perf_counter()
+    big.table()
+    out[max(sizes)]["table_open_s"] = time.perf_counter() - t
+    searches = []
+    for q in ["ticket 1999", "REFUND POLICY", "charged twice", "no such text", "Ticket 42:"] * 3:
+        t = time.perf_counter()
+        big.table(search=q)
+        searches.append(time.perf_counter() - t)
+    out[max(sizes)]["search_ms"] = _median_ms(searches)
     for ann in anns.values():
         ann.store.close()
-    return {n: {"next_ms": _median_ms(samples[n]), "open_s": opened[n]} for n in sizes}
+    return out
+
+
+def time_filter(sizes: list[int], tmp: Path) -> dict[int, float]:
+    """Seconds for filter(judge_verdict=...) and filter(disagreement=True), judges on 10%."""
+    import pandas as pd
+
+    from evalkit.store import LabelStore
+    from evalkit.widgets.annotator import Annotator
+
+    out = {}
+    for n in sizes:
+        ids = [f"tr-{i:07d}" for i in range(n)]
+        traces = pd.DataFrame({"trace_id": ids, "input": "q", "segment": "billing"})
+        store = LabelStore(tmp / f"filter_{n}.sqlite")
+        judged = ids[:: 10]
+        store.import_labels(
+            pd.DataFrame({"trace_id": judged, "verdict": ["pass", "fail"] * (len(judged) // 2),
+                          "judge": "j1"}), source="judge:x")  # fmt: skip
+        ann = Annotator(traces, store, annotator="bench")
+        t = time.perf_counter()
+        ann.filter(judge_verdict="fail")
+        ann.filter(judge_verdict="pass")
+        ann.filter(disagreement=True)
+        out[n] = time.perf_counter() - t
+        store.close()
+    return out
 
 
 def time_pigeon(n_queue: int, reps: int) -> dict[str, float]:
@@ -167,7 +216,9 @@ def measure(quick: bool = False) -> dict[str, Any]:
         small_res, big_res = nxt[1_000], nxt[big]
         pigeon = time_pigeon(1_000, reps)
         commit = time_commit(reps, tmp)
-    return {"n_big": big, "small": small_res, "big": big_res, "pigeon": pigeon, "commit": commit}
+        filt = time_filter([big // 10, big], tmp)
+    return {"n_big": big, "small": small_res, "big": big_res, "pigeon": pigeon, "commit": commit,
+            "filter": {"small": filt[big // 10], "big": filt[big]}}
 
 
 def _run_in_kernel(quick: bool) -> dict[str, Any]:
@@ -233,7 +284,24 @@ def main(argv: list[str] | None = None) -> int:
         f"durable label commit:                 {commit:7.2f} ms median"
         f"  (target <= {TARGET_COMMIT_MS:g} ms)"
     )
+    table_open, search = r["big"]["table_open_s"], r["big"]["search_ms"]
+    f_small, f_big = r["filter"]["small"], r["filter"]["big"]
+    print(
+        f"queue table, {r['n_big']:,} traces:       {table_open:7.2f} s to open"
+        f"  (target < {TARGET_TABLE_OPEN_S:g} s); search {search:.1f} ms median"
+        f" (target < {TARGET_SEARCH_MS:g} ms)"
+    )
+    print(
+        f"filter x3, {r['n_big'] // 10:,} vs {r['n_big']:,} traces: {f_small:.2f} s vs "
+        f"{f_big:.2f} s, ratio {f_big / f_small:.1f} (target <= {TARGET_FILTER_RATIO:g})"
+    )
     failed = []
+    if table_open >= TARGET_TABLE_OPEN_S:
+        failed.append("queue table opens in 1 s or more")
+    if search >= TARGET_SEARCH_MS:
+        failed.append("queue table search takes 300 ms or more")
+    if f_big / f_small > TARGET_FILTER_RATIO:
+        failed.append("filter grows faster than linearly")
     if max(small, big) > TARGET_NEXT_MS:
         failed.append("next trace median above 30 ms")
     if ratio > TARGET_RATIO:

@@ -11,6 +11,8 @@ Commands
 ``evalkit judge run TRACES --rubric R --judges J --out V``
     Run a rubric's judges over traces (see :mod:`evalkit._cli_judge_run`; exit 1 means
     ``--max-cost`` stopped the run).
+``evalkit review TRACES --store labels.sqlite [--annotator NAME] [--token T]``
+    Serve the review workspace as a web page on 127.0.0.1 for reviewers without Jupyter.
 
 Exit codes
 ----------
@@ -82,7 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cal.add_argument("human", help="human labels (CSV, Parquet, JSONL or label-store export)")
     cal.add_argument("judge", help="judge verdicts (CSV, Parquet or JSONL)")
-    cal.add_argument("--positive", default="pass", help="the verdict meaning pass (default: pass)")
+    cal.add_argument("--positive", default="pass",
+                     help="the verdict meaning pass, any case (default: pass; PASS/true/yes/1 "
+                          "and FAIL/false/no/0 are always read as pass and fail)")
+    cal.add_argument("--verdict-column", default="verdict", metavar="COL",
+                     help="the column holding the verdict in both files (default: verdict)")
     cal.add_argument("--min-tpr", type=_fraction, default=0.8, help="minimum TPR (default 0.8)")
     cal.add_argument("--min-tnr", type=_fraction, default=0.8, help="minimum TNR (default 0.8)")
     cal.add_argument("--bound", choices=("lower", "point"), default="lower",
@@ -124,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_check_parser(sub)  # `evalkit check`: code-based checks (evalkit/_cli_check.py)
     add_judge_run_parser(jsub)
+
+    from evalkit.widgets._review_cli import add_review_parser
+
+    add_review_parser(sub)
     return parser
 
 
@@ -183,14 +193,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from evalkit.labels import read_labels
     from evalkit.stats.calibration import calibrate, check_gate
 
-    human = read_labels(args.human, annotator=args.annotator)
+    human = read_labels(args.human, annotator=args.annotator, verdict_column=args.verdict_column)
     _require_labels(human, args.human, "human label")
-    judge = read_labels(args.judge, judge=args.judge_name)
+    judge = read_labels(args.judge, judge=args.judge_name, verdict_column=args.verdict_column)
     _require_labels(judge, args.judge, "judge verdict")
     if args.threshold is not None and "score" not in judge.frame.columns:
         raise _UsageError(f"evalkit calibrate: error: --threshold needs a 'score' column in "
                           f"{args.judge}")
-    cal = calibrate(human.frame, judge.frame, positive=args.positive,
+    cal = calibrate(human.frame, judge.frame, positive=args.positive.strip().lower(),
                     confidence_level=args.confidence_level, method=args.method,
                     threshold=args.threshold)
     gate = check_gate(cal, min_tpr=args.min_tpr, min_tnr=args.min_tnr, bound=args.bound)

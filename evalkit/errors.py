@@ -7,7 +7,24 @@ from typing import Any
 
 
 class EvalkitError(Exception):
-    """Base class for every error evalkit raises on purpose."""
+    """Base class for every error evalkit raises on purpose.
+
+    In IPython and Jupyter it shows as its message plus one line of where (see
+    :mod:`evalkit._short_traceback`); ``%xmode Verbose`` or :func:`full_traceback` shows the rest.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        # IPython calls this instead of formatting ~60 lines of evalkit internals.
+        from evalkit._short_traceback import short_traceback
+
+        return short_traceback(self)
+
+
+def full_traceback(exc: BaseException | None = None) -> str:
+    """Return the complete traceback of ``exc`` (default: the last error in IPython)."""
+    from evalkit._short_traceback import full_traceback as _full
+
+    return _full(exc)
 
 
 class UndefinedStatisticWarning(RuntimeWarning):

@@ -13,10 +13,12 @@ field                     kind     value
 ========================  =======  ===================================================
 
 Other fields must be registered with :meth:`evalkit.store.LabelStore.register_field`.
+Verdicts are read through :mod:`evalkit.labels.verdicts` (``'PASS'``, ``'true'``, ``1`` mean pass).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import numbers
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from evalkit.labels._schema import LabelStoreError
+from evalkit.labels.verdicts import VerdictError, normalize_verdict
 
 FieldKind = Literal["choice", "text", "list", "int"]
 _KINDS: tuple[str, ...] = ("choice", "text", "list", "int")
@@ -137,6 +140,10 @@ def validate_value(field: str, spec: FieldSpec, value: Any) -> Any:
     kept once (first occurrence order).
     """
     where = f"`value` for field {field!r}"
+    if field == "verdict" and spec.kind == "choice":
+        # the one verdict vocabulary ('PASS', 'true', 1 ...); other values are reported below
+        with contextlib.suppress(VerdictError):
+            value = normalize_verdict(value, allow_defer=True)
     if spec.kind == "choice":
         assert spec.choices is not None
         if not isinstance(value, str) or value not in spec.choices:

@@ -29,6 +29,7 @@ import pandas as pd
 from evalkit.errors import EvalkitError
 from evalkit.labels._export import read_export
 from evalkit.labels._fields import InvalidLabelError
+from evalkit.labels.verdicts import is_vocabulary, normalize_verdicts
 
 
 class LabelFileError(EvalkitError, ValueError):
@@ -186,6 +187,7 @@ def read_labels(
     annotator: str | None = None,
     judge: str | None = None,
     format: Literal["csv", "parquet", "jsonl"] | None = None,
+    verdict_column: str = "verdict",
 ) -> LabelFile:
     r"""Read any label file: simple verdicts, long human or judge labels, or a store export.
 
@@ -202,6 +204,10 @@ def read_labels(
         :attr:`LabelFile.frame` when the file holds several judges.
     format : {'csv', 'parquet', 'jsonl'}, optional
         Default: from the file's suffix.
+    verdict_column : str, default 'verdict'
+        The column that holds the verdict (``label``, ``human_verdict``...). Verdicts are read
+        through the one vocabulary of :mod:`evalkit.labels.verdicts` (``PASS``, ``true``, ``1``
+        mean pass); other spellings are stripped and lower-cased (compare with ``positive=``).
 
     Returns
     -------
@@ -232,6 +238,11 @@ def read_labels(
     spath = str(p)
     df, first = _read_table(p, format)
     _require(df, ("trace_id",), spath)
+    if verdict_column != "verdict":
+        _require(df, (verdict_column,), spath)
+        df = df.drop(columns=["verdict"], errors="ignore").rename(
+            columns={verdict_column: "verdict"}
+        )
     _check_values(df, "trace_id", spath, first)
     rows = df
     if {"field", "value"} <= set(df.columns):  # a label-store export: type its values
@@ -318,8 +329,16 @@ def _verdicts(
         )
     keep = [c for c in ("trace_id", "verdict", "score", "segment") if c in df.columns]
     out = df[keep].reset_index(drop=True)
-    out["verdict"] = out["verdict"].astype(str).str.strip().str.lower()
+    out["verdict"] = _vocabulary(out["verdict"])
     return out, n_deferred, source, model
+
+
+def _vocabulary(verdicts: pd.Series) -> pd.Series:
+    """Verdicts in the one vocabulary become 'pass'/'fail'; other spellings are lower-cased."""
+    text = verdicts.astype(str).str.strip().str.lower()
+    if is_vocabulary(text.unique()):
+        return pd.Series(normalize_verdicts(text), index=verdicts.index, dtype=object)
+    return text
 
 
 def _check_lines(df: pd.DataFrame, path: str) -> None:

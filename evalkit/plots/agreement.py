@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import plotly.graph_objects as go
 
 from evalkit.plots._escape import esc, esc_all, esc_title
+from evalkit.plots._theme import template
 
 if TYPE_CHECKING:  # pragma: no cover
     from evalkit.stats.agreement import AgreementReport, PairwiseAgreement
@@ -114,7 +116,7 @@ def forest_plot(
         title=esc_title(title),
         height=max(260, 60 + 38 * len(fields)),
         legend_title_text=esc(color),
-        template="plotly_white",
+        template=template(),
     )
     return fig
 
@@ -159,12 +161,13 @@ def agreement_heatmap(
         )
     )
     fig.update_layout(
-        title=esc(
-            title or f"Pairwise {pairwise.coefficient} (lowest mean agreement: {pairwise.outlier})"
-        ),
+        title=esc_title(title) if title else
+        f"Pairwise {esc(pairwise.coefficient)}<br><sup>lowest mean agreement: "
+        f"{esc(pairwise.outlier)}</sup>",
         yaxis={"autorange": "reversed"},
-        template="plotly_white",
-        height=120 + 60 * len(labels),
-        width=200 + 70 * len(labels),
+        template=template(),
+        height=max(440, 180 + 70 * len(labels)),
+        width=max(560, 260 + 90 * len(labels)),
+        margin={"t": 100},
     )
     return fig

@@ -19,6 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from evalkit.plots._escape import esc, esc_all
+from evalkit.plots._theme import template
 
 _COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 
@@ -56,8 +57,9 @@ def confusion_matrix_figure(
         hovertemplate="%{y}, %{x}: %{text}<extra></extra>",
     ))
     fig.update_yaxes(autorange="reversed")
-    fig.update_layout(title=esc(title or f"Confusion matrix (n={calibration.n})"),
-                      width=420, height=380, margin={"l": 90, "r": 20, "t": 60, "b": 50})
+    fig.update_layout(template=template(),
+                      title=esc(title or f"Confusion matrix (n={calibration.n})"),
+                      width=520, height=460, margin={"l": 100, "r": 20, "t": 70, "b": 60})
     return fig
 
 
@@ -134,7 +136,8 @@ def forest_figure(
             fig.add_vline(x=reference[m], line_dash="dash", line_color="grey", row=1, col=i)
         fig.update_xaxes(range=[0, 1.02] if m != "kappa" else [-1, 1], row=1, col=i)
     fig.update_yaxes(autorange="reversed")
-    fig.update_layout(title=esc(title or "Judge agreement with humans"), showlegend=False,
+    fig.update_layout(template=template(), title=esc(title or "Judge agreement with humans"),
+                      showlegend=False,
                       height=140 + 40 * len(order), margin={"l": 120, "r": 20, "t": 70, "b": 40})
     return fig
 
@@ -170,11 +173,11 @@ def roc_figure(sweep: Any, *, title: str | None = None) -> go.Figure:
     if sweep.min_tnr is not None:
         fig.add_vline(x=1 - sweep.min_tnr, line_dash="dash", line_color="grey")
     a = sweep.auc
-    fig.update_layout(
+    fig.update_layout(template=template(),
         title=esc(title or f"ROC, AUC {a.statistic:.3f} ({a.confidence_interval.low:.3f} to "
                            f"{a.confidence_interval.high:.3f})"),
         xaxis_title="1 - TNR (false pass rate)", yaxis_title="TPR",
-        xaxis_range=[-0.02, 1.02], yaxis_range=[-0.02, 1.02], width=520, height=480,
+        xaxis_range=[-0.02, 1.02], yaxis_range=[-0.02, 1.02], width=680, height=600,
     )
     return fig
 
@@ -224,7 +227,8 @@ def corrected_vs_raw_figure(corrected: Any, *, title: str | None = None) -> go.F
                      "arrayminus": df["statistic"] - df["ci_low"]},
     ))
     fig.update_yaxes(autorange="reversed")
-    fig.update_layout(title=esc(title or "Raw judge pass rate vs corrected for judge errors"),
+    fig.update_layout(template=template(),
+                      title=esc(title or "Raw judge pass rate vs corrected for judge errors"),
                       xaxis_title="pass rate", xaxis_range=[0, 1],
                       height=160 + 45 * len(labels), margin={"l": 130, "r": 20, "t": 60, "b": 40},
                       legend={"orientation": "h", "y": -0.2})
@@ -247,8 +251,11 @@ def length_bias_figure(audit: Any, *, title: str | None = None) -> go.Figure:
     fig = go.Figure()
     for i, (verdict, d) in enumerate(b.groupby("human_verdict", sort=True)):
         d = d.sort_values("median_length")
+        # bins evenly spaced (labelled by median length): one long outlier bin cannot
+        # squeeze the others into a corner of the axis
         fig.add_trace(go.Scatter(
-            x=d["median_length"], y=d["judge_pass_rate"], mode="lines+markers",
+            x=[f"{m:,.0f}" for m in d["median_length"]], y=d["judge_pass_rate"],
+            mode="lines+markers",
             name=esc(f"human: {verdict}"), marker={"size": 9, "color": _COLORS[i % len(_COLORS)]},
             error_y={"type": "data", "symmetric": False,
                      "array": d["ci_high"] - d["judge_pass_rate"],
@@ -258,10 +265,12 @@ def length_bias_figure(audit: Any, *, title: str | None = None) -> go.Figure:
                           "<extra></extra>",
         ))
     lo, hi = audit.confidence_interval
-    fig.update_layout(
+    fig.update_layout(template=template(),
         title=esc(title or f"Judge pass rate by response length: effect "
                            f"{audit.statistic:+.2f} ({lo:+.2f} to {hi:+.2f})"),
         xaxis_title="response length (median of bin)", yaxis_title="judge pass rate",
-        yaxis_range=[0, 1.05], legend={"orientation": "h", "y": -0.2}, height=420,
+        yaxis_range=[0, 1.05], legend={"orientation": "h", "y": -0.25}, height=460,
+        xaxis={"type": "category", "categoryorder": "array",
+               "categoryarray": [f"{m:,.0f}" for m in sorted(b["median_length"].unique())]},
     )
     return fig

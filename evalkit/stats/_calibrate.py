@@ -13,6 +13,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from evalkit.labels.align import LabelAlignmentError, align_labels
+from evalkit.labels.verdicts import is_vocabulary, normalize_verdict, normalize_verdicts
 from evalkit.stats._common import (
     RNGLike,
     as_rng,
@@ -33,6 +34,10 @@ from evalkit.stats._warnings import StatisticsInputError, plain_id
 def _binary_labels(values: pd.Series, positive: Any) -> tuple[Any, Any]:
     """Return (positive, negative) verdict values, validating that verdicts are binary."""
     uniq = list(pd.unique(values))
+    if any(isinstance(u, str) for u in uniq) and is_vocabulary([*uniq, positive]):
+        # the one verdict vocabulary (evalkit.labels.verdicts): 'PASS', 'pass ', 'true' -> pass
+        pos = normalize_verdict(positive)
+        return pos, "fail" if pos == "pass" else "pass"
     if positive not in uniq and positive == "pass" and set(uniq) <= {0, 1}:
         positive = 1  # 0/1 or boolean verdicts: 1/True is pass
     others = [u for u in uniq if u != positive]
@@ -40,7 +45,9 @@ def _binary_labels(values: pd.Series, positive: Any) -> tuple[Any, Any]:
         shown = ", ".join(repr(u) for u in uniq[:8])
         raise ValueError(
             f"verdicts must be binary with `positive`={positive!r} as pass; got values {shown}. "
-            "For a rubric or a continuous score pass `threshold=` or use `threshold_sweep`."
+            "Pass `positive=` naming the value that means pass (verdicts such as PASS/fail, "
+            "true/false, yes/no, 1/0 are read in any case); for a rubric or a continuous score "
+            "pass `threshold=` or use `threshold_sweep`."
         )
     negative = others[0] if others else ("fail" if positive == "pass" else f"not {positive}")
     return positive, negative
@@ -184,6 +191,10 @@ def calibrate(
         # a list, not np.where: labels of mixed types (1 and 'pass') have no common numpy dtype
         aligned["judge"] = [pos_h if hit else neg_h for hit in scores >= float(threshold)]
     pos, neg = _binary_labels(pd.concat([aligned["human"], aligned["judge"]]), positive)
+    if pos in ("pass", "fail") and is_vocabulary([positive]):
+        # one vocabulary (evalkit.labels.verdicts): 'PASS', 'pass ', True and 1 are all 'pass'
+        for col in ("human", "judge"):
+            aligned[col] = normalize_verdicts(aligned[col])
     hp = (aligned["human"] == pos).to_numpy()
     jp = (aligned["judge"] == pos).to_numpy()
     gen = as_rng(rng) if method == "bootstrap" else None

@@ -39,6 +39,7 @@ class _AnnotatorView(anywidget.AnyWidget):
     html = traitlets.Unicode("").tag(sync=True)
     labels_html = traitlets.Unicode("").tag(sync=True)
     state = traitlets.Dict().tag(sync=True)
+    table_state = traitlets.Dict().tag(sync=True)
 
     annotator: str
     blind: bool
@@ -49,6 +50,7 @@ class _AnnotatorView(anywidget.AnyWidget):
     _rows: pd.DataFrame
     _queue: np.ndarray
     _ids: list[str]
+    _qpos: dict[str, int]
     _segments_q: np.ndarray | None
     _segment_names: list[str]
     _verdicts: dict[str, str]
@@ -115,6 +117,25 @@ class _AnnotatorView(anywidget.AnyWidget):
         self._move(-1, announce_end=True)
         self._refresh()
 
+    def next_deferred(self) -> str | None:
+        """Go to the next deferred trace of the view (wrapping around); return its id or None."""
+        deferred = sorted(self._qpos[t] for t, v in self._verdicts.items() if v == "defer")
+        at = np.searchsorted(self._view, np.asarray(deferred, dtype=np.int64))
+        found = [
+            int(i) for i, q in zip(at, deferred, strict=True)
+            if i < len(self._view) and self._view[i] == q
+        ]  # fmt: skip
+        if not found:
+            self._note_message("No deferred traces in this view.", "info")
+            self._refresh()
+            return None
+        after = [i for i in found if i > self._cursor]
+        self._cursor = after[0] if after else found[0]
+        n = len(found)
+        self._note_message(f"Deferred trace ({n} deferred in this view).", "info")
+        self._refresh()
+        return self.current
+
     def go(self, index: int) -> None:
         """Go to position ``index`` (0-based) of the current view."""
         if not isinstance(index, (int, np.integer)) or not 0 <= index < len(self._view):
@@ -159,29 +180,29 @@ class _AnnotatorView(anywidget.AnyWidget):
         if judge_verdict is not None or disagreement:
             labels = self._store.labels(field="verdict")
             labels = labels[labels["value"].isin(["pass", "fail"])]
-            ids = np.asarray(self._ids, dtype=object)
+            import pandas as pd
+
+            # Hash lookups (pandas isin): np.isin on object arrays compares every pair.
+            ids = pd.Series(self._ids, dtype=object)
             if judge_verdict is not None:
                 judged = labels[labels["source"].str.startswith("judge")]
                 failed = set(judged.loc[judged["value"] == "fail", "trace_id"])
                 if judge_verdict == "fail":
-                    keep &= np.isin(ids, list(failed))
+                    keep &= ids.isin(failed).to_numpy()
                 else:
-                    keep &= np.isin(ids, list(set(judged["trace_id"]) - failed))
+                    keep &= ids.isin(set(judged["trace_id"]) - failed).to_numpy()
             if disagreement:
                 n_values = labels.groupby("trace_id")["value"].nunique()
-                keep &= np.isin(ids, n_values.index[n_values > 1].to_list())
+                keep &= ids.isin(set(n_values.index[n_values > 1])).to_numpy()
         self._view = np.flatnonzero(keep)
         self._filter = {
             "segment": segment,
             "judge_verdict": judge_verdict,
             "disagreement": bool(disagreement),
         }
-        todo = [
-            i
-            for i, q in enumerate(self._view)
-            if self._verdicts.get(self._ids[q]) not in ("pass", "fail")
-        ]
-        self._cursor = todo[0] if todo else 0
+        done = {self._qpos[t] for t, v in self._verdicts.items() if v in ("pass", "fail")}
+        todo = np.flatnonzero(~np.isin(self._view, np.fromiter(done, np.int64, len(done))))
+        self._cursor = int(todo[0]) if len(todo) else 0
         self._note_message(
             f"{len(self._view)} of {len(self._ids)} traces match the filter.", "info"
         )
@@ -292,6 +313,9 @@ class _AnnotatorView(anywidget.AnyWidget):
                 "segments": list(self._segment_names),
                 "has_judges": self._has_judges,
                 "progress": dict(self._counts),
+                "all_done": bool(self._ids)
+                and self._counts["left"] == 0
+                and self._counts["deferred"] == 0,
                 "blind": self.blind,
                 "ack": dict(self._ack),
                 "message": self._message,

@@ -18,6 +18,13 @@ from typing import Any, Final
 
 #: Longest text rendered per field; the rest is summarised so one huge document cannot stall the UI.
 MAX_CHARS: Final[int] = 20_000
+#: Most messages (and tool calls, documents) rendered per trace: the first ``MAX_ITEMS - KEEP_LAST``
+#: and the last ``KEEP_LAST``, with a note of how many are left out in between.
+MAX_ITEMS: Final[int] = 150
+KEEP_LAST: Final[int] = 50
+#: Keys that mark a dict as a retrieved document (with one of the text keys).
+_DOC_ID_KEYS: Final[tuple[str, ...]] = ("id", "doc_id", "document_id", "title", "source", "url")
+_DOC_TEXT_KEYS: Final[tuple[str, ...]] = ("text", "content", "page_content", "snippet")
 
 _ALLOWED_TAGS: Final[set[str]] = {
     "a", "p", "br", "hr", "em", "strong", "del", "s", "code", "pre", "blockquote",
@@ -177,26 +184,47 @@ def _fmt_number(value: Any, fmt: str) -> str | None:
         return None
     try:
         return fmt.format(float(value))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
+
+
+def _as_finite(value: Any) -> float | None:
+    """A finite float, or ``None`` for 'n/a', 'free', inf, NaN and other non-numbers."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _fmt_count(value: Any) -> str:
+    v = _as_finite(value)
+    return f"{int(v):,}" if v is not None else str(value)[:40]
 
 
 def _meta_strip(trace: Any) -> str:
     items: list[tuple[str, str]] = []
     if (model := _get(trace, "model")) is not None:
         items.append(("model", str(model)))
+    # Numbers come from hostile files: 'n/a', 'free' or inf are shown as text, never parsed.
     latency = _get(trace, "latency_ms")
-    if (ms := _fmt_number(latency, "{:,.0f} ms")) is not None:
-        secs = float(latency) / 1000
-        items.append(("latency", f"{secs:.2f} s" if secs >= 1 else ms))
+    if latency is not None:
+        ms = _as_finite(latency)
+        if ms is None:
+            items.append(("latency", str(latency)[:40]))
+        else:
+            items.append(("latency", f"{ms / 1000:.2f} s" if ms >= 1000 else f"{ms:,.0f} ms"))
     tin, tout = _get(trace, "input_tokens"), _get(trace, "output_tokens")
     if tin is not None or tout is not None:
-        fin = f"{int(tin):,}" if tin is not None else "?"
-        fout = f"{int(tout):,}" if tout is not None else "?"
+        fin = _fmt_count(tin) if tin is not None else "?"
+        fout = _fmt_count(tout) if tout is not None else "?"
         items.append(("tokens", f"{fin} in · {fout} out"))
     if (cost := _get(trace, "cost_usd")) is not None:
-        c = float(cost)
-        items.append(("cost", f"${c:.4f}" if c < 1 else f"${c:,.2f}"))
+        c = _as_finite(cost)
+        if c is None:
+            items.append(("cost", str(cost)[:40]))
+        else:
+            items.append(("cost", f"${c:.4f}" if abs(c) < 1 else f"${c:,.2f}"))
     if (segment := _get(trace, "segment")) is not None:
         items.append(("segment", str(segment)))
     ts = _get(trace, "timestamp")
@@ -245,6 +273,60 @@ def _turn(role: str, body: str, *, extra: str = "", label: str | None = None) ->
     )
 
 
+def _as_document(item: Any) -> Mapping[str, Any] | None:
+    """A dict shaped like a retrieved document (an id/title/source and a text), else ``None``."""
+    if not isinstance(item, Mapping) or item.get("type") in ("text", "image_url", "input_text"):
+        return None
+    text = next((item[k] for k in _DOC_TEXT_KEYS if isinstance(item.get(k), str)), None)
+    if text is None or not any(k in item for k in _DOC_ID_KEYS):
+        return None
+    doc_id = next((item[k] for k in _DOC_ID_KEYS if not _missing(item.get(k))), None)
+    return {"id": doc_id, "text": text, "score": item.get("score")}
+
+
+def _documents_in(content: Any) -> list[Mapping[str, Any]] | None:
+    """Retrieved documents when the content has a structure for them, else ``None``.
+
+    Recognised: a list of document dicts or ``{"type": "document", ...}`` content parts, and the
+    same as a JSON string, or an object with a ``documents``/``results``/``context`` list (as
+    retrieval tools and RAG frameworks write it).
+    """
+    if isinstance(content, str):
+        text = content.strip()
+        if not text.startswith(("[", "{")) or len(text) > 50 * MAX_CHARS:
+            return None
+        try:
+            content = json.loads(text)
+        except ValueError:
+            return None
+    if isinstance(content, Mapping):
+        inner = next(
+            (content[k] for k in ("documents", "results", "context", "docs")
+             if isinstance(content.get(k), list)),
+            None,
+        )  # fmt: skip
+        if inner is None:
+            return None
+        content = inner
+    if isinstance(content, Sequence) and not isinstance(content, str) and content:
+        docs = [_as_document(p) for p in content]
+        if all(d is not None for d in docs):
+            return [d for d in docs if d is not None]
+    return None
+
+
+def _context(msg: Mapping[str, Any]) -> str:
+    """A system message after the first: context (documents when structured), not a prompt."""
+    docs = _documents_in(msg.get("content"))
+    if docs is not None:
+        return _retrieved(docs, title="Context documents (system message)")
+    return _turn(
+        "context",
+        f'<div class="ek-plain">{_text(msg.get("content"))}</div>',
+        label="Context (system message)",
+    )
+
+
 def _message(msg: Any) -> str:
     if not isinstance(msg, Mapping):
         return _turn("other", _json_block(msg))
@@ -252,6 +334,8 @@ def _message(msg: Any) -> str:
     content = msg.get("content")
     name = msg.get("name")
     extra = f' <span class="ek-role-name">{html.escape(str(name))}</span>' if name else ""
+    if role in ("system", "developer") and msg.get("_ek_context"):
+        return _context(msg)
     if role in ("system", "developer"):
         text = _content_str(content)
         return (
@@ -263,6 +347,10 @@ def _message(msg: Any) -> str:
     if role in ("tool", "function"):
         if msg.get("tool_call_id"):
             extra += f' <span class="ek-role-name">{html.escape(str(msg["tool_call_id"]))}</span>'
+        docs = _documents_in(content)
+        if docs is not None:  # a retrieval tool's result: show its documents as documents
+            return _turn("tool", _retrieved(docs, title="Retrieved documents"), extra=extra,
+                         label="Tool result")
         return _turn("tool", _json_block(_content_str(content)), extra=extra, label="Tool result")
     if role == "assistant":
         body = render_markdown(_content_str(content)) if not _missing(content) else ""
@@ -273,17 +361,22 @@ def _message(msg: Any) -> str:
     return _turn(role, f'<div class="ek-plain">{_text(content)}</div>', extra=extra)
 
 
-def _retrieved(docs: Sequence[Any]) -> str:
+def _retrieved(docs: Sequence[Any], *, title: str = "Retrieved documents") -> str:
+    heading = html.escape(title)
     items = []
-    for i, doc in enumerate(docs):
+    shown, skipped = _cap(list(docs))
+    for i, doc in enumerate(shown):
+        if doc is _GAP:
+            items.append(_gap_note(skipped, "documents"))
+            continue
         if not isinstance(doc, Mapping):
             doc = {"text": doc}
         doc_id = doc.get("id")
         score = doc.get("score")
         score_txt = _fmt_number(score, "{:.3f}")
         bar = ""
-        if score_txt is not None and 0 <= float(score) <= 1:
-            width = f"{float(score) * 100:.0f}%"
+        if (sv := _as_finite(score)) is not None and 0 <= sv <= 1:
+            width = f"{sv * 100:.0f}%"
             bar = f'<span class="ek-score-bar"><span style="width:{width}"></span></span>'
         title = html.escape(str(doc_id)) if not _missing(doc_id) else f"document {i + 1}"
         text = _content_str(doc.get("text"))
@@ -294,9 +387,37 @@ def _retrieved(docs: Sequence[Any]) -> str:
             f'<div class="ek-plain ek-doc-text">{html.escape(_clip(text))}</div></details>'
         )
     return (
-        f'<div class="ek-section"><div class="ek-section-title">Retrieved documents '
+        f'<div class="ek-section"><div class="ek-section-title">{heading} '
         f'<span class="ek-count">{len(docs)}</span></div>{"".join(items)}</div>'
     )
+
+
+_GAP: Final[object] = object()
+
+
+def _cap(items: list[Any]) -> tuple[list[Any], int]:
+    """At most ``MAX_ITEMS``: the first ones and the last ``KEEP_LAST``, a gap marker between."""
+    if len(items) <= MAX_ITEMS:
+        return items, 0
+    head = MAX_ITEMS - KEEP_LAST
+    return [*items[:head], _GAP, *items[-KEEP_LAST:]], len(items) - MAX_ITEMS
+
+
+def _gap_note(n: int, what: str) -> str:
+    return f'<div class="ek-gap">… {n:,} more {what} not shown …</div>'
+
+
+def _mark_context(messages: list[Any]) -> list[Any]:
+    """Every system/developer message after the first is context, not a second prompt."""
+    seen = False
+    out = []
+    for m in messages:
+        if isinstance(m, Mapping) and str(m.get("role") or "").lower() in ("system", "developer"):
+            if seen:
+                m = {**m, "_ek_context": True}
+            seen = True
+        out.append(m)
+    return out
 
 
 def _has_inline_tools(messages: Sequence[Any]) -> bool:
@@ -336,13 +457,18 @@ def render_trace(trace: Any) -> str:
     elif output is not None:
         final = {"role": "assistant", "content": output}
 
-    parts = [_message(m) for m in messages]
+    shown, skipped = _cap(_mark_context(messages))
+    parts = [_gap_note(skipped, "messages") if m is _GAP else _message(m) for m in shown]
     tool_calls = _get(trace, "tool_calls")
     if isinstance(tool_calls, Sequence) and tool_calls and not _has_inline_tools(messages):
+        calls, skipped_calls = _cap(list(tool_calls))
         parts.append(
             f'<div class="ek-section"><div class="ek-section-title">Tool calls '
             f'<span class="ek-count">{len(tool_calls)}</span></div>'
-            + "".join(_tool_call(c) for c in tool_calls)
+            + "".join(
+                _gap_note(skipped_calls, "tool calls") if c is _GAP else _tool_call(c)
+                for c in calls
+            )
             + "</div>"
         )
     docs = _get(trace, "retrieved")

@@ -51,6 +51,7 @@ KEYMAP: Final[dict[str, str]] = {
     "ArrowRight": "next",
     "k": "prev",
     "ArrowLeft": "prev",
+    "D": "deferred",
 }
 #: Messages held back waiting for an earlier one before giving up on it.
 _MAX_WAITING: Final[int] = 200
@@ -72,9 +73,12 @@ class Annotator(_AnnotatorView):
 
     Every change is written to the :class:`~evalkit.store.LabelStore` first; the widget shows
     "saved" only after the store has committed it. Keys: ``1`` pass (and next), ``2`` fail
-    (stay, to write a note), ``d`` defer (and next), ``u`` undo, ``j``/``k`` or the arrow keys
-    for next/previous, ``n`` to write the note, Ctrl/Cmd+Enter to save the note and go next,
-    ``?`` for help. Keys pressed in the widget never reach JupyterLab's own shortcuts.
+    (stay, to write a note), ``d`` defer (and next; a pass or fail is kept), ``D`` next deferred
+    trace, ``u`` undo, ``j``/``k`` or the arrow keys for next/previous, ``n`` to write the note,
+    Ctrl/Cmd+Enter to save the note (or add the code) and go next, Shift+1..9 to switch a
+    failure mode, Space/Shift+Space, PgDn/PgUp, Home/End to scroll the trace, ``t`` for the
+    queue table (:meth:`table`), ``?`` for help. Keys pressed in the widget never reach
+    JupyterLab's own shortcuts; after a kernel restart a stale widget says so and refuses keys.
 
     Parameters
     ----------
@@ -226,7 +230,7 @@ class Annotator(_AnnotatorView):
 
     # ------------------------------------------------------------------ actions
     def press(self, key: str) -> None:
-        """Act on one key as the keyboard does: ``1 2 d u j k ArrowRight ArrowLeft``."""
+        """Act on one key as the keyboard does: ``1 2 d D u j k ArrowRight ArrowLeft``."""
         action = _check_choice("key", key, tuple(KEYMAP))
         action = KEYMAP[key]
         if action in ("pass", "fail", "defer"):
@@ -235,13 +239,18 @@ class Annotator(_AnnotatorView):
             self.undo()
         elif action == "next":
             self.next()
+        elif action == "deferred":
+            self.next_deferred()
         else:
             self.prev()
 
     def label(
         self, verdict: Literal["pass", "fail", "defer"], *, advance: bool | None = None
-    ) -> LabelEvent:
+    ) -> LabelEvent | None:
         """Record a verdict on the current trace; pass and defer then go to the next trace.
+
+        Deferring a trace you already passed or failed keeps that verdict (and goes on): ``d``
+        means "not now", never "forget my fail". Press ``1``/``2`` to change it, ``u`` to undo.
 
         Parameters
         ----------
@@ -249,12 +258,32 @@ class Annotator(_AnnotatorView):
         advance : bool, optional
             Go to the next trace afterwards. Default: for pass and defer, not for fail (a fail
             usually gets a note).
+
+        Returns
+        -------
+        LabelEvent or None
+            The stored event; ``None`` when a defer kept an earlier pass/fail.
         """
         _check_choice("verdict", verdict, ("pass", "fail", "defer"))
         tid = self._require_current()
+        kept = self._own_state(tid).get("verdict")
+        if verdict == "defer" and kept in ("pass", "fail"):
+            if advance if advance is not None else True:
+                self._move(1, announce_end=False)
+            self._note_message(
+                f"Kept your {kept} on {tid}: d only defers traces without a verdict "
+                "(1/2 change it, u undoes).",
+                "info",
+            )
+            self._refresh()
+            return None
         event = self._record(tid, "verdict", verdict)
         if advance if advance is not None else verdict != "fail":
             self._move(1, announce_end=True)
+        if verdict != "defer" and self._counts["left"] == 0 and self._counts["deferred"] == 0:
+            done = f"All done: all {len(self._ids)} traces in this queue have a verdict."
+            end = self._message if self._message.startswith("This is the") else ""
+            self._note_message(f"{end} {done}".strip(), "saved")
         self._refresh()
         return event
 
@@ -334,6 +363,55 @@ class Annotator(_AnnotatorView):
         )
         self._refresh()
         return event
+
+    # ------------------------------------------------------------------ the queue as a table
+    def table(self, *, search: str | None = None) -> pd.DataFrame:
+        """The queue as a table: one row per trace, in review order, optionally searched.
+
+        Parameters
+        ----------
+        search : str, optional
+            Keep rows whose input, output or your note contains this text (case-insensitive).
+
+        Returns
+        -------
+        pd.DataFrame
+            ``position`` (1-based in the queue), ``trace_id``, ``status`` (``'pass'``,
+            ``'fail'``, ``'deferred'`` or ``'to do'``), ``segment``, ``others`` (other
+            annotators' and judges' verdicts; ``'hidden (blind)'`` until you pass or fail the
+            trace in blind mode), ``input``, ``output`` and ``note`` (yours).
+            In the widget, ``t`` shows this table; click a row or press Enter to open it.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> from evalkit.store import LabelStore
+        >>> from evalkit.traces.schema import to_canonical
+        >>> traces = to_canonical([{"trace_id": "a", "input": "refund please"},
+        ...                        {"trace_id": "b", "input": "reset my password"}])
+        >>> ann = Annotator(traces, os.path.join(tempfile.mkdtemp(), "l.sqlite"), annotator="me")
+        >>> ann.press("1")
+        >>> ann.table()[["trace_id", "status"]].values.tolist()
+        [['a', 'pass'], ['b', 'to do']]
+        >>> ann.table(search="REFUND")["trace_id"].tolist()
+        ['a']
+        """
+        from evalkit.widgets._annotator_table import queue_table
+
+        return queue_table(self, search)
+
+    def open_trace(self, trace_id: str) -> None:
+        """Show ``trace_id`` (clearing the filter when the trace is not in the current view)."""
+        pos = self._qpos.get(trace_id) if isinstance(trace_id, str) else None
+        if pos is None:
+            raise ValueError(f"`trace_id` {trace_id!r} is not in this annotator's queue.")
+        i = int(np.searchsorted(self._view, pos))
+        if not (i < len(self._view) and self._view[i] == pos):
+            self.filter()
+            i = pos
+        self._cursor = i
+        self._note_message(f"Opened {trace_id} from the table.", "info")
+        self._refresh()
 
     # ------------------------------------------------------------------ internals
     def _require_current(self) -> str:
@@ -431,6 +509,18 @@ class Annotator(_AnnotatorView):
                 self.toggle_mode(content.get("mode") or "", trace_id=content.get("trace_id"))
             elif kind == "add_mode":  # taxonomy hook
                 self.add_mode(str(content.get("name") or "").strip())
+            elif kind == "table":
+                from evalkit.widgets._annotator_table import table_page
+
+                offset = content.get("offset")
+                self.table_state = table_page(
+                    self, content.get("search") or None, offset if isinstance(offset, int) else None
+                )
+            elif kind == "table_close":
+                self.table_state = {}
+            elif kind == "open":
+                self.table_state = {}
+                self.open_trace(content.get("target"))  # type: ignore[arg-type]
             elif kind == "filter":
                 self.filter(
                     segment=content.get("segment"),

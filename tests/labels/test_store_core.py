@@ -134,8 +134,8 @@ def test_explicit_time_is_kept_and_ordering_is_commit_order(store: LabelStore) -
             r"`value` for field 'verdict' must be one of 'pass', 'fail', 'defer'; got 'passs'\.",
         ),
         (
-            {"field": "verdict", "value": 1},
-            r"`value` for field 'verdict' must be one of 'pass', 'fail', 'defer'; got int 1\.",
+            {"field": "verdict", "value": 2},  # 1/0 are in the verdict vocabulary; 2 is not
+            r"`value` for field 'verdict' must be one of 'pass', 'fail', 'defer'; got int 2\.",
         ),
         ({"field": "note", "value": 3}, r"`value` for field 'note' must be a string; got int 3\."),
         (

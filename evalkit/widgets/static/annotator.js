@@ -1,29 +1,34 @@
 // evalkit Annotator: the keyboard layer and the view. All review logic lives in the kernel.
-//
 // Security: `html` and `labels_html` come from the kernel's sanitizer (nh3 + html.escape) and are
 // the only strings ever assigned to innerHTML. Everything else (notes, codes, ids) is set as text.
-//
 // Keys: every key handled here is stopped (stopPropagation + preventDefault) so JupyterLab's own
 // command-mode shortcuts never see it, and each one is sent to the kernel as exactly one
 // `model.send` message, in order (trait sync would merge fast keypresses).
 
 const KEY_ACTIONS = {
   "1": "1", "2": "2", d: "d", u: "u", j: "j", k: "k",
-  ArrowRight: "j", ArrowLeft: "k",
+  ArrowRight: "j", ArrowLeft: "k", D: "D",
 };
+// Keys that scroll the trace pane (never the notebook): fraction of the pane per press.
+const SCROLL_KEYS = { " ": 0.85, PageDown: 0.85, PageUp: -0.85 };
+// After the kernel went idle on one of our messages, how long to wait for its acknowledgement.
+const ACK_GRACE_MS = 2500;
 
 const HELP = [
   ["1", "pass (and go to the next trace)"],
   ["2", "fail (stay here to write a note)"],
   ["d", "defer (and go to the next trace)"],
   ["u", "undo your last change"],
-  ["j  /  →", "next trace"],
-  ["k  /  ←", "previous trace"],
+  ["D  (Shift+d)", "jump to the next deferred trace"],
+  ["Shift + 1…9", "switch failure mode 1…9 on or off"],
+  ["j / k  ·  → / ←", "next / previous trace"],
   ["n", "write a note: the first thing that went wrong"],
-  ["Ctrl/⌘ + Enter", "save the note and go to the next trace"],
+  ["Ctrl/⌘ + Enter", "save the note (or add the code) and go to the next trace"],
+  ["Space / Shift+Space", "scroll the trace down / up (also PgDn / PgUp)"],
+  ["Home / End", "first / last message of the trace"],
   ["Esc", "leave the note / close this help"],
+  ["t", "the queue as a table: search, ↑/↓ and Enter (or click) to open"],
   ["?", "show or hide this help"],
-  ["Shift + 1 … 9", "toggle failure mode 1 … 9 (hover a mode for its key)"],
 ];
 
 function h(tag, cls, text) {
@@ -40,9 +45,49 @@ function render({ model, el }) {
   let shownTrace = null;
   let noteBaseline = "";
 
+  // A dead comm (the kernel restarted, or the page lost its server) must not look live.
+  let dead = false;
+  const acked = (n) => {
+    const ack = (model.get("state") || {}).ack || {};
+    return ack.view === view && ack.seq >= n;
+  };
+  const markDead = () => {
+    if (dead) return;
+    dead = true;
+    root.dataset.dead = "1";
+    const why = model.get("dead_message"); // set by the standalone review page
+    if (why) deadBox.replaceChildren(h("strong", null, why));
+    deadBox.hidden = false;
+    pending.textContent = "";
+  };
+  const checkAck = (n) => {
+    // The kernel handled our message (it went idle) without acknowledging it: no live widget
+    // there any more. Allow for late or reordered updates before calling it dead.
+    const deadline = Date.now() + ACK_GRACE_MS;
+    const poll = () => {
+      if (dead || acked(n)) return;
+      if (Date.now() > deadline) markDead();
+      else setTimeout(poll, 100);
+    };
+    setTimeout(poll, 100);
+  };
   const send = (msg) => {
+    if (dead) return;
     seq += 1;
-    model.send({ ...msg, view, seq, trace_id: shownTrace });
+    const n = seq;
+    const callbacks = {
+      iopub: {
+        status: (m) => {
+          if (m?.content?.execution_state === "idle") checkAck(n);
+        },
+      },
+    };
+    try {
+      model.send({ ...msg, view, seq: n, trace_id: shownTrace }, callbacks);
+    } catch (err) {
+      markDead();
+      return;
+    }
     pending.textContent = "saving…";
     pending.dataset.state = "pending";
   };
@@ -143,6 +188,14 @@ function render({ model, el }) {
   modes.after(addMode);
 
   const errorBox = h("div", "ek-error");
+  const deadBox = h("div", "ek-dead");
+  deadBox.append(
+    h("strong", null, "Kernel restarted: re-run this cell."),
+    document.createTextNode(" This widget lost its kernel; keys are ignored until you re-run the cell (your saved labels are safe in the store)."),
+  );
+  deadBox.setAttribute("role", "alert");
+  const doneBox = h("div", "ek-all-done");
+  deadBox.hidden = doneBox.hidden = true;
   const help = h("div", "ek-help");
   const helpCard = h("div", "ek-help-card");
   helpCard.append(h("div", "ek-help-title", "Keyboard shortcuts"));
@@ -158,7 +211,32 @@ function render({ model, el }) {
   help.append(helpCard);
   help.hidden = true;
 
-  root.append(top, filters, actions, errorBox, main, help);
+  // ---------------------------------------------------------------- queue table (t)
+  const tablePane = h("div", "ek-table-pane");
+  tablePane.hidden = true;
+  const tableBar = h("div", "ek-table-bar");
+  const search = h("input", "ek-table-search");
+  search.type = "search";
+  search.placeholder = "search input, output and notes  ( / )";
+  const tableInfo = h("span", "ek-table-info");
+  const [pagePrev, pageNext] = [["◀", "previous page"], ["▶", "next page"]].map(([t, tip]) => {
+    const b = h("button", "ek-btn", t);
+    b.title = tip;
+    return b;
+  });
+  const tableClose = h("button", "ek-btn", "Back to the trace (t)");
+  tableBar.append(search, tableInfo, pagePrev, pageNext, tableClose);
+  const table = h("table", "ek-queue-table");
+  const headRow = h("tr");
+  for (const c of ["#", "trace", "status", "segment", "others", "input", "note"]) headRow.append(h("th", null, c));
+  const tbody = h("tbody");
+  table.append(h("thead"), tbody);
+  table.firstChild.append(headRow);
+  tablePane.append(tableBar, h("div", "ek-table-scroll"));
+  tablePane.lastChild.append(table);
+  let tableSel = 0;
+
+  root.append(top, filters, actions, deadBox, errorBox, doneBox, main, tablePane, help);
   el.append(root);
 
   // ---------------------------------------------------------------- state -> view
@@ -217,9 +295,13 @@ function render({ model, el }) {
     addMode.hidden = modes.hidden || !s.can_add_mode;
     modes.replaceChildren();
     const chosen = new Set(s.modes || []);
-    for (const m of modeList) {
-      const b = h("button", "ek-mode", m);
-      if (modeList.indexOf(m) < 9) b.title = `Shift+${modeList.indexOf(m) + 1}`;
+    modeList.forEach((m, i) => {
+      const b = h("button", "ek-mode");
+      if (i < 9) {
+        b.append(h("kbd", null, `⇧${i + 1}`), document.createTextNode(" "));
+        b.title = `Shift+${i + 1}`;
+      }
+      b.append(document.createTextNode(m));
       b.dataset.on = chosen.has(m) ? "1" : "0";
       b.addEventListener("click", (e) => {
         e.stopPropagation();
@@ -227,7 +309,8 @@ function render({ model, el }) {
         root.focus({ preventScroll: true });
       });
       modes.append(b);
-    }
+    });
+    modeNames = modeList;
     if (segSel.options.length !== (s.segments || []).length + 1) {
       segSel.replaceChildren();
       for (const seg of ["", ...(s.segments || [])]) {
@@ -246,6 +329,11 @@ function render({ model, el }) {
       pending.textContent = "";
       pending.dataset.state = "idle";
     }
+    doneBox.hidden = !s.all_done;
+    doneBox.textContent = s.all_done
+      ? `All done: every one of the ${s.queue_size} traces in this queue has a verdict.`
+      : "";
+    root.dataset.allDone = s.all_done ? "1" : "";
     saved.textContent = s.message || "";
     saved.dataset.kind = s.message_kind || "info";
     errorBox.replaceChildren();
@@ -260,11 +348,120 @@ function render({ model, el }) {
     traceBox.innerHTML = model.get("html"); // sanitized in the kernel
     traceBox.scrollTop = 0;
   };
+  const tableOpen = () => !tablePane.hidden;
+  const requestTable = (offset) => send({ type: "table", search: search.value, offset: offset ?? null });
+  const selectRow = (i) => {
+    const rows = tbody.querySelectorAll("tr");
+    if (!rows.length) return;
+    tableSel = Math.max(0, Math.min(rows.length - 1, i));
+    rows.forEach((r, k) => { r.dataset.sel = k === tableSel ? "1" : "0"; });
+    rows[tableSel].scrollIntoView({ block: "nearest" });
+  };
+  const openRow = (i) => {
+    const rows = tbody.querySelectorAll("tr");
+    if (!rows[i]) return;
+    send({ type: "open", target: rows[i].dataset.traceId });
+    closeTable(false);
+  };
+  const closeTable = (tell) => {
+    tablePane.hidden = true;
+    main.hidden = false;
+    root.dataset.table = "";
+    if (tell) send({ type: "table_close" });
+    root.focus({ preventScroll: true });
+  };
+  const showTable = () => {
+    tablePane.hidden = false;
+    main.hidden = true;
+    root.dataset.table = "1";
+    requestTable(null);
+  };
+  const renderTable = () => {
+    const t = model.get("table_state") || {};
+    if (!t.rows) return;
+    tbody.replaceChildren();
+    let current = 0;
+    t.rows.forEach((r, k) => {
+      const tr = h("tr");
+      tr.dataset.traceId = r.trace_id;
+      tr.dataset.status = r.status;
+      if (r.current) current = k;
+      const st = h("td", "ek-st", r.status);
+      st.dataset.status = r.status;
+      tr.append(h("td", "ek-num", r.n), h("td", "ek-tid", r.trace_id), st, h("td", null, r.segment),
+        h("td", "ek-oth", r.others), h("td", "ek-txt", r.text), h("td", "ek-txt", r.note));
+      tr.addEventListener("click", (e) => {
+        e.stopPropagation();
+        openRow(k);
+      });
+      tbody.append(tr);
+    });
+    const last = Math.min(t.offset + t.rows.length, t.matched);
+    tableInfo.textContent = t.matched
+      ? `${t.offset + 1}–${last} of ${t.matched}` + (t.search ? ` matching (of ${t.total})` : "")
+      : `no trace matches (of ${t.total})`;
+    pagePrev.disabled = t.offset <= 0;
+    pageNext.disabled = last >= t.matched;
+    tablePane.dataset.matched = t.matched;
+    selectRow(t.search ? 0 : current);
+  };
+  let searchTimer = null;
+  search.addEventListener("input", () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => requestTable(0), 150);
+  });
+  search.addEventListener("keydown", (e) => {
+    e.stopPropagation();
+    if (e.key === "Enter") {
+      e.preventDefault();
+      openRow(tableSel);
+    } else if (e.key === "Escape") {
+      e.preventDefault();
+      root.focus({ preventScroll: true });
+    } else if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      selectRow(tableSel + (e.key === "ArrowDown" ? 1 : -1));
+    }
+  });
+  const turnPage = (dir) => {
+    const t = model.get("table_state") || {};
+    requestTable(Math.max(0, (t.offset || 0) + dir * (t.page || 50)));
+  };
+  for (const [b, act] of [[pagePrev, () => turnPage(-1)], [pageNext, () => turnPage(1)],
+    [tableClose, () => closeTable(true)]]) {
+    b.addEventListener("click", (e) => { e.stopPropagation(); act(); });
+  }
+  const tableKey = (e) => {
+    // Keys while the table shows: move, open, search, page, close. Nothing labels here.
+    const moves = { ArrowDown: 1, j: 1, ArrowUp: -1, k: -1 };
+    if (e.key in moves) selectRow(tableSel + moves[e.key]);
+    else if (e.key === "Enter") openRow(tableSel);
+    else if (e.key === "/") search.focus();
+    else if (e.key === "PageDown" || e.key === "ArrowRight") turnPage(1);
+    else if (e.key === "PageUp" || e.key === "ArrowLeft") turnPage(-1);
+    else if (e.key === "Escape" || e.key === "t") closeTable(true);
+    else if (e.key === "?") toggleHelp();
+    else return;
+    e.preventDefault();
+  };
+
   const renderOthers = () => {
     others.innerHTML = model.get("labels_html"); // sanitized in the kernel
   };
 
   // ---------------------------------------------------------------- keys
+  let modeNames = [];
+  const scrollTrace = (frac) => {
+    traceBox.scrollBy({ top: frac * traceBox.clientHeight, behavior: "instant" });
+  };
+  const jumpToMessage = (last) => {
+    const turns = traceBox.querySelectorAll(".ek-turns > *");
+    if (!turns.length) return;
+    const target = last ? turns[turns.length - 1] : null;
+    traceBox.scrollTop = target
+      ? target.getBoundingClientRect().top - traceBox.getBoundingClientRect().top + traceBox.scrollTop
+      : 0;
+  };
   const toggleHelp = (show) => {
     help.hidden = show === undefined ? !help.hidden : !show;
   };
@@ -278,6 +475,32 @@ function render({ model, el }) {
       return;
     }
     if (e.ctrlKey || e.metaKey || e.altKey) return; // copy, paste, browser shortcuts
+    if (dead) {
+      e.preventDefault(); // refused: the kernel behind this widget is gone
+      return;
+    }
+    if (tableOpen()) {
+      tableKey(e);
+      return;
+    }
+    if (e.key === "t") {
+      e.preventDefault();
+      showTable();
+      return;
+    }
+    if (e.key in SCROLL_KEYS || e.key === "Home" || e.key === "End") {
+      e.preventDefault();
+      if (e.key in SCROLL_KEYS) scrollTrace(e.key === " " && e.shiftKey ? -SCROLL_KEYS[" "] : SCROLL_KEYS[e.key]);
+      else jumpToMessage(e.key === "End");
+      return;
+    }
+    const digit = /^Digit([1-9])$/.exec(e.code || "");
+    if (e.shiftKey && digit) {
+      e.preventDefault();
+      const mode = modeNames[Number(digit[1]) - 1];
+      if (mode !== undefined) send({ type: "mode", mode });
+      return;
+    }
     if (e.key === "?") {
       e.preventDefault();
       toggleHelp();
@@ -291,13 +514,6 @@ function render({ model, el }) {
     if (e.key === "n") {
       e.preventDefault();
       if (!note.hidden) note.focus();
-      return;
-    }
-    const digit = /^Digit([1-9])$/.exec(e.code || "");
-    if (e.shiftKey && digit) { // taxonomy hook: Shift+1..9 toggles failure mode 1..9
-      e.preventDefault();
-      const mode = ((model.get("state") || {}).failure_modes || [])[Number(digit[1]) - 1];
-      if (mode) send({ type: "mode", mode });
       return;
     }
     const action = KEY_ACTIONS[e.key];
@@ -340,7 +556,13 @@ function render({ model, el }) {
   });
   codeInput.addEventListener("keydown", (e) => {
     e.stopPropagation();
-    if (e.key === "Enter" && codeInput.value.trim()) {
+    if ((e.ctrlKey || e.metaKey) && e.key === "Enter") {
+      e.preventDefault();
+      if (codeInput.value.trim()) send({ type: "code", action: "add", code: codeInput.value.trim() });
+      codeInput.value = "";
+      send({ type: "key", key: "j" });
+      root.focus({ preventScroll: true });
+    } else if (e.key === "Enter" && codeInput.value.trim()) {
       e.preventDefault();
       send({ type: "code", action: "add", code: codeInput.value.trim() });
       codeInput.value = "";
@@ -370,7 +592,7 @@ function render({ model, el }) {
   // Clicking anywhere that is not a control gives the keyboard to the widget.
   root.addEventListener("mousedown", (e) => {
     const t = e.target;
-    if (!(t instanceof Element) || !t.closest("textarea, input, select, button, a, summary")) {
+    if (!(t instanceof Element) || !t.closest("textarea, input, select, button, a, summary, tr")) {
       setTimeout(() => root.focus({ preventScroll: true }), 0);
     }
   });
@@ -381,11 +603,15 @@ function render({ model, el }) {
   model.on("change:html", renderHtml);
   model.on("change:labels_html", renderOthers);
   model.on("change:state", renderState);
+  model.on("change:table_state", renderTable);
+  model.on("comm:close", markDead);
   setTimeout(() => root.focus({ preventScroll: true }), 0);
   return () => {
     model.off("change:html", renderHtml);
     model.off("change:labels_html", renderOthers);
     model.off("change:state", renderState);
+    model.off("change:table_state", renderTable);
+    model.off("comm:close", markDead);
   };
 }
 
