@@ -22,7 +22,7 @@ payloads = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(payloads)
 
 #: markup evalkit itself puts in figures
-OURS = ("<br>", "<extra></extra>")
+OURS = ("<br>", "<extra></extra>", "<sup>", "</sup>")
 
 
 def _strings(value: Any) -> Iterator[str]:
