@@ -13,6 +13,7 @@ _LAZY: dict[str, str] = {
     "Estimate": "evalkit.stats._common",
     # named warnings and the typed input error
     "StatisticsInputError": "evalkit.stats._warnings",
+    "StatisticsTypeError": "evalkit.stats._warnings",
     "EstimateOutOfRangeWarning": "evalkit.stats._warnings",
     "SmallSampleWarning": "evalkit.stats._warnings",
     "DegenerateDataWarning": "evalkit.stats._warnings",

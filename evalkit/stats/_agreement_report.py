@@ -19,7 +19,7 @@ import pandas as pd
 from evalkit.errors import UndefinedStatisticWarning
 from evalkit.stats._common import RNGLike, as_rng, check_choice
 from evalkit.stats._ratings import to_wide_frame
-from evalkit.stats._warnings import DegenerateDataWarning, LabelCodingWarning
+from evalkit.stats._warnings import DegenerateDataWarning, LabelCodingWarning, StatisticsInputError
 
 if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects as go
@@ -181,7 +181,7 @@ def agreement_report(
     needed += [by] if by is not None else []
     for col in needed:
         if col not in labels.columns:
-            raise ValueError(
+            raise StatisticsInputError(
                 f"column {col!r} is not in `labels`; columns are {list(labels.columns)!r}."
             )
     gen = as_rng(rng)
@@ -305,11 +305,13 @@ def pairwise_agreement(
     check_choice("coefficient", coefficient, PAIRWISE_COEFFICIENTS)
     frame = ratings if isinstance(ratings, pd.DataFrame) else pd.DataFrame(np.asarray(ratings))
     if frame.ndim != 2 or frame.shape[1] < 2:
-        raise ValueError(
+        raise StatisticsInputError(
             f"`ratings` needs at least 2 rater columns; got {frame.shape[-1] if frame.ndim else 0}."
         )
     if frame.columns.has_duplicates:
-        raise ValueError(f"`ratings` has repeated rater columns: {list(frame.columns)!r}.")
+        raise StatisticsInputError(
+            f"`ratings` has repeated rater columns: {list(frame.columns)!r}."
+        )
     gen = as_rng(rng)
     raters = list(frame.columns)
     mat = pd.DataFrame(np.nan, index=raters, columns=raters, dtype=float)

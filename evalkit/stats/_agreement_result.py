@@ -21,7 +21,7 @@ from evalkit.stats._common import (
     check_confidence_level,
     check_n_resamples,
 )
-from evalkit.stats._warnings import DegenerateDataWarning, warn_user
+from evalkit.stats._warnings import DegenerateDataWarning, StatisticsInputError, warn_user
 
 IntervalMethod = Literal["analytic", "bootstrap"]
 Weights = Literal["linear", "quadratic"]
@@ -161,4 +161,6 @@ def _agreement_weights(
 
 def _check_weights(weights: Any) -> None:
     if weights is not None and weights not in WEIGHTS:
-        raise ValueError(f"`weights` must be one of None, 'linear', 'quadratic'; got {weights!r}.")
+        raise StatisticsInputError(
+            f"`weights` must be one of None, 'linear', 'quadratic'; got {weights!r}."
+        )

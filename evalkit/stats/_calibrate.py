@@ -28,7 +28,7 @@ from evalkit.stats._confusion import (
     FloatArray,
     _result_from_cells,
 )
-from evalkit.stats._warnings import StatisticsInputError, plain_id
+from evalkit.stats._warnings import StatisticsInputError, StatisticsTypeError, plain_id
 
 
 def _binary_labels(values: pd.Series, positive: Any) -> tuple[Any, Any]:
@@ -43,7 +43,7 @@ def _binary_labels(values: pd.Series, positive: Any) -> tuple[Any, Any]:
     others = [u for u in uniq if u != positive]
     if len(others) > 1:
         shown = ", ".join(repr(u) for u in uniq[:8])
-        raise ValueError(
+        raise StatisticsInputError(
             f"verdicts must be binary with `positive`={positive!r} as pass; got values {shown}. "
             "Pass `positive=` naming the value that means pass (verdicts such as PASS/fail, "
             "true/false, yes/no, 1/0 are read in any case); for a rubric or a continuous score "
@@ -63,13 +63,13 @@ def _segments_of(
                 s = s[~s.index.duplicated()]
                 break
         else:
-            raise ValueError(f"`by` column {by!r} is not in {where}.")
+            raise StatisticsInputError(f"`by` column {by!r} is not in {where}.")
     elif isinstance(by, pd.Series):
         s = by
     elif isinstance(by, (list, tuple, np.ndarray)) and len(by) == len(index):
         s = pd.Series(list(by), index=index)  # positional segments for positional inputs
     else:
-        raise TypeError("`by` must be a column name, a Series indexed by trace id, or a "
+        raise StatisticsTypeError("`by` must be a column name, a Series indexed by trace id, or a "
                         f"sequence as long as the verdicts; got {type(by).__name__}.")
     missing = index.difference(s.index, sort=False)
     if len(missing):

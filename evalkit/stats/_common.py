@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special, stats
 
 from evalkit.errors import UndefinedStatisticWarning
+from evalkit.stats._warnings import StatisticsInputError, StatisticsTypeError
 
 RNGLike = np.random.Generator | int | None
 BootstrapMethod = Literal["bca", "percentile", "basic"]
@@ -119,20 +120,24 @@ def check_confidence_level(confidence_level: float) -> float:
     try:
         cl = float(confidence_level)
     except (TypeError, ValueError):
-        raise TypeError(
+        raise StatisticsTypeError(
             f"`confidence_level` must be a number in (0, 1); got {confidence_level!r}."
         ) from None
     if not 0.0 < cl < 1.0:
-        raise ValueError(f"`confidence_level` must be in (0, 1); got {confidence_level!r}.")
+        raise StatisticsInputError(
+            f"`confidence_level` must be in (0, 1); got {confidence_level!r}."
+        )
     return cl
 
 
 def check_n_resamples(n_resamples: int) -> int:
     """Validate ``n_resamples`` as a positive integer."""
     if isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)):
-        raise TypeError(f"`n_resamples` must be a positive integer; got {n_resamples!r}.")
+        raise StatisticsTypeError(f"`n_resamples` must be a positive integer; got {n_resamples!r}.")
     if n_resamples < 1:
-        raise ValueError(f"`n_resamples` must be a positive integer; got {n_resamples!r}.")
+        raise StatisticsInputError(
+            f"`n_resamples` must be a positive integer; got {n_resamples!r}."
+        )
     return int(n_resamples)
 
 
@@ -148,7 +153,7 @@ def check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
     """
     if value not in allowed:
         choices = ", ".join(repr(a) for a in allowed)
-        raise ValueError(f"`{name}` must be one of {choices}; got {value!r}.")
+        raise StatisticsInputError(f"`{name}` must be one of {choices}; got {value!r}.")
     return str(value)
 
 
@@ -215,7 +220,9 @@ def compress_units(unit_stats: ArrayLike) -> CompressedUnits:
     if a.ndim == 1:
         a = a[:, None]
     if a.ndim != 2:
-        raise ValueError(f"`unit_stats` must be 2-D (units x statistics); got shape {a.shape}.")
+        raise StatisticsInputError(
+            f"`unit_stats` must be 2-D (units x statistics); got shape {a.shape}."
+        )
     rows, counts = np.unique(a, axis=0, return_counts=True)
     return CompressedUnits(rows=rows, counts=counts.astype(np.int64))
 
@@ -316,7 +323,7 @@ def bootstrap_interval(
     cl = check_confidence_level(confidence_level)
     b = check_n_resamples(n_resamples)
     if not samples:
-        raise ValueError("bootstrap_interval needs at least one sample.")
+        raise StatisticsInputError("bootstrap_interval needs at least one sample.")
     gen = as_rng(rng)
     totals = [s.total()[None, :] for s in samples]
     with np.errstate(all="ignore"):

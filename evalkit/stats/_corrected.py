@@ -39,6 +39,7 @@ from evalkit.stats._warnings import (
     EstimateOutOfRangeWarning,
     SmallSampleWarning,
     StatisticsInputError,
+    StatisticsTypeError,
     warn,
 )
 
@@ -103,7 +104,7 @@ def _pass_indicator(verdicts: pd.Series, cal: CalibrationResult) -> NDArray[np.b
         return (vals == 1).to_numpy()
     bad = ~vals.isin(list(allowed))
     if bad.any():
-        raise ValueError(
+        raise StatisticsInputError(
             f"judge verdicts must be {cal.positive!r} or {cal.negative!r} (as in the "
             f"calibration); got {vals[bad].iloc[0]!r} for trace {vals.index[bad][0]!r}."
         )
@@ -318,7 +319,7 @@ def corrected_pass_rate(
     check_choice("method", method, CORRECTION_METHODS)
     check_choice("bootstrap_method", bootstrap_method, ("percentile", "basic"))
     if not isinstance(calibration, CalibrationResult):
-        raise TypeError("`calibration` must be a CalibrationResult from `calibrate`; got "
+        raise StatisticsTypeError("`calibration` must be a CalibrationResult from `calibrate`; got "
                         f"{type(calibration).__name__}.")
     if method == "bootstrap":
         check_n_resamples(n_resamples)

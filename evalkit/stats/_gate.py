@@ -13,6 +13,7 @@ import pandas as pd
 
 from evalkit.stats._common import Estimate, check_choice
 from evalkit.stats._confusion import CalibrationResult
+from evalkit.stats._warnings import StatisticsInputError
 
 GateBound = Literal["lower", "point"]
 
@@ -90,7 +91,7 @@ def check_gate(
         if minimum is None:
             continue
         if not 0 <= float(minimum) <= 1:
-            raise ValueError(f"`min_{name}` must be in [0, 1]; got {minimum!r}.")
+            raise StatisticsInputError(f"`min_{name}` must be in [0, 1]; got {minimum!r}.")
         e: Estimate = getattr(calibration, name)
         value = e.confidence_interval.low if bound == "lower" else e.statistic
         ok = bool(math.isfinite(value) and value >= float(minimum))

@@ -37,6 +37,7 @@ from evalkit.stats._common import (
     warn_undefined,
 )
 from evalkit.stats._ratings import prepare_ratings
+from evalkit.stats._warnings import StatisticsInputError
 
 Linearization = Literal["ratio", "gwet"]
 GwetMethod = Literal["analytic", "bootstrap", "jackknife"]
@@ -63,14 +64,16 @@ def _gwet_family(
     cl = _check_common(method, GWET_METHODS, confidence_level, n_resamples, bootstrap_method)
     _check_weights(weights)
     if not (isinstance(n_population, (int, float)) and n_population > 0):
-        raise ValueError(f"`n_population` must be a positive number; got {n_population!r}.")
+        raise StatisticsInputError(
+            f"`n_population` must be a positive number; got {n_population!r}."
+        )
     data = prepare_ratings(ratings, categories=categories,
                            order_for=f"{name} with `weights={weights!r}`" if weights else None)
     dc = data.distinct_counts()
     counts, freq = dc.rows, dc.freq
     n_units = int(freq.sum())
     if n_population < n_units:
-        raise ValueError(
+        raise StatisticsInputError(
             f"`n_population` ({n_population!r}) is smaller than the {n_units} rated units."
         )
     w = _agreement_weights(weights, data.categories, by_value=True)

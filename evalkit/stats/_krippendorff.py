@@ -29,6 +29,7 @@ from evalkit.stats._common import (
     warn_undefined,
 )
 from evalkit.stats._ratings import DistinctRows, Ratings, prepare_ratings
+from evalkit.stats._warnings import StatisticsInputError
 
 Level = Literal["nominal", "ordinal", "interval", "ratio"]
 LEVELS: tuple[str, ...] = ("nominal", "ordinal", "interval", "ratio")
@@ -58,12 +59,12 @@ def _distance_matrix(
         v = np.asarray(data.categories)
         d = np.asarray(level(v[:, None], v[None, :]), dtype=np.float64)
         if d.shape != (c, c):
-            raise ValueError(
+            raise StatisticsInputError(
                 f"a custom `level` distance must return a ({c}, {c}) matrix for {c} categories; "
                 f"got shape {d.shape}."
             )
         if not np.all(np.isfinite(d)) or (d < 0).any() or np.any(np.diag(d) != 0):
-            raise ValueError(
+            raise StatisticsInputError(
                 "a custom `level` distance must be finite, non-negative and zero between a "
                 "category and itself."
             )

@@ -17,6 +17,7 @@ from evalkit.stats._common import check_confidence_level, z_value
 from evalkit.stats._confusion import CalibrationResult
 from evalkit.stats._corrected import _pass_indicator
 from evalkit.stats._rogan_gladen import lee_interval
+from evalkit.stats._warnings import StatisticsInputError, StatisticsTypeError
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -133,20 +134,24 @@ def plan_calibration(
     """
     cl = check_confidence_level(confidence_level)
     if not (isinstance(target_width, (int, float)) and 0 < target_width < 2):
-        raise ValueError(f"`target_width` must be a number in (0, 2); got {target_width!r}.")
+        raise StatisticsInputError(
+            f"`target_width` must be a number in (0, 2); got {target_width!r}."
+        )
     if not isinstance(calibration, CalibrationResult):
-        raise TypeError("`calibration` must be a CalibrationResult from `calibrate`; got "
+        raise StatisticsTypeError("`calibration` must be a CalibrationResult from `calibrate`; got "
                         f"{type(calibration).__name__}.")
     passed = _pass_indicator(as_labels(judge_verdicts, name="judge_verdicts"), calibration)
     n = int(passed.size)
     if n == 0:
-        raise ValueError("`judge_verdicts` is empty.")
+        raise StatisticsInputError("`judge_verdicts` is empty.")
     p = float(passed.mean())
     q1, q0 = calibration.tpr.statistic, calibration.tnr.statistic
     m1c, m0c = calibration.n_positive, calibration.n_negative
     if not (math.isfinite(q1) and math.isfinite(q0)) or q1 + q0 <= 1:
-        raise ValueError("planning needs a judge better than chance with both classes labelled "
-                         f"(TPR={q1:.3g}, TNR={q0:.3g}).")
+        raise StatisticsInputError(
+            "planning needs a judge better than chance with both classes labelled "
+            f"(TPR={q1:.3g}, TNR={q0:.3g})."
+        )
     cur = float(_lee_width(p, q1, q0, n, m1c, m0c, cl))
     floor = float(_lee_width(p, q1, q0, n, 1e12, 1e12, cl))
     kappa = ((calibration.fp + 1) / (m0c + 2)) / ((calibration.fn + 1) / (m1c + 2))

@@ -14,6 +14,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from evalkit.stats._common import check_choice, check_confidence_level, z_value
+from evalkit.stats._warnings import StatisticsInputError
 
 ProportionMethod = Literal["wilson", "clopper-pearson", "jeffreys"]
 PROPORTION_METHODS: tuple[str, ...] = ("wilson", "clopper-pearson", "jeffreys")
@@ -24,7 +25,7 @@ FloatArray = NDArray[np.float64]
 def _prepare(k: ArrayLike, n: ArrayLike) -> tuple[FloatArray, FloatArray]:
     kk, nn = np.broadcast_arrays(np.asarray(k, dtype=np.float64), np.asarray(n, dtype=np.float64))
     if np.any(kk < 0) or np.any(kk > nn):
-        raise ValueError("`k` must lie in [0, n] for every proportion.")
+        raise StatisticsInputError("`k` must lie in [0, n] for every proportion.")
     return kk, nn
 
 

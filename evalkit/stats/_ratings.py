@@ -17,7 +17,12 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from evalkit.stats._warnings import LabelCodingWarning, StatisticsInputError, warn_user
+from evalkit.stats._warnings import (
+    LabelCodingWarning,
+    StatisticsInputError,
+    StatisticsTypeError,
+    warn_user,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,7 +263,7 @@ def prepare_ratings(
             _needs_order(data.categories, order_for, order_arg)
         return data
     if isinstance(ratings, pd.Series):
-        raise TypeError(
+        raise StatisticsTypeError(
             f"`{name}` must be a units x raters table (DataFrame or 2-D array); got a Series. "
             "Use `to_wide` for long data."
         )
@@ -268,17 +273,17 @@ def prepare_ratings(
         try:
             arr = np.asarray(ratings, dtype=object if not _looks_numeric(ratings) else None)
         except (TypeError, ValueError) as exc:
-            raise TypeError(
+            raise StatisticsTypeError(
                 f"`{name}` must be a units x raters table (DataFrame or 2-D array); "
                 f"got {type(ratings).__name__}."
             ) from exc
         if arr.ndim != 2:
-            raise ValueError(
+            raise StatisticsInputError(
                 f"`{name}` must be 2-D (units x raters); got an array of shape {arr.shape}."
             )
         frame = pd.DataFrame(arr)
     if frame.ndim != 2 or frame.shape[1] < min_raters:
-        raise ValueError(
+        raise StatisticsInputError(
             f"`{name}` needs at least {min_raters} rater columns; got {frame.shape[1]}."
         )
     if categories is None and all(t.kind in "iuf" for t in frame.dtypes):
@@ -287,7 +292,7 @@ def prepare_ratings(
     missing = _is_missing(values)
     keep = ~missing.all(axis=1)
     if not keep.any():
-        raise ValueError(f"`{name}` holds no rating at all (every value is missing).")
+        raise StatisticsInputError(f"`{name}` holds no rating at all (every value is missing).")
     values, missing = values[keep], missing[keep]
     present = values[~missing]
     if categories is None:
@@ -298,14 +303,14 @@ def prepare_ratings(
     else:
         cats = np.asarray(list(categories), dtype=object if _mixed(categories) else None)
         if cats.ndim != 1 or cats.size == 0:
-            raise ValueError("`categories` must be a non-empty 1-D sequence of labels.")
+            raise StatisticsInputError("`categories` must be a non-empty 1-D sequence of labels.")
         if pd.Index(cats).has_duplicates:
-            raise ValueError(f"`categories` must not repeat a label; got {list(cats)!r}.")
+            raise StatisticsInputError(f"`categories` must not repeat a label; got {list(cats)!r}.")
     index = pd.Index(cats)
     codes_present = index.get_indexer(pd.Index(present))
     if (codes_present < 0).any():
         unknown = pd.unique(present[codes_present < 0])[:5]
-        raise ValueError(
+        raise StatisticsInputError(
             f"`{name}` holds ratings not in `categories`: {', '.join(repr(u) for u in unknown)}; "
             f"allowed: {', '.join(repr(c) for c in cats)}."
         )
@@ -324,7 +329,7 @@ def _prepare_numeric(frame: pd.DataFrame, name: str) -> Ratings:
     values = frame.to_numpy(dtype=np.float64, na_value=np.nan)  # nullable Int64 too
     keep = ~np.isnan(values).all(axis=1)
     if not keep.any():
-        raise ValueError(f"`{name}` holds no rating at all (every value is missing).")
+        raise StatisticsInputError(f"`{name}` holds no rating at all (every value is missing).")
     if not keep.all():
         values = values[keep]
     flat, cats = pd.factorize(values.ravel(), sort=True, use_na_sentinel=True)
@@ -366,15 +371,17 @@ def pair_codes(
     a_arr, b_arr = (np.asarray(x, dtype=object) for x in (a, b))
     for nm, arr in (("a", a_arr), ("b", b_arr)):
         if arr.ndim != 1:
-            raise ValueError(f"`{nm}` must be 1-D (one label per unit); got shape {arr.shape}.")
+            raise StatisticsInputError(
+                f"`{nm}` must be 1-D (one label per unit); got shape {arr.shape}."
+            )
     if a_arr.size != b_arr.size:
-        raise ValueError(
+        raise StatisticsInputError(
             f"`a` and `b` must have the same length; got {a_arr.size} and {b_arr.size}."
         )
     table = pd.DataFrame({"a": list(a_arr), "b": list(b_arr)})
     both = ~(_is_missing(a_arr) | _is_missing(b_arr))
     if not both.any():
-        raise ValueError("`a` and `b` share no unit rated by both raters.")
+        raise StatisticsInputError("`a` and `b` share no unit rated by both raters.")
     prepared = prepare_ratings(table[both], categories=labels, name="a, b",
                                order_for=order_for, order_arg="labels")
     return prepared.codes[:, 0], prepared.codes[:, 1], prepared.categories, int((~both).sum())
@@ -385,17 +392,17 @@ def to_wide_frame(
 ) -> pd.DataFrame:
     """Pivot long ratings (one row per unit and rater) to units x raters."""
     if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"`df` must be a pandas DataFrame; got {type(df).__name__}.")
+        raise StatisticsTypeError(f"`df` must be a pandas DataFrame; got {type(df).__name__}.")
     for arg, col in (("unit", unit), ("rater", rater), ("value", value)):
         if col not in df.columns:
-            raise ValueError(
+            raise StatisticsInputError(
                 f"`{arg}` column {col!r} is not in the frame; columns are {list(df.columns)!r}."
             )
     dup = df.duplicated([unit, rater], keep=False)
     if dup.any():
         row = int(np.flatnonzero(dup.to_numpy())[0])
         u, r = (_plain(df[col].iloc[row]) for col in (unit, rater))
-        raise ValueError(
+        raise StatisticsInputError(
             f"{int(dup.sum())} rows repeat a ({unit}, {rater}) pair, e.g. row {row}: "
             f"{unit}={u!r}, {rater}={r!r}; each rater rates a unit once."
         )

@@ -30,6 +30,7 @@ from evalkit.stats._common import (
     RNGLike,
     z_value,
 )
+from evalkit.stats._warnings import StatisticsInputError
 
 FloatArray = NDArray[np.float64]
 
@@ -237,8 +238,10 @@ def bootstrap_corrected(
     True
     """
     if method not in ("percentile", "basic"):
-        raise ValueError("`bootstrap_method` must be one of 'percentile', 'basic' for the "
-                         f"corrected pass rate; got {method!r}.")
+        raise StatisticsInputError(
+            "`bootstrap_method` must be one of 'percentile', 'basic' for the "
+            f"corrected pass rate; got {method!r}."
+        )
     dist = posterior_draws(tp, fn, fp, tn, n_pass, n, size=int(n_resamples), prior=prior,
                            rng=rng)  # kept raw; clipping is monotone
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -160,14 +160,16 @@ def threshold_sweep(
     aligned = align_labels(human, scores, judge_column="score")
     s = pd.to_numeric(aligned["judge"], errors="coerce").to_numpy(dtype=np.float64)
     if np.isnan(s).any():
-        raise ValueError("`scores` must be numeric; got non-numeric values.")
+        raise StatisticsInputError("`scores` must be numeric; got non-numeric values.")
     y = (aligned["human"] == positive).to_numpy()
     if positive not in set(aligned["human"]) and set(aligned["human"]) <= {0, 1}:
         y = (aligned["human"] == 1).to_numpy()
     pos, neg = s[y], s[~y]
     if pos.size == 0 or neg.size == 0:
-        raise ValueError("threshold_sweep needs both human-pass and human-fail cases; got "
-                         f"{pos.size} pass and {neg.size} fail.")
+        raise StatisticsInputError(
+            "threshold_sweep needs both human-pass and human-fail cases; got "
+            f"{pos.size} pass and {neg.size} fail."
+        )
     thr = np.r_[np.inf, np.unique(s)[::-1]]
     pos_s, neg_s = np.sort(pos), np.sort(neg)
     tpr = (pos.size - np.searchsorted(pos_s, thr, "left")) / pos.size

@@ -22,6 +22,13 @@ class StatisticsInputError(EvalkitError, ValueError):
     """
 
 
+class StatisticsTypeError(StatisticsInputError, TypeError):
+    """An argument of the wrong type (a list where a result object is needed, and so on).
+
+    Subclasses :class:`TypeError` too, so ``except TypeError`` keeps working.
+    """
+
+
 class EstimateOutOfRangeWarning(UndefinedStatisticWarning):
     """An estimate fell outside its parameter's range and was clipped (the raw value is kept).
 

@@ -21,6 +21,7 @@ from evalkit.stats._common import (
     normal_interval,
     warn_undefined,
 )
+from evalkit.stats._warnings import StatisticsInputError
 
 FloatArray = NDArray[np.float64]
 
@@ -52,11 +53,13 @@ class PPIResult(Estimate):
 def _vector(x: Any, name: str) -> FloatArray:
     a = np.asarray(x, dtype=np.float64)
     if a.ndim != 1:
-        raise ValueError(f"`{name}` must be 1-D; got shape {a.shape}.")
+        raise StatisticsInputError(f"`{name}` must be 1-D; got shape {a.shape}.")
     if a.size == 0:
-        raise ValueError(f"`{name}` is empty.")
+        raise StatisticsInputError(f"`{name}` is empty.")
     if not np.all(np.isfinite(a)):
-        raise ValueError(f"`{name}` has {int((~np.isfinite(a)).sum())} missing or infinite values.")
+        raise StatisticsInputError(
+            f"`{name}` has {int((~np.isfinite(a)).sum())} missing or infinite values."
+        )
     return a
 
 
@@ -129,7 +132,7 @@ def ppi_mean(
     yh = _vector(yhat_labeled, "yhat_labeled")
     yu = _vector(yhat_unlabeled, "yhat_unlabeled")
     if y.size != yh.size:
-        raise ValueError(
+        raise StatisticsInputError(
             f"`y_labeled` and `yhat_labeled` must have the same length; got {y.size} and {yh.size}."
         )
     n, big_n = y.size, yu.size
