@@ -1,4 +1,4 @@
-"""Argument errors from the statistics are typed evalkit errors that still read as ValueError/TypeError."""
+"""Argument errors from the statistics are typed evalkit errors (still ValueError / TypeError)."""
 
 from __future__ import annotations
 
