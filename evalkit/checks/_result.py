@@ -185,7 +185,7 @@ class CheckResult:
         annotator ``'check:<name>'``; the Annotator's blind mode hides them like judge labels.
         Returns the number of labels written.
         """
-        from evalkit.store import LabelStore
+        from evalkit.labels import LabelStore
 
         own = not isinstance(store, LabelStore)
         st = LabelStore(store) if own else store

@@ -12,7 +12,7 @@ field                     kind     value
 ``severity``              int      integer from 1 to 3
 ========================  =======  ===================================================
 
-Other fields must be registered with :meth:`evalkit.store.LabelStore.register_field`.
+Other fields must be registered with :meth:`evalkit.labels.LabelStore.register_field`.
 Verdicts are read through :mod:`evalkit.labels.verdicts` (``'PASS'``, ``'true'``, ``1`` mean pass).
 """
 

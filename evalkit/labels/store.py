@@ -108,7 +108,7 @@ class LabelStore(StoreReads):
     Examples
     --------
     >>> import tempfile, os
-    >>> from evalkit.store import LabelStore
+    >>> from evalkit.labels import LabelStore
     >>> tmp = tempfile.mkdtemp()
     >>> with LabelStore(os.path.join(tmp, "labels.sqlite")) as store:
     ...     _ = store.record("t1", annotator="alice", field="verdict", value="fail")

@@ -14,7 +14,7 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
-    from evalkit.store import LabelStore
+    from evalkit.labels import LabelStore
 
 Field = Literal["verdict", "note", "open_codes", "failure_modes"]
 Order = Literal["as-is", "random"]
@@ -31,7 +31,7 @@ def _check_choice(name: str, value: Any, allowed: Sequence[str]) -> str:
 
 
 def _open_store(store: Any) -> LabelStore:
-    from evalkit.store import LabelStore
+    from evalkit.labels import LabelStore
 
     if isinstance(store, (str, os.PathLike)):
         return LabelStore(store)

@@ -20,7 +20,7 @@ from evalkit.widgets._render import render_trace
 if TYPE_CHECKING:
     import pandas as pd
 
-    from evalkit.store import LabelStore
+    from evalkit.labels import LabelStore
 
 JudgeVerdict = Literal["pass", "fail"]
 

@@ -38,7 +38,7 @@ from evalkit.widgets._render import trace_css
 if TYPE_CHECKING:
     import pandas as pd
 
-    from evalkit.store import LabelEvent, LabelStore
+    from evalkit.labels import LabelEvent, LabelStore
     from evalkit.taxonomy import Taxonomy
 
 #: Keys the kernel handles -> action. ``n`` (focus the note) and ``?`` (help) are front-end only.
@@ -71,7 +71,7 @@ def _category(verdict: str | None) -> str:
 class Annotator(_AnnotatorView):
     """Review traces one at a time: pass/fail, a note on the first thing that went wrong, codes.
 
-    Every change is written to the :class:`~evalkit.store.LabelStore` first; the widget shows
+    Every change is written to the :class:`~evalkit.labels.LabelStore` first; the widget shows
     "saved" only after the store has committed it. Keys: ``1`` pass (and next), ``2`` fail
     (stay, to write a note), ``d`` defer (and next; a pass or fail is kept), ``D`` next deferred
     trace, ``u`` undo, ``j``/``k`` or the arrow keys for next/previous, ``n`` to write the note,
@@ -126,7 +126,7 @@ class Annotator(_AnnotatorView):
     Examples
     --------
     >>> import tempfile, os
-    >>> from evalkit.store import LabelStore
+    >>> from evalkit.labels import LabelStore
     >>> from evalkit.traces.schema import to_canonical
     >>> traces = to_canonical([{"trace_id": f"t{i}", "input": "hi"} for i in range(3)])
     >>> store = LabelStore(os.path.join(tempfile.mkdtemp(), "labels.sqlite"))
@@ -385,7 +385,7 @@ class Annotator(_AnnotatorView):
         Examples
         --------
         >>> import tempfile, os
-        >>> from evalkit.store import LabelStore
+        >>> from evalkit.labels import LabelStore
         >>> from evalkit.traces.schema import to_canonical
         >>> traces = to_canonical([{"trace_id": "a", "input": "refund please"},
         ...                        {"trace_id": "b", "input": "reset my password"}])

@@ -4,7 +4,7 @@ The page runs the same anywidget front end (``static/annotator.js``) against the
 :class:`~evalkit.widgets.annotator.Annotator`; only the transport differs. In a notebook the
 widget talks to the kernel over a Jupyter comm; here it talks to this small Tornado app (the web
 server Jupyter itself runs on) over a WebSocket. Each browser connection gets its own Annotator,
-and every Annotator writes to the same SQLite :class:`~evalkit.store.LabelStore` file, so several
+and every Annotator writes to the same SQLite :class:`~evalkit.labels.LabelStore` file, so several
 experts can label at once. Messages keep anywidget's shape: the browser sends the widget's
 ``model.send`` payloads, the server answers with the synced traits (``html``, ``labels_html``,
 ``state``, ``table_state``) that changed.

@@ -25,7 +25,7 @@ from evalkit.widgets._annotator_args import _open_store
 if TYPE_CHECKING:
     import os
 
-    from evalkit.store import LabelStore
+    from evalkit.labels import LabelStore
 
 _STATIC = Path(__file__).parent / "static"
 _log = logging.getLogger(__name__)
