@@ -33,6 +33,7 @@ from evalkit.traces._otlp import (
     num,
     read_traces,
     sniff_otlp,
+    span_metadata,
     text_or_none,
 )
 
@@ -101,6 +102,28 @@ def _messages(attrs: Mapping[str, Any], prefix: str) -> list[dict[str, Any]]:
     return out
 
 
+_IN_COLUMNS = ("llm.input_messages.", "llm.output_messages.", "retrieval.documents.")
+_IN_COLUMNS_EXACT = frozenset(
+    {
+        "input.value",
+        "output.value",
+        "session.id",
+        "user.id",
+        "metadata",
+        "tag.tags",
+        "llm.model_name",
+        "llm.token_count.prompt",
+        "llm.token_count.completion",
+        "openinference.span.kind",
+    }
+)
+
+
+def _in_columns(key: str) -> bool:
+    """Attributes that the canonical columns already hold (kept out of ``metadata``)."""
+    return key in _IN_COLUMNS_EXACT or key.startswith(_IN_COLUMNS)
+
+
 def _kind(span: Span) -> str:
     k = span.attrs.get("openinference.span.kind")
     return k.upper() if isinstance(k, str) else ""
@@ -114,6 +137,7 @@ def interpret(trace: Trace) -> dict[str, Any]:
     model = None
     tokens_in = tokens_out = None
     cost = None
+    response_ids: list[str] = []
     for s in trace.spans:
         a = s.attrs
         kind = _kind(s)
@@ -161,6 +185,9 @@ def interpret(trace: Trace) -> dict[str, Any]:
             ]
         _merge(conversation, inputs)
         conversation.extend(outputs)
+        response = maybe_json(a.get("output.value"))
+        if isinstance(response, dict) and isinstance(response.get("id"), str):
+            response_ids.append(response["id"])  # output.value itself stays out of metadata
         model = a.get("llm.model_name") or model
         t_in, t_out = (
             int_or_none(a.get("llm.token_count.prompt")),
@@ -189,6 +216,10 @@ def interpret(trace: Trace) -> dict[str, Any]:
         meta["tags"] = tags
     if "service.name" in root.resource:
         meta["service.name"] = root.resource["service.name"]
+    if response_ids:
+        meta["response_ids"] = response_ids
+    for key, value in span_metadata(trace, _in_columns).items():
+        meta.setdefault(key, value)
     inp = summary["input"] if summary["input"] is not None else text_or_none(ra.get("input.value"))
     out = (
         summary["output"] if summary["output"] is not None else text_or_none(ra.get("output.value"))

@@ -26,6 +26,7 @@ from evalkit.traces._otlp import (
     num,
     read_traces,
     sniff_otlp,
+    span_metadata,
     text_or_none,
 )
 
@@ -270,6 +271,31 @@ def _documents(value: Any, field: str) -> list[dict[str, Any]]:
     return docs
 
 
+_IN_COLUMNS = frozenset(
+    {
+        "gen_ai.input.messages",
+        "gen_ai.output.messages",
+        "gen_ai.system_instructions",
+        "gen_ai.retrieval.documents",
+        "gen_ai.tool.call.arguments",
+        "gen_ai.tool.call.result",
+        "gen_ai.usage.input_tokens",
+        "gen_ai.usage.output_tokens",
+        "gen_ai.usage.prompt_tokens",
+        "gen_ai.usage.completion_tokens",
+        "gen_ai.conversation.id",
+        "session.id",
+        "user.id",
+        "enduser.id",
+    }
+)
+
+
+def _in_columns(key: str) -> bool:
+    """Attributes that the canonical columns already hold (kept out of ``metadata``)."""
+    return key in _IN_COLUMNS or _INDEXED.match(key) is not None
+
+
 def interpret(trace: Trace) -> dict[str, Any]:
     """Turn one OTLP trace with GenAI attributes into a canonical row."""
     conversation: list[dict[str, Any]] = []
@@ -278,6 +304,7 @@ def interpret(trace: Trace) -> dict[str, Any]:
     model = None
     tokens_in = tokens_out = None
     finish: list[Any] = []
+    llm_spans = []
     for s in trace.spans:
         a = s.attrs
         op = a.get("gen_ai.operation.name")
@@ -307,6 +334,7 @@ def interpret(trace: Trace) -> dict[str, Any]:
         is_llm = op in _CHAT_OPS or bool(inputs or outputs)
         if not is_llm:
             continue
+        llm_spans.append(s)
         _merge(conversation, system + inputs)
         conversation.extend(outputs)
         model = a.get("gen_ai.response.model") or a.get("gen_ai.request.model") or model
@@ -329,14 +357,15 @@ def interpret(trace: Trace) -> dict[str, Any]:
         if key in root.resource:
             meta[key] = root.resource[key]
     for key in ("gen_ai.provider.name", "gen_ai.system", "gen_ai.agent.name", "gen_ai.agent.id"):
-        v = trace.first(key)
+        # the provider of the generations, not of whichever span came first (a vector store's)
+        v = next((s.attrs[key] for s in llm_spans if s.attrs.get(key) is not None), None)
+        if v is None:
+            v = trace.first(key)
         if v is not None:
             meta[key] = v
     if finish:
         meta["finish_reasons"] = finish
-    extra = {k: v for k, v in root.attrs.items() if not k.startswith("gen_ai.")}
-    if extra:
-        meta["attributes"] = extra
+    meta.update(span_metadata(trace, _in_columns))
     status = root.status.get("code")
     if status in (2, "STATUS_CODE_ERROR"):  # only errors are news; OK/UNSET are the norm
         meta["status"] = root.status
