@@ -335,6 +335,9 @@ def load_traces(
     if unused:
         raise TypeError(f"load_traces() got option(s) no reader accepts: {', '.join(unused)}.")
     frame = schema.concat(frames)
+    from evalkit.traces._openai_batch import join_batch_pairs
+
+    frame = join_batch_pairs(frame)  # one trace per Batch custom_id (input + output files)
     frame = _check_ids(frame, sink)
     if errors == "collect":
         return frame, list(sink.errors)

@@ -104,20 +104,20 @@ def test_openai_model_dump_log_pairs_with_tools():
 
 def test_openai_model_dump_takes_the_fast_path(monkeypatch):
     """``"function_call": null`` and request ``tools`` keep real logs on the fast path."""
-    from evalkit.traces import _openai_fast
+    from evalkit.traces import _openai
 
     calls = []
-    real = _openai_fast.read_fast
+    real = _openai.read_fast
 
     def spy(*args, **kwargs):
         out = real(*args, **kwargs)
         calls.append(out is not None)
         return out
 
-    monkeypatch.setattr(_openai_fast, "read_fast", spy)
+    monkeypatch.setattr(_openai, "read_fast", spy)
     fast = load_traces(REAL / "openai_model_dump.jsonl")
     assert calls == [True]
-    monkeypatch.setattr(_openai_fast, "read_fast", lambda *a, **k: None)
+    monkeypatch.setattr(_openai, "read_fast", lambda *a, **k: None)
     slow = load_traces(REAL / "openai_model_dump.jsonl")
     assert fast.drop(columns="metadata").equals(slow.drop(columns="metadata"))
     assert fast["metadata"].tolist() == slow["metadata"].tolist()
