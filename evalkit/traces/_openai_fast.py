@@ -32,7 +32,12 @@ def _need(condition: bool, why: str) -> None:
 
 
 def _count_rows(path: Path) -> int:
-    """The number of lines, counting a last line without a newline (numpy frees the GIL)."""
+    """The number of lines, counting a last line without a newline (numpy frees the GIL).
+
+    Returns -1 unless every line starts with ``{`` (no blank or indented lines): then one parsed
+    record per line is the same as one record per line, and a line holding two JSON objects
+    (which pyarrow reads as two records) cannot be hidden by a blank line elsewhere (issue 12.2).
+    """
     import numpy as np
 
     n, last = 0, 10
@@ -40,9 +45,42 @@ def _count_rows(path: Path) -> int:
     with open(path, "rb") as fh:
         while k := fh.readinto(buf):
             view = np.frombuffer(buf, np.uint8, count=k)
-            n += int(np.count_nonzero(view == 10))
+            newlines = view == 10
+            n += int(np.count_nonzero(newlines))
+            if last == 10 and view[0] != 123:
+                return -1
+            starts = np.flatnonzero(newlines[:-1]) + 1
+            if len(starts) and not bool(np.all(view[starts] == 123)):
+                return -1
             last = int(view[-1])
     return n + (last != 10)
+
+
+def _exact(arr: Any) -> bool:
+    """True if ``to_pylist`` gives the JSON exactly: no struct field null in a present struct.
+
+    pyarrow fills a key absent from one object with null, which the JSON did not say; a nested
+    value with no nulls below its top level cannot have been filled in.
+    """
+    import pyarrow as pa
+
+    t = arr.type
+    if pa.types.is_struct(t):
+        return all(
+            child.null_count == 0 and _exact(child) for child in arr.flatten()
+        )
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        values = arr.flatten()
+        return values.null_count == 0 and _exact(values)
+    return not pa.types.is_null(t)
+
+
+def _all_null(arr: Any, name: str) -> bool:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    child = pc.struct_field(arr, name)
+    return bool(pa.types.is_null(child.type) or child.null_count == len(child))
 
 
 def _fields(arr: Any) -> set[str]:
@@ -125,7 +163,8 @@ def _messages_struct(msgs: Any) -> Any:
     _need(pa.types.is_struct(msgs.type), "messages are not objects")
     _need(msgs.null_count == 0, "null message")
     names = _fields(msgs)
-    _need("function_call" not in names, "legacy function_call")
+    # model_dump() always writes "function_call": null; only a real legacy call needs care
+    _need("function_call" not in names or _all_null(msgs, "function_call"), "function_call")
     role = _field(msgs, "role")
     _need(role.null_count == 0, "message without role")
     content = _field(msgs, "content")
@@ -141,14 +180,10 @@ def _python_values(arr: Any) -> tuple[list[Any], bool]:
     import pyarrow as pa
 
     t = arr.type
-    _need(
-        pa.types.is_null(t)
-        or pa.types.is_string(t)
-        or pa.types.is_integer(t)
-        or pa.types.is_floating(t)
-        or pa.types.is_boolean(t),
-        f"nested value of type {t}",
-    )
+    if pa.types.is_nested(t):
+        # e.g. request tools: exact only if pyarrow filled no absent key with null
+        present = arr.filter(arr.is_valid()) if arr.null_count else arr
+        _need(_exact(present), f"nested value of type {t} with nulls")
     return arr.to_pylist(), arr.null_count > 0
 
 
@@ -327,7 +362,8 @@ def _read_fast(path: Path) -> Any:
                 if "straddl" not in str(exc):  # a line longer than a parse block: bigger blocks
                     raise
                 table = pj.read_json(path, read_options=pj.ReadOptions(block_size=1 << 28))
-            _need(table.num_rows == n_lines.result(), "blank lines")  # keeps line numbers exact
+            # one record per line keeps line numbers exact (see _count_rows)
+            _need(table.num_rows == n_lines.result(), "blank lines or two objects on a line")
         batches: list[Any] = table.to_batches()
         del table
         parts: list[dict[str, Any]] = []
