@@ -312,25 +312,29 @@ def load_traces(
     _check_args(format, errors)
     from evalkit.traces import schema
 
+    from evalkit.traces._otlp_logs import joined_logs
+
     sink = ErrorSink(mode=errors)
     used: set[str] = set()
     frames: list[pd.DataFrame] = []
-    for item in _expand(source):
-        kind = _kind_of_object(item)
-        if kind is not None:
-            result = _read_object(item, kind, format, sink, options, used)
-        elif isinstance(item, Path):
-            result = _read_file(item, format, sink, options, used)
-        else:
-            raise TypeError(
-                "`source` must be a path, folder, glob, list, pandas.DataFrame or "
-                f"datasets.Dataset; got {type(item).__name__}."
-            )
-        if result is None:
-            continue
-        frame = schema.conform(result)
-        if len(frame):
-            frames.append(frame)
+    # OTLP logs files are read first and joined to the spans of the other files (issue 10)
+    with joined_logs(list(_expand(source)), format, sink) as items:
+        for item in items:
+            kind = _kind_of_object(item)
+            if kind is not None:
+                result = _read_object(item, kind, format, sink, options, used)
+            elif isinstance(item, Path):
+                result = _read_file(item, format, sink, options, used)
+            else:
+                raise TypeError(
+                    "`source` must be a path, folder, glob, list, pandas.DataFrame or "
+                    f"datasets.Dataset; got {type(item).__name__}."
+                )
+            if result is None:
+                continue
+            frame = schema.conform(result)
+            if len(frame):
+                frames.append(frame)
     unused = sorted(set(options) - used)
     if unused:
         raise TypeError(f"load_traces() got option(s) no reader accepts: {', '.join(unused)}.")
@@ -339,6 +343,9 @@ def load_traces(
 
     frame = join_batch_pairs(frame)  # one trace per Batch custom_id (input + output files)
     frame = _check_ids(frame, sink)
+    from evalkit.traces._report import warn_no_output
+
+    warn_no_output(frame)
     if errors == "collect":
         return frame, list(sink.errors)
     return frame

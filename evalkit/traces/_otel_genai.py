@@ -6,7 +6,10 @@ Current conventions: ``gen_ai.input.messages`` / ``gen_ai.output.messages`` (mes
 ``gen_ai.tool.*``, ``gen_ai.retrieval.documents``, ``gen_ai.usage.*``, ``gen_ai.conversation.id``.
 Older conventions: ``gen_ai.prompt.N.role/content``, ``gen_ai.completion.N.role/content`` and the
 span events ``gen_ai.system.message``, ``gen_ai.user.message``, ``gen_ai.assistant.message``,
-``gen_ai.tool.message`` and ``gen_ai.choice``. ``trace_id`` is the OTLP ``traceId``.
+``gen_ai.tool.message`` and ``gen_ai.choice``. The same events, and the current
+``gen_ai.client.inference.operation.details`` event, also arrive as OTLP log records, joined to
+their spans when the logs file is loaded with the spans file (see ``_otlp_logs``). ``trace_id``
+is the OTLP ``traceId`` (as hex, also when the file has base64 ids).
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from evalkit.traces._otlp import (
 
 NAME = "otel_genai"
 
+_DETAILS_EVENT = "gen_ai.client.inference.operation.details"
+_DETAILS_CONTENT = ("gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.system_instructions")
 _CHAT_OPS = frozenset({"chat", "text_completion", "generate_content"})
 _INDEXED = re.compile(r"^gen_ai\.(prompt|completion)\.(\d+)\.(.+)$")
 
@@ -324,6 +329,9 @@ def interpret(trace: Trace) -> dict[str, Any]:
             retrieved.extend(
                 _documents(a["gen_ai.retrieval.documents"], "gen_ai.retrieval.documents")
             )
+        details = next((e[2] for e in s.events if e[0] == _DETAILS_EVENT), None)
+        if details is not None and not any(k in a for k in _DETAILS_CONTENT):
+            a = {**details, **a}  # content of the operation.details event (a log record)
         system = _system(a.get("gen_ai.system_instructions"), "gen_ai.system_instructions")
         inputs = _semconv_messages(a.get("gen_ai.input.messages"), "gen_ai.input.messages")
         outputs = _semconv_messages(a.get("gen_ai.output.messages"), "gen_ai.output.messages")

@@ -297,11 +297,16 @@ def read_spans(path: Path, *, sink: ErrorSink, fmt: str) -> list[Span]:
     if lines_mode:
         for line, doc in iter_jsonl(path, sink=sink, fmt=fmt):
             spans.extend(_spans_of(doc, file=file, line=line, sink=sink, fmt=fmt))
-        return spans
-    ok, doc = read_json_document(path, sink=sink, fmt=fmt)
-    if ok:
-        spans.extend(_spans_of(doc, file=file, line=None, sink=sink, fmt=fmt))
-        _locate(path, spans)
+    else:
+        ok, doc = read_json_document(path, sink=sink, fmt=fmt)
+        if ok:
+            spans.extend(_spans_of(doc, file=file, line=None, sink=sink, fmt=fmt))
+            _locate(path, spans)
+    from evalkit.traces._otlp_logs import active
+
+    logs = active()
+    if logs is not None:  # log records loaded alongside become events of their spans
+        logs.attach(spans)
     return spans
 
 
