@@ -343,6 +343,32 @@ def tool_calls_from_messages(messages: list[dict[str, Any]]) -> list[dict[str, A
     return out
 
 
+def observe_args(value: Any) -> Any:
+    """Unwrap a decorator's recorded call ``{"args": [...], "kwargs": {...}}`` (Langfuse ``@observe``).
+
+    Keyword arguments only -> the kwargs dict; one positional argument only -> that argument;
+    anything else is returned as it is.
+
+    Examples
+    --------
+    >>> observe_args({"args": [], "kwargs": {"city": "Paris"}})
+    {'city': 'Paris'}
+    >>> observe_args({"args": ["Hi"], "kwargs": {}})
+    'Hi'
+    >>> observe_args({"city": "Paris"})
+    {'city': 'Paris'}
+    """
+    value = maybe_json(value)
+    if isinstance(value, Mapping) and set(value) == {"args", "kwargs"}:
+        args, kwargs = value["args"], value["kwargs"]
+        if isinstance(args, list) and isinstance(kwargs, Mapping):
+            if not args:
+                return dict(kwargs)
+            if not kwargs and len(args) == 1:
+                return args[0]
+    return value
+
+
 def parse_document(doc: Any, index: int) -> dict[str, Any]:
     """A retrieved document (LangChain Document, {id, text|content, score}, text) -> canonical."""
     if isinstance(doc, str):

@@ -26,6 +26,7 @@ from evalkit.traces._common_messages import (
     documents_from_value,
     last_text,
     messages_from_value,
+    observe_args,
     parse_arguments,
     tool_calls_from_messages,
     value_text,
@@ -42,6 +43,9 @@ from evalkit.traces._common_rows import (
     too_deep,
 )
 
+from evalkit.traces._langfuse_otel import read as read_otel
+from evalkit.traces._langfuse_otel import sniff_head
+
 NAME = "langfuse"
 
 _TRACE_MAPPED = {
@@ -52,10 +56,13 @@ _OBS_MARKERS = (b'"traceId"', b'"parentObservationId"', b'"startTime"')
 
 
 def sniff(path: Path, head: bytes) -> bool:
-    """Langfuse JSON/JSONL: traces with ``observations``/``htmlPath``, or observation records."""
+    """Langfuse JSON/JSONL: traces with ``observations``/``htmlPath``, observation records, or
+    OTLP JSON spans written by the OpenTelemetry-based SDK."""
     if path.suffix.lower() not in (".json", ".jsonl", ".ndjson"):
         return False
-    h = head.lstrip()
+    if sniff_head(head):
+        return True
+    h = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not h.startswith((b"{", b"[")):
         return False
     if b'"htmlPath"' in head or (b'"observations"' in head and b'"run_type"' not in head):
@@ -69,6 +76,9 @@ def sniff(path: Path, head: bytes) -> bool:
 
 def read(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]]:
     """Read a Langfuse export into canonical rows (one per trace)."""
+    with open(path, "rb") as fh:
+        if sniff_head(fh.read(1 << 16)):
+            return read_otel(Path(path), sink=sink)
     ctx = Ctx(sink=sink, fmt=NAME, file=str(path))
     try:
         data = read_bytes(ctx, Path(path))
@@ -213,7 +223,7 @@ def _trace_row(
     tool_calls = [
         {
             "name": o["name"],
-            "arguments": parse_arguments(o["raw"].get("input")),
+            "arguments": parse_arguments(observe_args(o["raw"].get("input"))),
             "result": _result(o["raw"].get("output")),
         }
         for o in ordered

@@ -55,7 +55,11 @@ def sniff(path: Path, head: bytes) -> bool:
         except Exception:
             return False
         return all(c in names for c in _PHOENIX_REQUIRED) and "span_kind" in names
-    return sniff_otlp(path, head) and any(m in head for m in _MARKERS)
+    return (
+        sniff_otlp(path, head)
+        and any(m in head for m in _MARKERS)
+        and b'"langfuse.observation.' not in head
+    )
 
 
 def _indexed(attrs: Mapping[str, Any], prefix: str) -> list[dict[str, Any]]:

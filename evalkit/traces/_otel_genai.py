@@ -43,7 +43,12 @@ _INDEXED = re.compile(r"^gen_ai\.(prompt|completion)\.(\d+)\.(.+)$")
 
 def sniff(path: Path, head: bytes) -> bool:
     """OTLP JSON whose first bytes carry ``gen_ai.`` attributes (and no OpenInference kind)."""
-    return sniff_otlp(path, head) and b'"gen_ai.' in head and b"openinference.span.kind" not in head
+    return (
+        sniff_otlp(path, head)
+        and b'"gen_ai.' in head
+        and b"openinference.span.kind" not in head
+        and b'"langfuse.observation.' not in head  # the Langfuse SDK's spans: the langfuse reader
+    )
 
 
 def _msg(
