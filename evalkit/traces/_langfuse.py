@@ -163,12 +163,47 @@ def _build(ctx: Ctx, records: list[tuple[int, str, Any]]) -> list[dict[str, Any]
             continue
         line, prefix, _ = obs[0]
         try:
-            rows.append(_trace_row(ctx, line, None, {"id": tid}, obs))
+            rows.append(_trace_row(ctx, line, None, _trace_from_observations(tid, obs), obs))
         except RecordSkipped:
             continue
         except RecursionError:
             too_deep(ctx, line, tid)
     return rows
+
+
+def _trace_from_observations(tid: str, obs: list[tuple[int, str, dict[str, Any]]]) -> dict:
+    """Trace fields of an observation-only export (``GET /api/public/v2/observations``).
+
+    Observations there carry the trace's ``sessionId``/``userId`` (camelCase or snake_case) and
+    metadata; the root observation's input/output stand for the trace's.
+    """
+    records = [o for _, _, o in obs]
+    roots = [o for o in records if not o.get("parentObservationId")]
+    trace: dict[str, Any] = {"id": tid}
+    for key, alts in (
+        ("sessionId", ("sessionId", "session_id", "traceSessionId")),
+        ("userId", ("userId", "user_id", "traceUserId")),
+        ("name", ("traceName",)),
+        ("tags", ("traceTags", "tags")),
+    ):
+        for o in roots + records:
+            found = next((o[a] for a in alts if not is_missing(o.get(a))), None)
+            if found is not None:
+                trace[key] = found
+                break
+    meta: dict[str, Any] = {}
+    for o in roots + records:
+        for src in (o.get("traceMetadata"), o.get("metadata")):
+            if isinstance(src, Mapping):
+                for k, v in src.items():
+                    meta.setdefault(k, v)
+    if meta:
+        trace["metadata"] = meta
+    if roots:
+        for key in ("input", "output"):
+            if not is_missing(roots[0].get(key)):
+                trace[key] = roots[0][key]
+    return trace
 
 
 def _f(prefix: str | None, name: str) -> str:
@@ -217,7 +252,7 @@ def _trace_row(
         messages = messages_from_value(final_gen["raw"].get("input"), default_role="user")
         messages += messages_from_value(final_gen["raw"].get("output"), default_role="assistant")
     if not messages:
-        messages = messages_from_value(trace.get("input"), default_role="user")
+        messages = messages_from_value(observe_args(trace.get("input")), default_role="user")
         messages += messages_from_value(trace.get("output"), default_role="assistant")
 
     tool_calls = [
@@ -250,7 +285,7 @@ def _trace_row(
 
     user_text = last_text(messages, "user")
     if user_text is None:
-        user_text = value_text(trace.get("input"))
+        user_text = value_text(observe_args(trace.get("input")))
     output = value_text(trace.get("output"))
     if output is None:
         output = last_text(messages, "assistant")

@@ -36,3 +36,42 @@ def test_two_objects_on_one_line_is_an_error_on_the_fast_path_too(tmp_path: Path
     df, errors = load_traces(path, errors="collect")
     assert df["trace_id"].tolist() == ["c1", "c4"]
     assert [e.line for e in errors] == [2]
+
+
+# --- Langfuse ------------------------------------------------------------------------------------
+
+LANGFUSE = Path(__file__).parents[1] / "fixtures" / "traces" / "langfuse"
+
+
+def test_langfuse_export_with_a_utf8_bom_is_recognised(tmp_path: Path) -> None:
+    """Issue 12.8: other formats accept the BOM; Langfuse exports were 'unrecognised'."""
+    plain = LANGFUSE / "traces_full.json"
+    bom = tmp_path / "traces_full.json"
+    bom.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
+    a, b = load_traces(plain), load_traces(bom)
+    assert len(b) == len(a) > 0
+    assert b["trace_id"].tolist() == a["trace_id"].tolist()
+    assert b["output"].tolist() == a["output"].tolist()
+
+
+def test_langfuse_v2_observations_keep_session_user_metadata_and_unwrap_observe_args(
+    tmp_path: Path,
+) -> None:
+    obs = [
+        {"id": "root", "traceId": "t1", "type": "SPAN", "name": "agent",
+         "startTime": "2025-01-01T00:00:00Z", "endTime": "2025-01-01T00:00:01Z",
+         "parentObservationId": None, "sessionId": "s1", "userId": "u1",
+         "metadata": {"segment": "billing", "team": "a"},
+         "input": {"args": ["Refund?"], "kwargs": {}}, "output": "Refunded."},
+        {"id": "tool", "traceId": "t1", "type": "TOOL", "name": "refund",
+         "startTime": "2025-01-01T00:00:00.2Z", "endTime": "2025-01-01T00:00:00.3Z",
+         "parentObservationId": "root", "input": {"args": [], "kwargs": {"order": 7}},
+         "output": "ok"},
+    ]  # fmt: skip
+    path = tmp_path / "observations.json"
+    path.write_text(json.dumps({"data": obs, "meta": {"page": 1}}))
+    (row,) = load_traces(path).to_dict("records")
+    assert (row["session_id"], row["user_id"], row["segment"]) == ("s1", "u1", "billing")
+    assert row["metadata"]["team"] == "a"
+    assert row["input"] == "Refund?" and row["output"] == "Refunded."
+    assert row["tool_calls"] == [{"name": "refund", "arguments": {"order": 7}, "result": "ok"}]
