@@ -128,7 +128,8 @@ def summarize(messages: list[dict[str, Any]]) -> dict[str, Any]:
     """Derive ``input``, ``output`` and flattened ``tool_calls`` from normalised messages.
 
     ``output`` is the content of the last assistant message (null when that message only calls
-    tools); ``input`` is the last user text before it. Tool results (``role="tool"``) are
+    tools, or when a user message comes after it: a request still waiting for its answer);
+    ``input`` is the last user text before it. Tool results (``role="tool"``) are
     matched to calls by ``tool_call_id``
     (legacy ``role="function"`` results by name).
 
@@ -164,6 +165,8 @@ def summarize(messages: list[dict[str, Any]]) -> dict[str, Any]:
             )
     out_at = None
     for i in range(len(messages) - 1, -1, -1):
+        if messages[i]["role"] == "user" and messages[i]["content"] is not None:
+            break  # a request-only line (user, assistant, user): no answer to the last question
         if messages[i]["role"] == "assistant":
             out_at = i
             break

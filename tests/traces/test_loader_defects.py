@@ -75,3 +75,16 @@ def test_langfuse_v2_observations_keep_session_user_metadata_and_unwrap_observe_
     assert row["metadata"]["team"] == "a"
     assert row["input"] == "Refund?" and row["output"] == "Refunded."
     assert row["tool_calls"] == [{"name": "refund", "arguments": {"order": 7}, "result": "ok"}]
+
+
+def test_request_only_line_has_no_output_and_the_last_question_as_input(tmp_path: Path) -> None:
+    msgs = [
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hello! How can I help?"},
+        {"role": "user", "content": "Where is my order?"},
+    ]
+    path = tmp_path / "requests.jsonl"
+    path.write_text(json.dumps({"messages": msgs}) + "\n")
+    (row,) = load_traces(path).to_dict("records")
+    assert row["input"] == "Where is my order?"
+    assert row["output"] is None
