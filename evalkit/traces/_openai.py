@@ -25,6 +25,8 @@ from evalkit.traces._openai_shape import NAME, _shape, sniff
 
 __all__ = ["NAME", "read", "read_careful", "sniff"]
 
+_CHUNK = 20_000  # rows converted to a canonical frame at a time by the line-by-line reader
+
 
 def read(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]] | Any:
     r"""Read an OpenAI chat JSONL file into canonical rows (one per line).
@@ -56,9 +58,12 @@ def read(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]] | Any:
     return read_careful(path, sink=sink)
 
 
-def read_careful(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]]:
+def read_careful(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]] | Any:
     """The line-by-line reader: every problem names the line and the field."""
-    rows = []
+    from evalkit.traces import schema
+
+    rows: list[dict[str, Any]] = []
+    frames: list[Any] = []
     file = str(path)
     for line, record in iter_jsonl(path, sink=sink, fmt=NAME):
         shape = _shape(record)
@@ -89,4 +94,13 @@ def read_careful(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]]:
             continue
         row["source"] = {"format": NAME, "file": file, "line": line, "span_id": None}
         rows.append(row)
-    return rows
+        if len(rows) == _CHUNK:
+            # a canonical frame per chunk: Arrow messages are ~5x smaller than Python dicts,
+            # so a big file no longer peaks at 7-9x its size (issue 12.15)
+            frames.append(schema.conform(rows))
+            rows = []
+    if not frames:
+        return rows
+    if rows:
+        frames.append(schema.conform(rows))
+    return schema.concat(frames)
