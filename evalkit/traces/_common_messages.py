@@ -12,23 +12,8 @@ from typing import Any
 
 from evalkit.traces._common_files import maybe_json
 from evalkit.traces._common_rows import is_missing, plain
+from evalkit.traces._roles import canonical_role
 
-_ROLE = {
-    "human": "user",
-    "user": "user",
-    "ai": "assistant",
-    "assistant": "assistant",
-    "gpt": "assistant",
-    "bot": "assistant",
-    "model": "assistant",
-    "system": "system",
-    "developer": "system",
-    "tool": "tool",
-    "function": "tool",
-    "observation": "tool",
-    "function_call": "assistant",
-    "chat": "user",
-}
 _LC_CLASS_ROLE = {
     "HumanMessage": "human",
     "HumanMessageChunk": "human",
@@ -45,7 +30,7 @@ _TEXT_KEYS = ("content", "text", "output", "answer", "response", "result", "comp
 
 
 def norm_role(role: Any) -> str | None:
-    """Map role spellings (human, ai, gpt, HumanMessage...) onto user/assistant/system/tool.
+    """Map role spellings (human, ai, gpt, HumanMessage...) through ``_roles.ROLE_TABLE``.
 
     A missing role stays None rather than being guessed.
     """
@@ -53,7 +38,7 @@ def norm_role(role: Any) -> str | None:
         return None
     r = role.strip()
     r = _LC_CLASS_ROLE.get(r, r).lower()
-    return _ROLE.get(r, r)
+    return canonical_role(r)
 
 
 def content_text(content: Any) -> str | None:

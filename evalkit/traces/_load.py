@@ -313,6 +313,7 @@ def load_traces(
     from evalkit.traces import schema
 
     from evalkit.traces._otlp_logs import joined_logs
+    from evalkit.traces._roles import check_roles
 
     sink = ErrorSink(mode=errors)
     used: set[str] = set()
@@ -332,7 +333,7 @@ def load_traces(
                 )
             if result is None:
                 continue
-            frame = schema.conform(result)
+            frame = check_roles(schema.conform(result), sink)  # one role table (_roles.py)
             if len(frame):
                 frames.append(frame)
     unused = sorted(set(options) - used)

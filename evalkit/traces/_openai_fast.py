@@ -20,6 +20,7 @@ from evalkit.traces._jsonio import first_json_line
 from evalkit.traces._openai_messages import summarize
 from evalkit.traces._openai_rows import _MAX_SECONDS, _PARAMS_USED
 from evalkit.traces._openai_shape import _LOG_HEAD, NAME, _shape
+from evalkit.traces._roles import CANONICAL_ROLES
 
 
 class _Unsupported(Exception):
@@ -167,6 +168,8 @@ def _messages_struct(msgs: Any) -> Any:
     _need("function_call" not in names or _all_null(msgs, "function_call"), "function_call")
     role = _field(msgs, "role")
     _need(role.null_count == 0, "message without role")
+    # other spellings are mapped (or reported) by the careful reader's one role table
+    _need(bool(pc.all(pc.is_in(role, pa.array(sorted(CANONICAL_ROLES)))).as_py()), "roles")
     content = _field(msgs, "content")
     if "refusal" in names:
         content = pc.coalesce(content, _field(msgs, "refusal"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from evalkit.traces._jsonio import parse_arguments
+from evalkit.traces._roles import canonical_role
 
 
 class _Bad(Exception):
@@ -110,7 +111,7 @@ def _message(msg: Any, field: str) -> dict[str, Any]:
     if content is None and isinstance(msg.get("refusal"), str):
         content = msg["refusal"]
     return {
-        "role": role,
+        "role": canonical_role(role),
         "content": content,
         "tool_calls": _message_tool_calls(msg, field),
         "tool_call_id": _str_or_none(msg.get("tool_call_id"), f"{field}.tool_call_id"),

@@ -88,3 +88,38 @@ def test_request_only_line_has_no_output_and_the_last_question_as_input(tmp_path
     (row,) = load_traces(path).to_dict("records")
     assert row["input"] == "Where is my order?"
     assert row["output"] is None
+
+
+# --- roles ---------------------------------------------------------------------------------------
+
+
+def _chat(path: Path, roles: list[str]) -> Path:
+    lines = [
+        json.dumps(
+            {"messages": [{"role": "user", "content": f"q{i}"}, {"role": r, "content": "a"}]}
+        )
+        for i, r in enumerate(roles)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_role_synonyms_map_through_the_one_table(tmp_path: Path) -> None:
+    from evalkit.traces._roles import ROLE_TABLE
+
+    spellings = [k for k, v in ROLE_TABLE.items() if v == "assistant"]
+    df = load_traces(_chat(tmp_path / "c.jsonl", [s.upper() for s in spellings]))
+    assert df["output"].tolist() == ["a"] * len(spellings)
+    assert {m["role"] for ms in df["messages"] for m in ms} == {"user", "assistant"}
+
+
+def test_unknown_role_is_a_trace_error_naming_file_line_and_role(tmp_path: Path) -> None:
+    path = _chat(tmp_path / "c.jsonl", ["assistant", "asssistant", "agent", "critic"])
+    with pytest.raises(
+        TraceFormatError, match=r"c.jsonl:2, field 'messages\[1\].role'.*'asssistant'"
+    ):
+        load_traces(path)
+    df, errors = load_traces(path, errors="collect")
+    assert df["input"].tolist() == ["q0", "q2"]
+    assert [(e.line, e.field) for e in errors] == [(2, "messages[1].role"), (4, "messages[1].role")]
+    assert "'critic'" in errors[1].message
