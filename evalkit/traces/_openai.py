@@ -12,10 +12,11 @@ One line is one trace. Three public shapes are read:
 Lines without a native id get a stable content hash ``openai-<16 hex>``.
 """
 
+import warnings
 from pathlib import Path
 from typing import Any
 
-from evalkit.errors import TraceError
+from evalkit.errors import TraceError, TraceWarning
 from evalkit.traces._base import ErrorSink
 from evalkit.traces._jsonio import iter_jsonl
 from evalkit.traces._openai_fast import read_fast
@@ -64,6 +65,8 @@ def read_careful(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]] | Any:
 
     rows: list[dict[str, Any]] = []
     frames: list[Any] = []
+    seen: dict[str, int] = {}
+    repeats: list[int] = []
     file = str(path)
     for line, record in iter_jsonl(path, sink=sink, fmt=NAME):
         shape = _shape(record)
@@ -93,12 +96,25 @@ def read_careful(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]] | Any:
             )
             continue
         row["source"] = {"format": NAME, "file": file, "line": line, "span_id": None}
+        if shape == "finetune":  # id-less: a content hash, numbered when the content repeats
+            n = seen.get(row["trace_id"], 0) + 1
+            seen[row["trace_id"]] = n
+            if n > 1:
+                repeats.append(line)
+                row["trace_id"] = f"{row['trace_id']}-{n}"
         rows.append(row)
         if len(rows) == _CHUNK:
             # a canonical frame per chunk: Arrow messages are ~5x smaller than Python dicts,
             # so a big file no longer peaks at 7-9x its size (issue 12.15)
             frames.append(schema.conform(rows))
             rows = []
+    if repeats:
+        warnings.warn(
+            f"{file}: {len(repeats)} line(s) repeat the content of an earlier line (first at line "
+            f"{repeats[0]}); each got a distinct, stable id (content hash + '-<occurrence>')",
+            TraceWarning,
+            stacklevel=4,
+        )
     if not frames:
         return rows
     if rows:

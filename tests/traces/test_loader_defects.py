@@ -123,3 +123,25 @@ def test_unknown_role_is_a_trace_error_naming_file_line_and_role(tmp_path: Path)
     assert df["input"].tolist() == ["q0", "q2"]
     assert [(e.line, e.field) for e in errors] == [(2, "messages[1].role"), (4, "messages[1].role")]
     assert "'critic'" in errors[1].message
+
+
+def test_repeated_content_in_an_id_less_log_gets_distinct_stable_ids(tmp_path: Path) -> None:
+    from evalkit.errors import TraceWarning
+
+    hello = {
+        "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]
+    }
+    other = {
+        "messages": [{"role": "user", "content": "Bye"}, {"role": "assistant", "content": "Bye"}]
+    }
+    path = tmp_path / "chat.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in (hello, other, hello, hello)) + "\n")
+    with pytest.warns(TraceWarning, match=r"2 line\(s\) repeat .*first at line 3"):
+        df = load_traces(path)
+    ids = df["trace_id"].tolist()
+    assert len(set(ids)) == 4
+    assert ids[2] == f"{ids[0]}-2" and ids[3] == f"{ids[0]}-3"
+    with pytest.warns(TraceWarning):
+        assert load_traces(path)["trace_id"].tolist() == ids  # stable across reloads
+    df, errors = load_traces(path, errors="collect")
+    assert len(df) == 4 and errors == []
