@@ -244,6 +244,14 @@ def _run(ctx: Ctx, line: int, prefix: str, rec: Any) -> dict[str, Any]:
                 )
             )
             break
+    for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
+        if nums[key] is not None and not 0 <= nums[key] < 2**63:  # Int64 column
+            ctx.fail(
+                f"token count {nums[key]} is out of range (0 to 2**63 - 1)",
+                line=line,
+                span_id=rid,
+                field=_f(prefix, key),
+            )
     return {"id": rid, "type": rtype, "line": line, "raw": rec, "start": start, "end": end, **nums}
 
 
@@ -359,6 +367,14 @@ def _trace_row(ctx: Ctx, tid: str, group: list[dict[str, Any]]) -> dict[str, Any
     ] or [root]
     in_tok = _sum(r["prompt_tokens"] for r in tok_src)
     out_tok = _sum(r["completion_tokens"] for r in tok_src)
+    for name, total in (("prompt_tokens", in_tok), ("completion_tokens", out_tok)):
+        if total is not None and total >= 2**63:  # the sum over runs must fit the Int64 column
+            ctx.fail(
+                f"{name} summed over the trace's runs is {total}, beyond 2**63 - 1",
+                line=root["line"],
+                span_id=tid,
+                field=name,
+            )
     cost = (
         root["total_cost"]
         if root["total_cost"] is not None

@@ -26,6 +26,7 @@ _FORMATS: dict[str, str] = {
     "langfuse": "evalkit.traces._langfuse",
     "langsmith": "evalkit.traces._langsmith",
     "inspect": "evalkit.traces._inspect",
+    "json": "evalkit.traces._generic_json",  # any other JSON / JSON Lines records
     "csv": "evalkit.traces._tabular",
     "parquet": "evalkit.traces._tabular",
     "hf": "evalkit.traces._hf",
@@ -246,7 +247,8 @@ def load_traces(
     format : str, default "auto"
         ``"auto"`` detects each file's format from its name and first bytes. Otherwise one of
         ``"openinference"``, ``"otel_genai"``, ``"openai"``, ``"langfuse"``, ``"langsmith"``,
-        ``"inspect"``, ``"csv"``, ``"parquet"``, ``"hf"``, applied to every file.
+        ``"inspect"``, ``"json"`` (generic JSON records), ``"csv"``, ``"parquet"``, ``"hf"``,
+        applied to every file.
     errors : {"raise", "collect"}, default "raise"
         ``"raise"`` stops at the first problem with a :class:`evalkit.TraceFormatError` naming
         the file, line (or span) and field. ``"collect"`` skips just the bad records and returns

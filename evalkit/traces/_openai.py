@@ -29,11 +29,15 @@ __all__ = ["NAME", "read", "read_careful", "sniff"]
 _CHUNK = 20_000  # rows converted to a canonical frame at a time by the line-by-line reader
 
 
-def read(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]] | Any:
+def read(
+    path: Path, *, sink: ErrorSink, columns: dict[str, str] | None = None
+) -> list[dict[str, Any]] | Any:
     r"""Read an OpenAI chat JSONL file into canonical rows (one per line).
 
     Request/response log files take a vectorised pyarrow path (a ready canonical frame); any
     file it does not fully understand is read line by line, so errors name the line and field.
+    With ``columns=`` (canonical column -> dotted field path) the file is read by the generic
+    JSON reader, which maps the named fields.
 
     Examples
     --------
@@ -53,6 +57,10 @@ def read(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]] | Any:
     >>> row["trace_id"], row["output"], row["input_tokens"], str(row["timestamp"])
     ('chatcmpl-1', 'Hello', 5, '2023-11-14 22:13:20+00:00')
     """
+    if columns is not None:  # the caller names the fields: the generic JSON reader maps them
+        from evalkit.traces._generic_json import read as read_generic
+
+        return read_generic(path, sink=sink, columns=columns)
     fast = read_fast(path)
     if fast is not None:
         return fast
