@@ -249,6 +249,11 @@ def interpret(trace: Trace) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ Phoenix Parquet
 
 
+#: attributes whose value is one JSON object (OpenInference writes them as JSON text; Phoenix's
+#: spans frame has them parsed): kept whole rather than flattened into ``metadata.segment``...
+_KEEP_WHOLE = frozenset({"metadata", "llm.invocation_parameters"})
+
+
 def _plain(value: Any) -> Any:
     if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
         return value.tolist()
@@ -314,7 +319,14 @@ def _read_phoenix(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]]:
                 raise SpanError("context.span_id", "missing or not a string")
             attrs: dict[str, Any] = {}
             for c in attr_cols:
-                _flatten(c[len("attributes.") :], rec[c], attrs)
+                key = c[len("attributes.") :]
+                if key in _KEEP_WHOLE:  # a JSON object attribute Phoenix hands back parsed
+                    value = _plain(rec[c])
+                    if isinstance(value, Mapping):
+                        # Parquet structs list every key of every row: drop the filled-in nulls
+                        attrs[key] = {k: _plain(v) for k, v in value.items() if v is not None}
+                        continue
+                _flatten(key, rec[c], attrs)
             if "openinference.span.kind" not in attrs and isinstance(rec.get("span_kind"), str):
                 attrs["openinference.span.kind"] = rec["span_kind"]
             parent = rec.get("parent_id")

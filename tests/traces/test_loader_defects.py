@@ -145,3 +145,38 @@ def test_repeated_content_in_an_id_less_log_gets_distinct_stable_ids(tmp_path: P
         assert load_traces(path)["trace_id"].tolist() == ids  # stable across reloads
     df, errors = load_traces(path, errors="collect")
     assert len(df) == 4 and errors == []
+
+
+# --- Phoenix spans frame -------------------------------------------------------------------------
+
+
+def test_phoenix_parquet_keeps_openinference_metadata(tmp_path: Path) -> None:
+    """Phoenix's get_spans_dataframe() hands metadata back parsed: segment was lost (NA)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "context.trace_id": ["t1", "t1", "t2"],
+            "context.span_id": ["s1", "s2", "s3"],
+            "parent_id": [None, "s1", None],
+            "name": ["agent", "llm", "agent"],
+            "span_kind": ["CHAIN", "LLM", "CHAIN"],
+            "start_time": pd.to_datetime(["2025-01-01T00:00:00Z"] * 3),
+            "end_time": pd.to_datetime(["2025-01-01T00:00:01Z"] * 3),
+            "attributes.metadata": [
+                {"segment": "billing", "team": "a"},
+                None,
+                {"segment": "infra"},
+            ],
+            "attributes.input.value": ["Refund?", None, "Down?"],
+            "attributes.output.value": ["Done.", None, "Up."],
+            "attributes.llm.model_name": [None, "gpt-4o", None],
+        }
+    )
+    path = tmp_path / "spans.parquet"
+    frame.to_parquet(path)
+    df = load_traces(path).set_index("trace_id")
+    assert df.loc["t1", "segment"] == "billing" and df.loc["t2", "segment"] == "infra"
+    assert df.loc["t1", "metadata"]["team"] == "a"
+    assert "team" not in df.loc["t2", "metadata"]  # no filled-in nulls from the Parquet struct
+    assert df.loc["t1", "output"] == "Done."
