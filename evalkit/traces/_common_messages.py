@@ -328,6 +328,32 @@ def tool_calls_from_messages(messages: list[dict[str, Any]]) -> list[dict[str, A
     return out
 
 
+def message_list_cell(value: Any) -> list[dict[str, Any]] | None:
+    """Messages if a table cell holds a JSON list of chat messages, else ``None``.
+
+    Examples
+    --------
+    >>> [m["role"] for m in message_list_cell('[{"role": "user", "content": "Hi"}]')]
+    ['user']
+    >>> message_list_cell("[not json") is None, message_list_cell("[1, 2]") is None
+    (True, True)
+    """
+    if isinstance(value, str):
+        if not value.lstrip().startswith("["):
+            return None
+        try:
+            value = json.loads(value)
+        except (ValueError, RecursionError):
+            return None
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(m, Mapping) and _is_message_like(m) for m in value)
+    ):
+        return [parse_message(m) for m in value]
+    return None
+
+
 def observe_args(value: Any) -> Any:
     """Unwrap a decorator's recorded call ``{"args": [...], "kwargs": {...}}`` (Langfuse ``@observe``).
 

@@ -180,3 +180,39 @@ def test_phoenix_parquet_keeps_openinference_metadata(tmp_path: Path) -> None:
     assert df.loc["t1", "metadata"]["team"] == "a"
     assert "team" not in df.loc["t2", "metadata"]  # no filled-in nulls from the Parquet struct
     assert df.loc["t1", "output"] == "Done."
+
+
+# --- tables --------------------------------------------------------------------------------------
+
+
+def test_csv_column_with_a_json_message_list_is_parsed_as_messages(tmp_path: Path) -> None:
+    import csv
+
+    conv = [
+        {"role": "user", "content": "Weather in Oslo?"},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": "weather", "arguments": '{"city": "Oslo"}'}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": "4C"},
+    ]  # fmt: skip
+    path = tmp_path / "t.csv"
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["trace_id", "input", "output"])
+        w.writerow(["t1", json.dumps(conv), "It is 4C."])
+    (row,) = load_traces(path).to_dict("records")
+    assert (row["input"], row["output"]) == ("Weather in Oslo?", "It is 4C.")
+    assert len(row["messages"]) == 4
+    assert row["tool_calls"] == [{"name": "weather", "arguments": {"city": "Oslo"}, "result": "4C"}]
+
+
+def test_csv_messages_column_fills_tool_calls(tmp_path: Path) -> None:
+    import pandas as pd
+
+    conv = [
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "tool_calls": [{"id": "x", "function": {"name": "f", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "x", "content": "ok"},
+        {"role": "assistant", "content": "Done"},
+    ]  # fmt: skip
+    df = load_traces(pd.DataFrame({"trace_id": ["a"], "messages": [json.dumps(conv)]}))
+    assert df.loc[0, "tool_calls"] == [{"name": "f", "arguments": {}, "result": "ok"}]
