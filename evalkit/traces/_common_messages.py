@@ -355,7 +355,7 @@ def message_list_cell(value: Any) -> list[dict[str, Any]] | None:
 
 
 def observe_args(value: Any) -> Any:
-    """Unwrap a decorator's recorded call ``{"args": [...], "kwargs": {...}}`` (Langfuse ``@observe``).
+    """Unwrap a recorded call ``{"args": [...], "kwargs": {...}}`` (Langfuse ``@observe``).
 
     Keyword arguments only -> the kwargs dict; one positional argument only -> that argument;
     anything else is returned as it is.

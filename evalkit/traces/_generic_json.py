@@ -69,9 +69,23 @@ _SCALARS = {
     "segment": ("segment", "category", "task"),
 }
 _COLUMNS = frozenset(
-    {"trace_id", "messages", "input", "output", "model", "session_id", "user_id", "timestamp",
-     "latency_ms", "input_tokens", "output_tokens", "cost_usd", "segment", "retrieved"}
-)  # fmt: skip
+    {
+        "trace_id",
+        "messages",
+        "input",
+        "output",
+        "model",
+        "session_id",
+        "user_id",
+        "timestamp",
+        "latency_ms",
+        "input_tokens",
+        "output_tokens",
+        "cost_usd",
+        "segment",
+        "retrieved",
+    }
+)
 
 
 def sniff(path: Path, head: bytes) -> bool:
@@ -239,8 +253,11 @@ def _row(ctx: Ctx, line: int, rec: Any, cols: dict[str, str]) -> dict[str, Any]:
     for column, field_path in cols.items():
         found, value = get_path(rec, field_path)
         if not found:
-            ctx.fail(f"`columns` path {field_path!r} (for {column}) is not in the record",
-                     line=line, field=field_path)  # fmt: skip
+            ctx.fail(
+                f"`columns` path {field_path!r} (for {column}) is not in the record",
+                line=line,
+                field=field_path,
+            )
         given[column] = value
         used.add(field_path.split(".", 1)[0])
     if "messages" in given:
@@ -270,8 +287,11 @@ def _row(ctx: Ctx, line: int, rec: Any, cols: dict[str, str]) -> dict[str, Any]:
     if hashed:
         tid = content_hash(NAME, rec)
     elif not isinstance(tid, (str, int)) or isinstance(tid, bool):
-        ctx.fail(f"trace id must be a string or integer, got {type(tid).__name__}", line=line,
-                 field=cols.get("trace_id", "id"))  # fmt: skip
+        ctx.fail(
+            f"trace id must be a string or integer, got {type(tid).__name__}",
+            line=line,
+            field=cols.get("trace_id", "id"),
+        )
     values: dict[str, Any] = {}
     for column, names in _SCALARS.items():
         values[column] = given[column] if column in given else _pick(rec, names, used)
@@ -281,7 +301,7 @@ def _row(ctx: Ctx, line: int, rec: Any, cols: dict[str, str]) -> dict[str, Any]:
             if found and isinstance(value, str):
                 values["model"] = value
                 break
-    usage = rec.get("usage") if isinstance(rec.get("usage"), Mapping) else {}
+    usage: Mapping[str, Any] = rec["usage"] if isinstance(rec.get("usage"), Mapping) else {}
     if usage:
         used.add("usage")
     tokens = {}
@@ -290,22 +310,26 @@ def _row(ctx: Ctx, line: int, rec: Any, cols: dict[str, str]) -> dict[str, Any]:
         ("output_tokens", ("output_tokens", "completion_tokens")),
     ):
         raw = given[column] if column in given else _pick(usage, names, set())
-        tokens[column] = to_number(ctx, raw, field=cols.get(column, f"usage.{names[0]}"),
-                                   line=line, integer=True)  # fmt: skip
-    meta_in = rec.get("metadata") if isinstance(rec.get("metadata"), Mapping) else {}
+        tokens[column] = to_number(
+            ctx, raw, field=cols.get(column, f"usage.{names[0]}"), line=line, integer=True
+        )
+    meta_in: Mapping[str, Any] = (
+        rec["metadata"] if isinstance(rec.get("metadata"), Mapping) else {}
+    )
     metadata: dict[str, Any] = dict(meta_in)
     for k, v in rec.items():
         if k not in used and k != "metadata" and not is_missing(v):
             metadata[k if k not in metadata else f"record.{k}"] = v
     segment = values["segment"] if values["segment"] is not None else segment_of(metadata)
-    latency = to_number(ctx, values["latency_ms"], field=cols.get("latency_ms", "latency_ms"),
-                        line=line)  # fmt: skip
+    latency = to_number(
+        ctx, values["latency_ms"], field=cols.get("latency_ms", "latency_ms"), line=line
+    )
     cost = to_number(ctx, values["cost_usd"], field=cols.get("cost_usd", "cost_usd"), line=line)
     return {
         "trace_id": str(tid),
         "timestamp": parse_time(
             ctx, values["timestamp"], field=cols.get("timestamp", "timestamp"), line=line
-        ),  # fmt: skip
+        ),
         "session_id": None if values["session_id"] is None else str(values["session_id"]),
         "user_id": None if values["user_id"] is None else str(values["user_id"]),
         "input": inp,

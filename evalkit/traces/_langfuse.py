@@ -42,7 +42,6 @@ from evalkit.traces._common_rows import (
     to_number,
     too_deep,
 )
-
 from evalkit.traces._langfuse_otel import read as read_otel
 from evalkit.traces._langfuse_otel import sniff_head
 
@@ -56,8 +55,11 @@ _OBS_MARKERS = (b'"traceId"', b'"parentObservationId"', b'"startTime"')
 
 
 def sniff(path: Path, head: bytes) -> bool:
-    """Langfuse JSON/JSONL: traces with ``observations``/``htmlPath``, observation records, or
-    OTLP JSON spans written by the OpenTelemetry-based SDK."""
+    """Langfuse exports: traces, observation records, or the OTel-based SDK's OTLP spans.
+
+    JSON/JSONL traces with ``observations``/``htmlPath``, observation records, or OTLP JSON spans
+    with ``langfuse.observation.*`` attributes.
+    """
     if path.suffix.lower() not in (".json", ".jsonl", ".ndjson"):
         return False
     if sniff_head(head):

@@ -245,9 +245,10 @@ def _run(ctx: Ctx, line: int, prefix: str, rec: Any) -> dict[str, Any]:
             )
             break
     for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
-        if nums[key] is not None and not 0 <= nums[key] < 2**63:  # Int64 column
+        count = nums[key]
+        if count is not None and not 0 <= count < 2**63:  # Int64 column
             ctx.fail(
-                f"token count {nums[key]} is out of range (0 to 2**63 - 1)",
+                f"token count {count} is out of range (0 to 2**63 - 1)",
                 line=line,
                 span_id=rid,
                 field=_f(prefix, key),
@@ -261,10 +262,12 @@ def _usage_of(rec: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
     ``outputs.usage_metadata`` (``@traceable``/``wrap_openai``, ``RunTree``), the LLM output's
     ``token_usage``/``usage`` (LangChain, raw OpenAI responses), ``extra.metadata.usage_metadata``.
     """
-    outputs = rec.get("outputs") if isinstance(rec.get("outputs"), Mapping) else {}
-    extra = rec.get("extra") if isinstance(rec.get("extra"), Mapping) else {}
-    meta = extra.get("metadata") if isinstance(extra.get("metadata"), Mapping) else {}
-    llm_out = outputs.get("llm_output") if isinstance(outputs.get("llm_output"), Mapping) else {}
+    def sub(value: Any) -> Mapping[str, Any]:
+        return value if isinstance(value, Mapping) else {}
+
+    outputs = sub(rec.get("outputs"))
+    meta = sub(sub(rec.get("extra")).get("metadata"))
+    llm_out = sub(outputs.get("llm_output"))
     found = [
         ("outputs.usage_metadata", outputs.get("usage_metadata")),
         ("outputs.llm_output.token_usage", llm_out.get("token_usage")),

@@ -313,7 +313,6 @@ def load_traces(
     """
     _check_args(format, errors)
     from evalkit.traces import schema
-
     from evalkit.traces._otlp_logs import joined_logs
     from evalkit.traces._roles import check_roles
 

@@ -25,7 +25,7 @@ def _side(meta: Any) -> str | None:
     return meta.get(BATCH_KEY) if isinstance(meta, dict) else None
 
 
-def _merge(inp: dict[str, Any], out: dict[str, Any]) -> dict[str, Any]:
+def _merge(inp: dict[Any, Any], out: dict[Any, Any]) -> dict[str, Any]:
     messages = list(inp["messages"] or []) + list(out["messages"] or [])
     row = dict(inp)
     row.update(summarize(messages))
@@ -70,9 +70,7 @@ def join_batch_pairs(frame: pd.DataFrame) -> pd.DataFrame:
     from evalkit.traces import schema
 
     drop = {o for _, o in pairs}
-    merged = {
-        i: _merge(frame.iloc[i].to_dict(), frame.iloc[o].to_dict()) for i, o in pairs
-    }
+    merged = {i: _merge(frame.iloc[i].to_dict(), frame.iloc[o].to_dict()) for i, o in pairs}
     new = schema.conform([merged[i] for i, _ in pairs])
     pieces = []
     start = 0

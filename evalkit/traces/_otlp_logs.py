@@ -134,7 +134,9 @@ def _record(raw: Any, where: str, file: str, line: int | None) -> LogRecord:
 
 def _records_of(doc: Any, file: str, line: int | None, sink: ErrorSink) -> Iterator[LogRecord]:
     def report(where: str | None, message: str) -> None:
-        sink.add(TraceError(file=file, line=line, field=where, message=message, format="otel_genai"))
+        sink.add(
+            TraceError(file=file, line=line, field=where, message=message, format="otel_genai")
+        )
 
     if not isinstance(doc, dict) or not isinstance(doc.get("resourceLogs"), list):
         report("resourceLogs", "not OTLP logs JSON: expected an object with a 'resourceLogs' array")

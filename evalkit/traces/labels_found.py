@@ -26,14 +26,49 @@ import pandas as pd
 #: ``expected``/``gold`` prefix) that hold a judgement about the trace, not the trace itself.
 LABEL_LIKE_KEYS: Final[frozenset[str]] = frozenset(
     {
-        "label", "labels", "verdict", "verdicts", "pass", "passed", "fail", "failed",
-        "passfail", "outcome", "correct", "iscorrect", "accuracy", "score", "scores", "rating",
-        "grade", "judgement", "judgment", "judge", "evaluation", "eval", "feedback", "reasoning",
-        "rationale", "critique", "explanation", "note", "notes", "comment", "comments",
-        "annotation", "annotations", "failuremode", "failuremodes", "errortype", "category",
-        "reviewer", "reviewed", "opencode", "axialcode",
+        "label",
+        "labels",
+        "verdict",
+        "verdicts",
+        "pass",
+        "passed",
+        "fail",
+        "failed",
+        "passfail",
+        "outcome",
+        "correct",
+        "iscorrect",
+        "accuracy",
+        "score",
+        "scores",
+        "rating",
+        "grade",
+        "judgement",
+        "judgment",
+        "judge",
+        "evaluation",
+        "eval",
+        "feedback",
+        "reasoning",
+        "rationale",
+        "critique",
+        "explanation",
+        "note",
+        "notes",
+        "comment",
+        "comments",
+        "annotation",
+        "annotations",
+        "failuremode",
+        "failuremodes",
+        "errortype",
+        "category",
+        "reviewer",
+        "reviewed",
+        "opencode",
+        "axialcode",
     }
-)  # fmt: skip
+)
 _PREFIX = re.compile(r"^(?:human|expected|gold|manual|reviewer)(?=.)")
 
 
@@ -106,8 +141,8 @@ def labels_in_traces(
     Examples
     --------
     >>> import pandas as pd
-    >>> df = pd.DataFrame({"trace_id": ["t1", "t2"],
-    ...                    "metadata": [{"label": "fail", "Notes": "wrong total"}, {"label": "pass"}]})
+    >>> meta = [{"label": "fail", "Notes": "wrong total"}, {"label": "pass"}]
+    >>> df = pd.DataFrame({"trace_id": ["t1", "t2"], "metadata": meta})
     >>> [(e["trace_id"], e["field"], e["value"], e["note"])
     ...  for e in labels_in_traces(df, {"label": "verdict", "Notes": "note"})]
     [('t1', 'verdict', 'fail', 'wrong total'), ('t2', 'verdict', 'pass', None)]
@@ -135,9 +170,15 @@ def labels_in_traces(
             values, note = [("note", note)], None
         for target, value in values:
             events.append(
-                {"trace_id": tid, "annotator": annotator, "field": target, "value": value,
-                 "note": note, "source": source}
-            )  # fmt: skip
+                {
+                    "trace_id": tid,
+                    "annotator": annotator,
+                    "field": target,
+                    "value": value,
+                    "note": note,
+                    "source": source,
+                }
+            )
     unknown = [k for k in fields if k not in found]
     if unknown and len(traces):
         raise ValueError(

@@ -65,8 +65,10 @@ def test_columns_with_dotted_paths(tmp_path: Path) -> None:
 
 def test_columns_reach_nested_fields_of_openai_jsonl(tmp_path: Path) -> None:
     path = tmp_path / "chat.jsonl"
-    line = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}],
-            "meta": {"conv": "c-9"}}  # fmt: skip
+    line = {
+        "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}],
+        "meta": {"conv": "c-9"},
+    }
     path.write_text(json.dumps(line) + "\n")
     df = load_traces(path, columns={"meta.conv": "trace_id"})
     assert df["trace_id"].tolist() == ["c-9"] and df["output"].tolist() == ["Yo"]
@@ -93,12 +95,21 @@ def test_tool_calls_come_from_messages(tmp_path: Path) -> None:
     rec = {
         "conversation": [
             {"role": "user", "content": "Weather?"},
-            {"role": "assistant", "content": None, "tool_calls": [
-                {"id": "c1", "type": "function", "function": {"name": "w", "arguments": '{"q": 1}'}}]},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "c1",
+                        "type": "function",
+                        "function": {"name": "w", "arguments": '{"q": 1}'},
+                    }
+                ],
+            },
             {"role": "tool", "tool_call_id": "c1", "content": "4C"},
             {"role": "assistant", "content": "4C."},
         ]
-    }  # fmt: skip
+    }
     (tmp_path / "t.json").write_text(json.dumps(rec, indent=2))
     (row,) = load_traces(tmp_path / "t.json").to_dict("records")
     assert row["tool_calls"] == [{"name": "w", "arguments": {"q": 1}, "result": "4C"}]
@@ -121,13 +132,33 @@ def test_bad_records_are_typed_errors(tmp_path: Path) -> None:
 
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(
-        st.sampled_from(["id", "messages", "request", "response", "input", "output", "role",
-                         "content", "model", "usage", "timestamp", "data", "tool_calls", "x"]),
-        children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "id",
+                    "messages",
+                    "request",
+                    "response",
+                    "input",
+                    "output",
+                    "role",
+                    "content",
+                    "model",
+                    "usage",
+                    "timestamp",
+                    "data",
+                    "tool_calls",
+                    "x",
+                ]
+            ),
+            children,
+            max_size=5,
+        )
+    ),
     max_leaves=20,
-)  # fmt: skip
+)
 
 
 @settings(

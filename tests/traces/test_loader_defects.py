@@ -58,16 +58,32 @@ def test_langfuse_v2_observations_keep_session_user_metadata_and_unwrap_observe_
     tmp_path: Path,
 ) -> None:
     obs = [
-        {"id": "root", "traceId": "t1", "type": "SPAN", "name": "agent",
-         "startTime": "2025-01-01T00:00:00Z", "endTime": "2025-01-01T00:00:01Z",
-         "parentObservationId": None, "sessionId": "s1", "userId": "u1",
-         "metadata": {"segment": "billing", "team": "a"},
-         "input": {"args": ["Refund?"], "kwargs": {}}, "output": "Refunded."},
-        {"id": "tool", "traceId": "t1", "type": "TOOL", "name": "refund",
-         "startTime": "2025-01-01T00:00:00.2Z", "endTime": "2025-01-01T00:00:00.3Z",
-         "parentObservationId": "root", "input": {"args": [], "kwargs": {"order": 7}},
-         "output": "ok"},
-    ]  # fmt: skip
+        {
+            "id": "root",
+            "traceId": "t1",
+            "type": "SPAN",
+            "name": "agent",
+            "startTime": "2025-01-01T00:00:00Z",
+            "endTime": "2025-01-01T00:00:01Z",
+            "parentObservationId": None,
+            "sessionId": "s1",
+            "userId": "u1",
+            "metadata": {"segment": "billing", "team": "a"},
+            "input": {"args": ["Refund?"], "kwargs": {}},
+            "output": "Refunded.",
+        },
+        {
+            "id": "tool",
+            "traceId": "t1",
+            "type": "TOOL",
+            "name": "refund",
+            "startTime": "2025-01-01T00:00:00.2Z",
+            "endTime": "2025-01-01T00:00:00.3Z",
+            "parentObservationId": "root",
+            "input": {"args": [], "kwargs": {"order": 7}},
+            "output": "ok",
+        },
+    ]
     path = tmp_path / "observations.json"
     path.write_text(json.dumps({"data": obs, "meta": {"page": 1}}))
     (row,) = load_traces(path).to_dict("records")
@@ -190,10 +206,19 @@ def test_csv_column_with_a_json_message_list_is_parsed_as_messages(tmp_path: Pat
 
     conv = [
         {"role": "user", "content": "Weather in Oslo?"},
-        {"role": "assistant", "content": None, "tool_calls": [
-            {"id": "c1", "type": "function", "function": {"name": "weather", "arguments": '{"city": "Oslo"}'}}]},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "c1",
+                    "type": "function",
+                    "function": {"name": "weather", "arguments": '{"city": "Oslo"}'},
+                }
+            ],
+        },
         {"role": "tool", "tool_call_id": "c1", "content": "4C"},
-    ]  # fmt: skip
+    ]
     path = tmp_path / "t.csv"
     with open(path, "w", newline="") as fh:
         w = csv.writer(fh)
@@ -210,9 +235,12 @@ def test_csv_messages_column_fills_tool_calls(tmp_path: Path) -> None:
 
     conv = [
         {"role": "user", "content": "Hi"},
-        {"role": "assistant", "tool_calls": [{"id": "x", "function": {"name": "f", "arguments": "{}"}}]},
+        {
+            "role": "assistant",
+            "tool_calls": [{"id": "x", "function": {"name": "f", "arguments": "{}"}}],
+        },
         {"role": "tool", "tool_call_id": "x", "content": "ok"},
         {"role": "assistant", "content": "Done"},
-    ]  # fmt: skip
+    ]
     df = load_traces(pd.DataFrame({"trace_id": ["a"], "messages": [json.dumps(conv)]}))
     assert df.loc[0, "tool_calls"] == [{"name": "f", "arguments": {}, "result": "ok"}]
