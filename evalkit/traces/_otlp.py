@@ -293,20 +293,28 @@ def read_spans(path: Path, *, sink: ErrorSink, fmt: str) -> list[Span]:
         nl = first.find(b"\n")
         if nl != -1 and first[:nl].rstrip().endswith(b"}") and first[nl:].lstrip().startswith(b"{"):
             lines_mode = True
+    from evalkit.traces._otlp_logs import LogIndex, active, records_of
+
     spans: list[Span] = []
+    own_logs = LogIndex()  # logs lines in the same JSON Lines file (a collector's file export)
     if lines_mode:
         for line, doc in iter_jsonl(path, sink=sink, fmt=fmt):
+            if isinstance(doc, dict) and "resourceLogs" in doc and "resourceSpans" not in doc:
+                for record in records_of(doc, file, line, sink):
+                    own_logs.add(record)
+                continue
             spans.extend(_spans_of(doc, file=file, line=line, sink=sink, fmt=fmt))
     else:
         ok, doc = read_json_document(path, sink=sink, fmt=fmt)
         if ok:
             spans.extend(_spans_of(doc, file=file, line=None, sink=sink, fmt=fmt))
             _locate(path, spans)
-    from evalkit.traces._otlp_logs import active
-
     logs = active()
     if logs is not None:  # log records loaded alongside become events of their spans
         logs.attach(spans)
+    if own_logs.by_span:
+        own_logs.attach(spans)
+        own_logs.report_unjoined(sink)
     return spans
 
 

@@ -7,7 +7,8 @@ and the current ``gen_ai.client.inference.operation.details``. A logs file (an
 ``ExportLogsServiceRequest``, ``{"resourceLogs": [...]}``, as one document or JSON Lines) given to
 ``load_traces`` together with its spans file (in a list, a folder or a glob) is read first; each
 record becomes an event of the span it names (``traceId``/``spanId``, hex or base64), so the span
-readers see the content as if it were a span event. A record whose span is not among the loaded
+readers see the content as if it were a span event. A JSON Lines file holding both span and log
+lines (a collector's file export) is joined the same way. A record whose span is not among the loaded
 files is reported (a :class:`~evalkit.TraceError` naming the logs file and line), never dropped.
 """
 
@@ -132,7 +133,9 @@ def _record(raw: Any, where: str, file: str, line: int | None) -> LogRecord:
     )
 
 
-def _records_of(doc: Any, file: str, line: int | None, sink: ErrorSink) -> Iterator[LogRecord]:
+def records_of(doc: Any, file: str, line: int | None, sink: ErrorSink) -> Iterator[LogRecord]:
+    """The log records of one ``ExportLogsServiceRequest``; bad ones go to ``sink``."""
+
     def report(where: str | None, message: str) -> None:
         sink.add(
             TraceError(file=file, line=line, field=where, message=message, format="otel_genai")
@@ -164,12 +167,12 @@ def read_logs(path: Path, index: LogIndex, *, sink: ErrorSink) -> None:
     file = str(path)
     if path.suffix.lower() in _LINES:
         for line, doc in iter_jsonl(path, sink=sink, fmt="otel_genai"):
-            for r in _records_of(doc, file, line, sink):
+            for r in records_of(doc, file, line, sink):
                 index.add(r)
         return
     ok, doc = read_json_document(path, sink=sink, fmt="otel_genai")
     if ok:
-        for r in _records_of(doc, file, None, sink):
+        for r in records_of(doc, file, None, sink):
             index.add(r)
 
 

@@ -271,3 +271,13 @@ def test_inspect_eval_total_decompressed_size_is_bounded(tmp_path):
     assert bomb.stat().st_size < 50_000
     with pytest.raises(TraceFormatError, match=r"more than max_total_bytes=3000000"):
         load_traces(bomb, max_member_bytes=2_000_000, max_total_bytes=3_000_000)
+
+
+def test_otel_spans_and_logs_in_one_json_lines_file(tmp_path):
+    """A collector's file export may hold span lines and log lines in one JSON Lines file."""
+    spans = json.loads((REAL / "otel_legacy_spans.json").read_text())
+    logs = json.loads((REAL / "otel_legacy_logs.json").read_text())
+    path = tmp_path / "export.jsonl"
+    path.write_text(json.dumps(logs) + "\n" + json.dumps(spans) + "\n")
+    (row,) = _rows(path)
+    check_scenario(row)
