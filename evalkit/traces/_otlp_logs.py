@@ -9,7 +9,8 @@ and the current ``gen_ai.client.inference.operation.details``. A logs file (an
 record becomes an event of the span it names (``traceId``/``spanId``, hex or base64), so the span
 readers see the content as if it were a span event. A JSON Lines file holding both span and log
 lines (a collector's file export) is joined the same way. A record whose span is not among the
-loaded files is reported (a :class:`~evalkit.TraceError` naming the logs file and line), never dropped.
+loaded files is reported (a :class:`~evalkit.TraceError` naming the logs file and line), never
+dropped.
 """
 
 from __future__ import annotations
