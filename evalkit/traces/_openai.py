@@ -53,8 +53,9 @@ def read(
     >>> frame = read(p, sink=ErrorSink())  # the vectorised path gives a canonical frame
     >>> frame.loc[0, ["trace_id", "output"]].tolist(), int(frame.loc[0, "input_tokens"])
     (['chatcmpl-1', 'Hello'], 5)
-    >>> row = read_careful(p, sink=ErrorSink())[0]  # the line-by-line path gives row dicts
-    >>> row["trace_id"], row["output"], row["input_tokens"], str(row["timestamp"])
+    >>> careful = read_careful(p, sink=ErrorSink())  # the line-by-line path: the same frame
+    >>> row = careful.iloc[0]
+    >>> row["trace_id"], row["output"], int(row["input_tokens"]), str(row["timestamp"])
     ('chatcmpl-1', 'Hello', 5, '2023-11-14 22:13:20+00:00')
     """
     if columns is not None:  # the caller names the fields: the generic JSON reader maps them
@@ -114,7 +115,7 @@ def read_careful(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]] | Any:
         if len(rows) == _CHUNK:
             # a canonical frame per chunk: Arrow messages are ~5x smaller than Python dicts,
             # so a big file no longer peaks at 7-9x its size (issue 12.15)
-            frames.append(schema.conform(rows))
+            frames.append(_frame(rows))
             rows = []
     if repeats:
         warnings.warn(
@@ -123,8 +124,19 @@ def read_careful(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]] | Any:
             TraceWarning,
             stacklevel=4,
         )
-    if not frames:
-        return rows
     if rows:
-        frames.append(schema.conform(rows))
-    return schema.concat(frames)
+        frames.append(_frame(rows))
+    return schema.concat(frames) if frames else []
+
+
+def _frame(rows: list[dict[str, Any]]) -> Any:
+    """Canonical frame of a chunk of rows; the (already canonical) messages go straight to Arrow."""
+    import pandas as pd
+    import pyarrow as pa
+
+    from evalkit.traces import schema
+
+    messages = [row.pop("messages") for row in rows]
+    frame = schema.conform(rows)
+    frame["messages"] = pd.arrays.ArrowExtensionArray(pa.array(messages, type=schema.MESSAGES_TYPE))
+    return frame
