@@ -153,7 +153,14 @@ def test_otel_span_only_mode():
     assert row["source"]["span_id"] == _hex(root["spanId"])
     check_scenario(row)
     assert row["latency_ms"] == pytest.approx(_otlp_latency(root))
-    assert row["metadata"]["gen_ai.provider.name"] == "openai"
+    meta = row["metadata"]
+    assert meta["gen_ai.provider.name"] == "openai"
+    # every span attribute is kept: shared ones once, differing ones per span
+    assert meta["attributes"]["gen_ai.request.temperature"] == 0.2
+    assert meta["attributes"]["openai.response.system_fingerprint"] == "fp_real"
+    per_span = meta["span_attributes"]
+    assert per_span["chat gpt-4o-mini"]["gen_ai.response.id"] == "chatcmpl-real0"
+    assert per_span["chat gpt-4o-mini #2"]["gen_ai.response.id"] == "chatcmpl-real1"
 
 
 @pytest.mark.parametrize("mode", ["legacy", "event_only"])
