@@ -244,3 +244,32 @@ def test_csv_messages_column_fills_tool_calls(tmp_path: Path) -> None:
     ]
     df = load_traces(pd.DataFrame({"trace_id": ["a"], "messages": [json.dumps(conv)]}))
     assert df.loc[0, "tool_calls"] == [{"name": "f", "arguments": {}, "result": "ok"}]
+
+
+# --- OTLP metadata -------------------------------------------------------------------------------
+
+
+def _kv(key: str, value: object) -> dict:
+    return {"key": key, "value": {"stringValue": value}}
+
+
+def test_otel_provider_comes_from_the_generation_not_the_first_span(tmp_path: Path) -> None:
+    out = json.dumps([{"role": "assistant", "parts": [{"type": "text", "content": "ok"}]}])
+    spans = [
+        {"traceId": "ab" * 16, "spanId": "01" * 8, "name": "retrieve",
+         "startTimeUnixNano": "1", "endTimeUnixNano": "2",
+         "attributes": [_kv("gen_ai.operation.name", "retrieval"),
+                        _kv("gen_ai.provider.name", "chroma"),
+                        _kv("db.query.text", "refund policy")]},
+        {"traceId": "ab" * 16, "spanId": "02" * 8, "name": "chat",
+         "startTimeUnixNano": "3", "endTimeUnixNano": "4",
+         "attributes": [_kv("gen_ai.operation.name", "chat"), _kv("gen_ai.provider.name", "openai"),
+                        _kv("gen_ai.output.messages", out)]},
+    ]  # fmt: skip
+    doc = {"resourceSpans": [{"resource": {}, "scopeSpans": [{"spans": spans}]}]}
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(doc))
+    (row,) = load_traces(path).to_dict("records")
+    assert row["metadata"]["gen_ai.provider.name"] == "openai"
+    # the retrieval query, on a span that is not the root, is kept too
+    assert row["metadata"]["attributes"]["db.query.text"] == "refund policy"
