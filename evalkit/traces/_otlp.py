@@ -155,6 +155,7 @@ def _nanos(value: Any, where: str) -> int | None:
     return nanos
 
 
+_HEX_ID = re.compile(r"^(?:[0-9a-fA-F]{16}){1,2}$")
 _B64_ID = re.compile(r"^(?:[A-Za-z0-9+/]{22}==|[A-Za-z0-9+/]{11}=)$")
 
 
@@ -171,10 +172,10 @@ def otlp_id(value: str) -> str:
     >>> otlp_id("9DE7E0F2D02E5749538D3DE72A7DE6F6")
     '9de7e0f2d02e5749538d3de72a7de6f6'
     """
+    if _HEX_ID.match(value):  # the common case first: one C-level match
+        return value.lower()
     if _B64_ID.match(value):
         return base64.b64decode(value).hex()
-    if len(value) in (16, 32) and all(c in "0123456789abcdefABCDEF" for c in value):
-        return value.lower()
     return value
 
 
