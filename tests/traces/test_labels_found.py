@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evalkit.traces import load_traces
 from evalkit.traces.labels_found import (
@@ -61,3 +63,33 @@ def test_a_mistyped_key_is_an_error(tmp_path: Path) -> None:
         labels_in_traces(df, {"lable": "verdict"})
     with pytest.raises(ValueError, match="at least one"):
         labels_in_traces(df, {})
+
+
+_meta = st.dictionaries(
+    st.sampled_from(["label", "Notes", "region", "score", "x"]),
+    st.none() | st.text(max_size=5) | st.integers() | st.floats(allow_nan=True),
+    max_size=4,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    metas=st.lists(_meta | st.none(), max_size=5),
+    fields=st.dictionaries(
+        st.sampled_from(["label", "Notes", "score", "nope"]),
+        st.sampled_from(["verdict", "note", "score"]),
+        max_size=3,
+    ),
+)
+def test_fuzz_labels_in_traces(metas, fields) -> None:
+    import pandas as pd
+
+    df = pd.DataFrame({"trace_id": [f"t{i}" for i in range(len(metas))], "metadata": metas})
+    try:
+        events = labels_in_traces(df, fields)
+    except ValueError:
+        return
+    keys = {"trace_id", "annotator", "field", "value", "note", "source"}
+    assert all(set(e) == keys and e["value"] is not None for e in events)
+    for m in metas:
+        assert not any(is_label_like(k) for k in hide_label_like(m) or {})
