@@ -272,6 +272,13 @@ def _row(ctx: Ctx, line: int, rec: Any, cols: dict[str, str]) -> dict[str, Any]:
         messages = messages_from_value(raw_in, default_role="user")
         if raw_out is not None:
             messages += messages_from_value(raw_out, default_role="assistant")
+    if not messages and raw_in is None and raw_out is None:
+        ctx.fail(
+            "no conversation in the record: expected messages/conversation, request/response, "
+            "input/output, prompt/completion or question/answer (or map yours with columns=); "
+            f"got keys {sorted(map(str, rec))[:8]}",
+            line=line,
+        )
     inp = value_text(raw_in) if "input" in given else last_text(messages, "user")
     out = value_text(raw_out) if "output" in given else None
     if out is None and "output" not in given:

@@ -176,3 +176,11 @@ def test_fuzz_generic_json_only_typed_errors(tmp_path: Path, doc, pretty: bool, 
     except TraceFormatError:  # pragma: no cover - collect mode never raises
         raise
     assert all(isinstance(e, TraceError) for e in errors)
+
+
+def test_a_json_file_without_conversations_is_reported_not_loaded(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text(json.dumps({"name": "x", "version": 2}, indent=2))
+    df, errors = load_traces(tmp_path, errors="collect")
+    assert df.empty
+    assert len(errors) == 1 and "no conversation in the record" in errors[0].message
+    assert "['name', 'version']" in errors[0].message
