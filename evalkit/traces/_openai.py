@@ -18,6 +18,7 @@ from typing import Any
 
 from evalkit.errors import TraceError, TraceWarning
 from evalkit.traces._base import ErrorSink
+from evalkit.traces._frames import rows_to_frame
 from evalkit.traces._jsonio import iter_jsonl
 from evalkit.traces._openai_fast import read_fast
 from evalkit.traces._openai_messages import _Bad, _kind
@@ -115,7 +116,7 @@ def read_careful(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]] | Any:
         if len(rows) == _CHUNK:
             # a canonical frame per chunk: Arrow messages are ~5x smaller than Python dicts,
             # so a big file no longer peaks at 7-9x its size (issue 12.15)
-            frames.append(_frame(rows))
+            frames.append(rows_to_frame(rows))
             rows = []
     if repeats:
         warnings.warn(
@@ -125,18 +126,5 @@ def read_careful(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]] | Any:
             stacklevel=4,
         )
     if rows:
-        frames.append(_frame(rows))
+        frames.append(rows_to_frame(rows))
     return schema.concat(frames) if frames else []
-
-
-def _frame(rows: list[dict[str, Any]]) -> Any:
-    """Canonical frame of a chunk of rows; the (already canonical) messages go straight to Arrow."""
-    import pandas as pd
-    import pyarrow as pa
-
-    from evalkit.traces import schema
-
-    messages = [row.pop("messages") for row in rows]
-    frame = schema.conform(rows)
-    frame["messages"] = pd.arrays.ArrowExtensionArray(pa.array(messages, type=schema.MESSAGES_TYPE))
-    return frame

@@ -388,8 +388,8 @@ def read(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]]:
     >>> doc = {"resourceSpans": [{"resource": {}, "scopeSpans": [{"spans": [span]}]}]}
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "oi.json"
     >>> _ = p.write_text(json.dumps(doc))
-    >>> row = read(p, sink=ErrorSink())[0]
-    >>> row["input"], row["output"], row["model"], row["latency_ms"]
+    >>> row = read(p, sink=ErrorSink()).iloc[0]  # a canonical frame, one row per trace
+    >>> row["input"], row["output"], row["model"], float(row["latency_ms"])
     ('Hi', 'Hello', 'gpt-4o', 1000.0)
     """
     if path.suffix.lower() == ".parquet":

@@ -422,8 +422,10 @@ def read(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]]:
     ...                           "scopeSpans": [{"scope": {"name": "x"}, "spans": [span]}]}]}
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.json"
     >>> _ = p.write_text(json.dumps(doc))
-    >>> row = read(p, sink=ErrorSink())[0]
-    >>> row["trace_id"], row["input"], row["output"], row["latency_ms"], row["input_tokens"]
-    ('5b8efff798038103d269b633813fc60c', 'Hi', 'Hello', 250.0, 3)
+    >>> row = read(p, sink=ErrorSink()).iloc[0]  # a canonical frame, one row per trace
+    >>> row["trace_id"], row["input"], row["output"], float(row["latency_ms"])
+    ('5b8efff798038103d269b633813fc60c', 'Hi', 'Hello', 250.0)
+    >>> int(row["input_tokens"])
+    3
     """
     return read_traces(path, sink=sink, fmt=NAME, interpret=interpret)

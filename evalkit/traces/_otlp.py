@@ -504,7 +504,7 @@ def text_or_none(value: Any) -> str | None:
 
 def read_traces(
     path: Path, *, sink: ErrorSink, fmt: str, interpret: Callable[[Trace], dict[str, Any]]
-) -> list[dict[str, Any]]:
+) -> Any:
     """Read spans, group them, and turn each trace into a canonical row with ``interpret``."""
     file = str(path)
     before = len(sink.errors)
@@ -538,4 +538,6 @@ def read_traces(
             "span_id": trace.root.span_id,
         }
         rows.append(row)
-    return rows
+    from evalkit.traces._frames import rows_to_frame
+
+    return rows_to_frame(rows) if rows else rows
