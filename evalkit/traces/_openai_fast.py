@@ -16,8 +16,7 @@ from itertools import repeat
 from pathlib import Path
 from typing import Any
 
-from evalkit.traces._jsonio import first_json_line
-from evalkit.traces._openai_messages import summarize
+from evalkit.traces._jsonio import first_json_line, parse_arguments
 from evalkit.traces._openai_rows import _MAX_SECONDS, _PARAMS_USED
 from evalkit.traces._openai_shape import _LOG_HEAD, NAME, _shape
 from evalkit.traces._roles import CANONICAL_ROLES
@@ -179,6 +178,49 @@ def _messages_struct(msgs: Any) -> Any:
     )
 
 
+def _flat_tool_calls(values: Any, msg_row: Any, n: int) -> list[list[dict[str, Any]]]:
+    """Per row: every tool call of its messages, in order, with the matching tool result.
+
+    The same result as ``summarize(conversation)["tool_calls"]`` (tests/traces/
+    test_openai_fast.py checks the two paths agree): a call's result is the content of the
+    last ``tool`` message of that row with its ``tool_call_id`` (legacy ``function`` results
+    by name), arguments parsed from JSON text when they are JSON.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out: list[list[dict[str, Any]]] = [[] for _ in range(n)]
+    tc = values.field("tool_calls")
+    per_msg = _lengths(tc)
+    if not per_msg.sum():
+        return out
+    calls = tc.flatten()
+    call_row = np.repeat(msg_row, per_msg).tolist()
+    roles = values.field("role")
+
+    def keyed(role: str, key: str) -> dict[tuple[int, Any], Any]:
+        mask = pc.and_(pc.equal(roles, role), pc.is_valid(values.field(key)))
+        at = pa.array(np.flatnonzero(np.asarray(pc.fill_null(mask, False))))
+        rows = msg_row[np.asarray(at, dtype=np.int64)].tolist()
+        keys = values.field(key).take(at).to_pylist()
+        # dict(): a later message with the same key wins, as in summarize()
+        contents = values.field("content").take(at).to_pylist()
+        return dict(zip(zip(rows, keys, strict=True), contents, strict=True))
+
+    results, by_name = keyed("tool", "tool_call_id"), keyed("function", "name")
+    for r, cid, name, args in zip(
+        call_row,
+        calls.field("id").to_pylist(),
+        calls.field("name").to_pylist(),
+        calls.field("arguments").to_pylist(),
+        strict=True,
+    ):
+        result = results.get((r, cid)) if cid is not None else by_name.get((r, name))
+        out[r].append({"name": name, "arguments": parse_arguments(args), "result": result})
+    return out
+
+
 def _python_values(arr: Any) -> tuple[list[Any], bool]:
     import pyarrow as pa
 
@@ -251,16 +293,9 @@ def _fast_batch(batch: Any, first_line: int, file: str) -> dict[str, Any]:
     else:
         user_text = pa.nulls(n, pa.string())
     output = resp_msg.field("content")
-    # flattened tool calls: only rows that have any, through the careful code on Python dicts
-    per_msg = _lengths(values.field("tool_calls"))
+    # flattened tool calls, as summarize() makes them, without building the conversations
     msg_row = np.repeat(np.arange(n), np.diff(new_offsets))
-    with_calls = np.flatnonzero(np.bincount(msg_row, weights=per_msg, minlength=n))
-    tool_calls: list[Any] = [[] for _ in range(n)]
-    if len(with_calls):
-        for i, conv in zip(
-            with_calls, messages.take(pa.array(with_calls)).to_pylist(), strict=True
-        ):
-            tool_calls[i] = summarize(conv)["tool_calls"]
+    tool_calls = _flat_tool_calls(values, msg_row, n)
     # ids, time, model, tokens, people
     created = _field(response, "created", kinds=("int",))
     lo, hi = pc.min_max(created).values()
@@ -365,6 +400,7 @@ def _read_fast(path: Path) -> Any:
                 if "straddl" not in str(exc):  # a line longer than a parse block: bigger blocks
                     raise
                 table = pj.read_json(path, read_options=pj.ReadOptions(block_size=1 << 28))
+            table.validate(full=True)  # pyarrow's JSON reader lets invalid UTF-8 through
             # one record per line keeps line numbers exact (see _count_rows)
             _need(table.num_rows == n_lines.result(), "blank lines or two objects on a line")
         batches: list[Any] = table.to_batches()
