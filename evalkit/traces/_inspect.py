@@ -5,7 +5,8 @@ stands in for ``eval_id`` in older logs), the same for a log written as ``.json`
 Scores go to ``metadata["scores"]``. ``.eval`` members are read in memory (never extracted);
 current inspect-ai compresses them with zstd (zip method 93, read with ``zstandard``). A member
 larger than ``max_member_bytes``, or a file whose members add up to more than ``max_total_bytes``
-uncompressed, is refused (zip-bomb guards). An errored sample (``error`` set, no choices) has a
+uncompressed, or more than ``max_ratio`` times its own size once past 64 MiB, is refused
+(zip-bomb guards). An errored sample (``error`` set, no choices) has a
 null ``output`` and its error message in ``metadata["error"]``.
 """
 
@@ -45,6 +46,10 @@ NAME = "inspect"
 MAX_MEMBER_BYTES = 512 * 1024**2
 #: Default upper bound for all members of one ``.eval`` file together, uncompressed.
 MAX_TOTAL_BYTES = 2 * 1024**3
+#: Default bound on (bytes decompressed so far) / (file size), checked past ``RATIO_FLOOR``:
+#: JSON logs compress 5-30x; a 1.9 MB file that inflates to 1.9 GB is ~1000x.
+MAX_RATIO = 200.0
+RATIO_FLOOR = 64 * 1024**2
 _ZSTD = 93  # zip compression method id of Zstandard (APPNOTE 4.4.5)
 _LOCAL_HEADER = struct.Struct("<4s5H3L2H")
 _SAMPLE_MEMBER = re.compile(r"^samples/(?P<id>.+)_epoch_(?P<epoch>\d+)\.json$")
@@ -73,6 +78,7 @@ def read(
     sink: ErrorSink,
     max_member_bytes: int = MAX_MEMBER_BYTES,
     max_total_bytes: int = MAX_TOTAL_BYTES,
+    max_ratio: float = MAX_RATIO,
 ) -> list[dict[str, Any]]:
     """Read an Inspect log into canonical rows (one per sample and epoch)."""
     path = Path(path)
@@ -80,7 +86,8 @@ def read(
     try:
         data = read_bytes(ctx, path)
         if data.startswith(b"PK\x03\x04"):
-            return _read_eval_zip(ctx, path, max_member_bytes, _Budget(max_total_bytes))
+            budget = _Budget(max_total_bytes, max_ratio, len(data))
+            return _read_eval_zip(ctx, path, max_member_bytes, budget)
         log, text = load_json_text(ctx, data)
         log = expect_type(ctx, log, dict, field=None, line=1, required=True)
         spec = _spec(ctx, log, "")
@@ -100,11 +107,17 @@ def read(
 
 
 class _Budget:
-    """What is left of ``max_total_bytes`` for the members still to read."""
+    """What is left of ``max_total_bytes`` for the members still to read, and the ratio bound."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, ratio: float = float("inf"), compressed: int = 0) -> None:
         self.total = total
         self.left = total
+        self.ratio = ratio
+        self.compressed = compressed
+
+    def over_ratio(self) -> bool:
+        used = self.total - self.left
+        return used > RATIO_FLOOR and used > self.ratio * max(self.compressed, 1)
 
 
 def _read_eval_zip(ctx: Ctx, path: Path, limit: int, budget: _Budget) -> list[dict[str, Any]]:
@@ -199,6 +212,13 @@ def _member_json(
     if len(data) > budget.left:
         _over_total(ctx, name, budget)
     budget.left -= len(data)
+    if budget.over_ratio():
+        budget.left = 0
+        ctx.fail(
+            f"the .eval members decompress to more than max_ratio={budget.ratio:g} times the "
+            f"file's {budget.compressed} bytes (stopped at {name}): a zip bomb?",
+            field=name,
+        )
     if len(data) > limit:
         ctx.fail(f"zip member {name} is larger than max_member_bytes={limit}", field=name)
     if not data.strip():

@@ -261,7 +261,7 @@ def test_inspect_json_and_eval_agree():
     assert a.equals(b)
 
 
-def test_inspect_eval_total_decompressed_size_is_bounded(tmp_path):
+def test_inspect_eval_total_decompressed_size_is_bounded(tmp_path, monkeypatch):
     """Issue 12.13: the guard bounds the sum of all members, not each one."""
     import zipfile
 
@@ -278,6 +278,13 @@ def test_inspect_eval_total_decompressed_size_is_bounded(tmp_path):
     assert bomb.stat().st_size < 50_000
     with pytest.raises(TraceFormatError, match=r"more than max_total_bytes=3000000"):
         load_traces(bomb, max_member_bytes=2_000_000, max_total_bytes=3_000_000)
+    # the ratio guard stops it without any size option: 5 MB from a few KB is >200x
+    from evalkit.traces import _inspect
+
+    monkeypatch.setattr(_inspect, "RATIO_FLOOR", 1_000_000)  # the 64 MiB floor, scaled down
+    with pytest.raises(TraceFormatError, match=r"max_ratio=200 times the file's \d+ bytes"):
+        load_traces(bomb)
+    assert len(load_traces(REAL / "inspect_log.eval")) == 2  # a real log is far below the ratio
 
 
 def test_otel_spans_and_logs_in_one_json_lines_file(tmp_path):
