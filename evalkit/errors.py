@@ -34,6 +34,13 @@ class UndefinedStatisticWarning(RuntimeWarning):
     """
 
 
+class TraceWarning(UserWarning):
+    """A loaded trace is suspicious but kept (no output, duplicate content, an odd role...).
+
+    The message names the file and line of the first few traces concerned.
+    """
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TraceError:
     """One problem found while reading a trace source: a typed, replayable record.

@@ -12,23 +12,8 @@ from typing import Any
 
 from evalkit.traces._common_files import maybe_json
 from evalkit.traces._common_rows import is_missing, plain
+from evalkit.traces._roles import canonical_role
 
-_ROLE = {
-    "human": "user",
-    "user": "user",
-    "ai": "assistant",
-    "assistant": "assistant",
-    "gpt": "assistant",
-    "bot": "assistant",
-    "model": "assistant",
-    "system": "system",
-    "developer": "system",
-    "tool": "tool",
-    "function": "tool",
-    "observation": "tool",
-    "function_call": "assistant",
-    "chat": "user",
-}
 _LC_CLASS_ROLE = {
     "HumanMessage": "human",
     "HumanMessageChunk": "human",
@@ -45,7 +30,7 @@ _TEXT_KEYS = ("content", "text", "output", "answer", "response", "result", "comp
 
 
 def norm_role(role: Any) -> str | None:
-    """Map role spellings (human, ai, gpt, HumanMessage...) onto user/assistant/system/tool.
+    """Map role spellings (human, ai, gpt, HumanMessage...) through ``_roles.ROLE_TABLE``.
 
     A missing role stays None rather than being guessed.
     """
@@ -53,7 +38,7 @@ def norm_role(role: Any) -> str | None:
         return None
     r = role.strip()
     r = _LC_CLASS_ROLE.get(r, r).lower()
-    return _ROLE.get(r, r)
+    return canonical_role(r)
 
 
 def content_text(content: Any) -> str | None:
@@ -341,6 +326,58 @@ def tool_calls_from_messages(messages: list[dict[str, Any]]) -> list[dict[str, A
                 }
             )
     return out
+
+
+def message_list_cell(value: Any) -> list[dict[str, Any]] | None:
+    """Messages if a table cell holds a JSON list of chat messages, else ``None``.
+
+    Examples
+    --------
+    >>> [m["role"] for m in message_list_cell('[{"role": "user", "content": "Hi"}]')]
+    ['user']
+    >>> message_list_cell("[not json") is None, message_list_cell("[1, 2]") is None
+    (True, True)
+    """
+    if isinstance(value, str):
+        if not value.lstrip().startswith("["):
+            return None
+        try:
+            value = json.loads(value)
+        except (ValueError, RecursionError):
+            return None
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(m, Mapping) and _is_message_like(m) for m in value)
+    ):
+        return [parse_message(m) for m in value]
+    return None
+
+
+def observe_args(value: Any) -> Any:
+    """Unwrap a recorded call ``{"args": [...], "kwargs": {...}}`` (Langfuse ``@observe``).
+
+    Keyword arguments only -> the kwargs dict; one positional argument only -> that argument;
+    anything else is returned as it is.
+
+    Examples
+    --------
+    >>> observe_args({"args": [], "kwargs": {"city": "Paris"}})
+    {'city': 'Paris'}
+    >>> observe_args({"args": ["Hi"], "kwargs": {}})
+    'Hi'
+    >>> observe_args({"city": "Paris"})
+    {'city': 'Paris'}
+    """
+    value = maybe_json(value)
+    if isinstance(value, Mapping) and set(value) == {"args", "kwargs"}:
+        args, kwargs = value["args"], value["kwargs"]
+        if isinstance(args, list) and isinstance(kwargs, Mapping):
+            if not args:
+                return dict(kwargs)
+            if not kwargs and len(args) == 1:
+                return args[0]
+    return value
 
 
 def parse_document(doc: Any, index: int) -> dict[str, Any]:

@@ -2,14 +2,19 @@
 
 One row per sample and epoch. ``trace_id`` is ``"{eval_id}:{sample id}:{epoch}"`` (``task_id``
 stands in for ``eval_id`` in older logs), the same for a log written as ``.json`` or ``.eval``.
-Scores go to ``metadata["scores"]``. ``.eval`` members are read in memory (never extracted), and
-members larger than ``max_member_bytes`` are refused.
+Scores go to ``metadata["scores"]``. ``.eval`` members are read in memory (never extracted);
+current inspect-ai compresses them with zstd (zip method 93, read with ``zstandard``). A member
+larger than ``max_member_bytes``, or a file whose members add up to more than ``max_total_bytes``
+uncompressed, or more than ``max_ratio`` times its own size once past 64 MiB, is refused
+(zip-bomb guards). An errored sample (``error`` set, no choices) has a
+null ``output`` and its error message in ``metadata["error"]``.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import struct
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -39,6 +44,14 @@ NAME = "inspect"
 
 #: Default upper bound for one ``.eval`` member, uncompressed (guards against zip bombs).
 MAX_MEMBER_BYTES = 512 * 1024**2
+#: Default upper bound for all members of one ``.eval`` file together, uncompressed.
+MAX_TOTAL_BYTES = 2 * 1024**3
+#: Default bound on (bytes decompressed so far) / (file size), checked past ``RATIO_FLOOR``:
+#: JSON logs compress 5-30x; a 1.9 MB file that inflates to 1.9 GB is ~1000x.
+MAX_RATIO = 200.0
+RATIO_FLOOR = 64 * 1024**2
+_ZSTD = 93  # zip compression method id of Zstandard (APPNOTE 4.4.5)
+_LOCAL_HEADER = struct.Struct("<4s5H3L2H")
 _SAMPLE_MEMBER = re.compile(r"^samples/(?P<id>.+)_epoch_(?P<epoch>\d+)\.json$")
 _ATTACHMENT = "attachment://"
 
@@ -60,7 +73,12 @@ def sniff(path: Path, head: bytes) -> bool:
 
 
 def read(
-    path: Path, *, sink: ErrorSink, max_member_bytes: int = MAX_MEMBER_BYTES
+    path: Path,
+    *,
+    sink: ErrorSink,
+    max_member_bytes: int = MAX_MEMBER_BYTES,
+    max_total_bytes: int = MAX_TOTAL_BYTES,
+    max_ratio: float = MAX_RATIO,
 ) -> list[dict[str, Any]]:
     """Read an Inspect log into canonical rows (one per sample and epoch)."""
     path = Path(path)
@@ -68,7 +86,8 @@ def read(
     try:
         data = read_bytes(ctx, path)
         if data.startswith(b"PK\x03\x04"):
-            return _read_eval_zip(ctx, path, max_member_bytes)
+            budget = _Budget(max_total_bytes, max_ratio, len(data))
+            return _read_eval_zip(ctx, path, max_member_bytes, budget)
         log, text = load_json_text(ctx, data)
         log = expect_type(ctx, log, dict, field=None, line=1, required=True)
         spec = _spec(ctx, log, "")
@@ -87,7 +106,21 @@ def read(
     return rows
 
 
-def _read_eval_zip(ctx: Ctx, path: Path, limit: int) -> list[dict[str, Any]]:
+class _Budget:
+    """What is left of ``max_total_bytes`` for the members still to read, and the ratio bound."""
+
+    def __init__(self, total: int, ratio: float = float("inf"), compressed: int = 0) -> None:
+        self.total = total
+        self.left = total
+        self.ratio = ratio
+        self.compressed = compressed
+
+    def over_ratio(self) -> bool:
+        used = self.total - self.left
+        return used > RATIO_FLOOR and used > self.ratio * max(self.compressed, 1)
+
+
+def _read_eval_zip(ctx: Ctx, path: Path, limit: int, budget: _Budget) -> list[dict[str, Any]]:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
@@ -99,7 +132,7 @@ def _read_eval_zip(ctx: Ctx, path: Path, limit: int) -> list[dict[str, Any]]:
             ctx.fail(
                 "the .eval zip has neither header.json nor _journal/start.json", field="header.json"
             )
-        header = _member_json(ctx, zf, infos[head_name], limit)
+        header = _member_json(ctx, zf, infos[head_name], limit, budget)
         header = expect_type(ctx, header, dict, field=head_name, required=True)
         spec = _spec(ctx, header, f"{head_name}:")
         members = []
@@ -111,7 +144,7 @@ def _read_eval_zip(ctx: Ctx, path: Path, limit: int) -> list[dict[str, Any]]:
         rows = []
         for i, (_, _, name) in enumerate(members):
             try:
-                sample = _member_json(ctx, zf, infos[name], limit)
+                sample = _member_json(ctx, zf, infos[name], limit, budget)
                 rows.append(
                     _sample_row(
                         ctx, header, spec, sample, field=f"{name}:", line=i + 1, member=name
@@ -131,7 +164,32 @@ def _natural(sample_id: str) -> tuple[int, float, str]:
         return (1, 0.0, sample_id)
 
 
-def _member_json(ctx: Ctx, zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> Any:
+def _zstd_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
+    """Decompress a zstd (method 93) member, which Python's ``zipfile`` cannot; at most ``cap``."""
+    import zstandard
+
+    fp = zf.fp
+    if fp is None:
+        raise ValueError("the zip file is closed")
+    fp.seek(info.header_offset)
+    header = fp.read(_LOCAL_HEADER.size)
+    if len(header) != _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile("bad local file header")
+    fields = _LOCAL_HEADER.unpack(header)
+    fp.seek(info.header_offset + _LOCAL_HEADER.size + fields[-2] + fields[-1])
+    raw = fp.read(info.compress_size)
+    if len(raw) != info.compress_size:
+        raise EOFError("the member's compressed data is truncated")
+    reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+    try:
+        return reader.read(cap)  # bounded even if the header lies about the size
+    except zstandard.ZstdError as exc:
+        raise ValueError(f"invalid zstd data: {exc}") from None
+
+
+def _member_json(
+    ctx: Ctx, zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, budget: _Budget
+) -> Any:
     """Read and parse one zip member in memory; problems name the member as the field."""
     name = info.filename
     if info.file_size > limit:
@@ -140,11 +198,27 @@ def _member_json(ctx: Ctx, zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: in
             f"above max_member_bytes={limit}",
             field=name,
         )
+    if info.file_size > budget.left:
+        _over_total(ctx, name, budget)
+    cap = min(limit, budget.left) + 1
     try:
-        with zf.open(info) as fh:
-            data = fh.read(limit + 1)  # bounded even if the header lies about the size
+        if info.compress_type == _ZSTD:
+            data = _zstd_member(zf, info, cap)
+        else:
+            with zf.open(info) as fh:
+                data = fh.read(cap)  # bounded even if the header lies about the size
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, ValueError) as exc:
         ctx.fail(f"cannot read zip member {name}: {exc}", field=name)
+    if len(data) > budget.left:
+        _over_total(ctx, name, budget)
+    budget.left -= len(data)
+    if budget.over_ratio():
+        budget.left = 0
+        ctx.fail(
+            f"the .eval members decompress to more than max_ratio={budget.ratio:g} times the "
+            f"file's {budget.compressed} bytes (stopped at {name}): a zip bomb?",
+            field=name,
+        )
     if len(data) > limit:
         ctx.fail(f"zip member {name} is larger than max_member_bytes={limit}", field=name)
     if not data.strip():
@@ -165,6 +239,15 @@ def _member_json(ctx: Ctx, zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: in
         )
     except RecursionError:
         ctx.fail(f"invalid JSON in zip member {name}: nested too deeply", field=name)
+
+
+def _over_total(ctx: Ctx, name: str, budget: _Budget) -> None:
+    budget.left = 0  # every later member is refused too: the file as a whole is over the bound
+    ctx.fail(
+        f"the .eval members decompress to more than max_total_bytes={budget.total} "
+        f"(stopped at {name})",
+        field=name,
+    )
 
 
 def _spec(ctx: Ctx, log: Mapping[str, Any], prefix: str) -> dict[str, Any]:
@@ -256,10 +339,13 @@ def _sample_row(
         if isinstance(msg, Mapping):
             answer = parse_message({"role": "assistant", **msg})["content"]
         stop_reason = choices[0].get("stop_reason")
+    errored = not is_missing(sample.get("error")) and not choices
     if answer is None and isinstance(output.get("completion"), str):
         answer = output["completion"]
-    if answer is None:
+    if answer is None and not errored:
         answer = last_text(messages, "assistant")
+    if errored and not answer:
+        answer = None  # the sample failed before answering: no output, not an empty one
     if messages and answer is not None and not any(m["role"] == "assistant" for m in messages):
         messages.append(text_message("assistant", answer))
 

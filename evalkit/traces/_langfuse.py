@@ -26,6 +26,7 @@ from evalkit.traces._common_messages import (
     documents_from_value,
     last_text,
     messages_from_value,
+    observe_args,
     parse_arguments,
     tool_calls_from_messages,
     value_text,
@@ -41,6 +42,8 @@ from evalkit.traces._common_rows import (
     to_number,
     too_deep,
 )
+from evalkit.traces._langfuse_otel import read as read_otel
+from evalkit.traces._langfuse_otel import sniff_head
 
 NAME = "langfuse"
 
@@ -52,10 +55,16 @@ _OBS_MARKERS = (b'"traceId"', b'"parentObservationId"', b'"startTime"')
 
 
 def sniff(path: Path, head: bytes) -> bool:
-    """Langfuse JSON/JSONL: traces with ``observations``/``htmlPath``, or observation records."""
+    """Langfuse exports: traces, observation records, or the OTel-based SDK's OTLP spans.
+
+    JSON/JSONL traces with ``observations``/``htmlPath``, observation records, or OTLP JSON spans
+    with ``langfuse.observation.*`` attributes.
+    """
     if path.suffix.lower() not in (".json", ".jsonl", ".ndjson"):
         return False
-    h = head.lstrip()
+    if sniff_head(head):
+        return True
+    h = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not h.startswith((b"{", b"[")):
         return False
     if b'"htmlPath"' in head or (b'"observations"' in head and b'"run_type"' not in head):
@@ -69,6 +78,9 @@ def sniff(path: Path, head: bytes) -> bool:
 
 def read(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]]:
     """Read a Langfuse export into canonical rows (one per trace)."""
+    with open(path, "rb") as fh:
+        if sniff_head(fh.read(1 << 16)):
+            return read_otel(Path(path), sink=sink)
     ctx = Ctx(sink=sink, fmt=NAME, file=str(path))
     try:
         data = read_bytes(ctx, Path(path))
@@ -153,12 +165,47 @@ def _build(ctx: Ctx, records: list[tuple[int, str, Any]]) -> list[dict[str, Any]
             continue
         line, prefix, _ = obs[0]
         try:
-            rows.append(_trace_row(ctx, line, None, {"id": tid}, obs))
+            rows.append(_trace_row(ctx, line, None, _trace_from_observations(tid, obs), obs))
         except RecordSkipped:
             continue
         except RecursionError:
             too_deep(ctx, line, tid)
     return rows
+
+
+def _trace_from_observations(tid: str, obs: list[tuple[int, str, dict[str, Any]]]) -> dict:
+    """Trace fields of an observation-only export (``GET /api/public/v2/observations``).
+
+    Observations there carry the trace's ``sessionId``/``userId`` (camelCase or snake_case) and
+    metadata; the root observation's input/output stand for the trace's.
+    """
+    records = [o for _, _, o in obs]
+    roots = [o for o in records if not o.get("parentObservationId")]
+    trace: dict[str, Any] = {"id": tid}
+    for key, alts in (
+        ("sessionId", ("sessionId", "session_id", "traceSessionId")),
+        ("userId", ("userId", "user_id", "traceUserId")),
+        ("name", ("traceName",)),
+        ("tags", ("traceTags", "tags")),
+    ):
+        for o in roots + records:
+            found = next((o[a] for a in alts if not is_missing(o.get(a))), None)
+            if found is not None:
+                trace[key] = found
+                break
+    meta: dict[str, Any] = {}
+    for o in roots + records:
+        for src in (o.get("traceMetadata"), o.get("metadata")):
+            if isinstance(src, Mapping):
+                for k, v in src.items():
+                    meta.setdefault(k, v)
+    if meta:
+        trace["metadata"] = meta
+    if roots:
+        for key in ("input", "output"):
+            if not is_missing(roots[0].get(key)):
+                trace[key] = roots[0][key]
+    return trace
 
 
 def _f(prefix: str | None, name: str) -> str:
@@ -207,13 +254,13 @@ def _trace_row(
         messages = messages_from_value(final_gen["raw"].get("input"), default_role="user")
         messages += messages_from_value(final_gen["raw"].get("output"), default_role="assistant")
     if not messages:
-        messages = messages_from_value(trace.get("input"), default_role="user")
+        messages = messages_from_value(observe_args(trace.get("input")), default_role="user")
         messages += messages_from_value(trace.get("output"), default_role="assistant")
 
     tool_calls = [
         {
             "name": o["name"],
-            "arguments": parse_arguments(o["raw"].get("input")),
+            "arguments": parse_arguments(observe_args(o["raw"].get("input"))),
             "result": _result(o["raw"].get("output")),
         }
         for o in ordered
@@ -240,7 +287,7 @@ def _trace_row(
 
     user_text = last_text(messages, "user")
     if user_text is None:
-        user_text = value_text(trace.get("input"))
+        user_text = value_text(observe_args(trace.get("input")))
     output = value_text(trace.get("output"))
     if output is None:
         output = last_text(messages, "assistant")

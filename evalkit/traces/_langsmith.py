@@ -227,7 +227,76 @@ def _run(ctx: Ctx, line: int, prefix: str, rec: Any) -> dict[str, Any]:
         )
         for key in ("prompt_tokens", "completion_tokens", "total_tokens", "total_cost")
     }
+    if nums["prompt_tokens"] is None and nums["completion_tokens"] is None:
+        for where, usage in _usage_of(rec):
+            nums["prompt_tokens"], nums["completion_tokens"] = (
+                to_number(
+                    ctx,
+                    usage.get(key) if key in usage else usage.get(alt),
+                    field=_f(prefix, f"{where}.{key if key in usage else alt}"),
+                    line=line,
+                    span_id=rid,
+                    integer=True,
+                )
+                for key, alt in (
+                    ("input_tokens", "prompt_tokens"),
+                    ("output_tokens", "completion_tokens"),
+                )
+            )
+            break
+    for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
+        count = nums[key]
+        if count is not None and not 0 <= count < 2**63:  # Int64 column
+            ctx.fail(
+                f"token count {count} is out of range (0 to 2**63 - 1)",
+                line=line,
+                span_id=rid,
+                field=_f(prefix, key),
+            )
     return {"id": rid, "type": rtype, "line": line, "raw": rec, "start": start, "end": end, **nums}
+
+
+def _usage_of(rec: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """Where the SDK puts token usage when the run has no top-level counts, most direct first.
+
+    ``outputs.usage_metadata`` (``@traceable``/``wrap_openai``, ``RunTree``), the LLM output's
+    ``token_usage``/``usage`` (LangChain, raw OpenAI responses), ``extra.metadata.usage_metadata``.
+    """
+    def sub(value: Any) -> Mapping[str, Any]:
+        return value if isinstance(value, Mapping) else {}
+
+    outputs = sub(rec.get("outputs"))
+    meta = sub(sub(rec.get("extra")).get("metadata"))
+    llm_out = sub(outputs.get("llm_output"))
+    found = [
+        ("outputs.usage_metadata", outputs.get("usage_metadata")),
+        ("outputs.llm_output.token_usage", llm_out.get("token_usage")),
+        ("outputs.usage", outputs.get("usage")),
+        ("extra.metadata.usage_metadata", meta.get("usage_metadata")),
+    ]
+    return [(w, u) for w, u in found if isinstance(u, Mapping) and u]
+
+
+def _response_model(outputs: Any) -> Any:
+    """The model that answered (``model`` of an OpenAI response, LangChain's ``model_name``)."""
+    if not isinstance(outputs, Mapping):
+        return None
+    if isinstance(outputs.get("model"), str):
+        return outputs["model"]
+    for key in ("response_metadata", "llm_output"):
+        inner = outputs.get(key)
+        if isinstance(inner, Mapping):
+            found = inner.get("model_name") or inner.get("model")
+            if isinstance(found, str):
+                return found
+    gens = outputs.get("generations")
+    if isinstance(gens, list) and gens:
+        last = gens[-1][-1] if isinstance(gens[-1], list) and gens[-1] else gens[-1]
+        message = last.get("message") if isinstance(last, Mapping) else None
+        kwargs = message.get("kwargs") if isinstance(message, Mapping) else None
+        if isinstance(kwargs, Mapping):
+            return _response_model(kwargs)
+    return None
 
 
 def _trace_of(run: Mapping[str, Any], by_id: Mapping[str, Mapping[str, Any]]) -> str:
@@ -301,6 +370,14 @@ def _trace_row(ctx: Ctx, tid: str, group: list[dict[str, Any]]) -> dict[str, Any
     ] or [root]
     in_tok = _sum(r["prompt_tokens"] for r in tok_src)
     out_tok = _sum(r["completion_tokens"] for r in tok_src)
+    for name, total in (("prompt_tokens", in_tok), ("completion_tokens", out_tok)):
+        if total is not None and total >= 2**63:  # the sum over runs must fit the Int64 column
+            ctx.fail(
+                f"{name} summed over the trace's runs is {total}, beyond 2**63 - 1",
+                line=root["line"],
+                span_id=tid,
+                field=name,
+            )
     cost = (
         root["total_cost"]
         if root["total_cost"] is not None
@@ -352,7 +429,12 @@ def _trace_row(ctx: Ctx, tid: str, group: list[dict[str, Any]]) -> dict[str, Any
             fx["invocation_params"] if isinstance(fx.get("invocation_params"), Mapping) else {}
         )
         fmeta: Mapping[str, Any] = fx["metadata"] if isinstance(fx.get("metadata"), Mapping) else {}
-        model = params.get("model") or params.get("model_name") or fmeta.get("ls_model_name")
+        model = (
+            _response_model(final["raw"].get("outputs"))
+            or params.get("model")
+            or params.get("model_name")
+            or fmeta.get("ls_model_name")
+        )
     return {
         "trace_id": tid,
         "timestamp": root["start"],

@@ -27,6 +27,7 @@ _FORMATS: dict[str, str] = {
     "langfuse": "evalkit.traces._langfuse",
     "langsmith": "evalkit.traces._langsmith",
     "inspect": "evalkit.traces._inspect",
+    "json": "evalkit.traces._generic_json",  # any other JSON / JSON Lines records
     "csv": "evalkit.traces._tabular",
     "parquet": "evalkit.traces._tabular",
     "hf": "evalkit.traces._hf",
@@ -277,7 +278,8 @@ def load_traces(
     format : str, default "auto"
         ``"auto"`` detects each file's format from its name and first bytes. Otherwise one of
         ``"openinference"``, ``"otel_genai"``, ``"openai"``, ``"langfuse"``, ``"langsmith"``,
-        ``"inspect"``, ``"csv"``, ``"parquet"``, ``"hf"``, applied to every file.
+        ``"inspect"``, ``"json"`` (generic JSON records), ``"csv"``, ``"parquet"``, ``"hf"``,
+        applied to every file.
     errors : {"raise", "collect"}, default "raise"
         ``"raise"`` stops at the first problem with a :class:`evalkit.TraceFormatError` naming
         the file, line (or span) and field. ``"collect"`` skips just the bad records and returns
@@ -348,44 +350,55 @@ def load_traces(
     _check_args(format, errors)
     from evalkit.traces import schema
     from evalkit.traces._tabular import check_options
+    from evalkit.traces._otlp_logs import joined_logs
+    from evalkit.traces._roles import check_roles
 
     check_options(options)  # argument errors stay ValueError/TypeError, whatever the files hold
     sink = ErrorSink(mode=errors)
     used: set[str] = set()
     frames: list[pd.DataFrame] = []
-    for item in _expand(source, sink):
-        kind = _kind_of_object(item)
-        if kind is not None:
-            result = _read_object(item, kind, format, sink, options, used)
-        elif isinstance(item, Path):
-            result = _read_file_guarded(item, format, sink, options, used)
-        else:
-            raise TypeError(
-                "`source` must be a path, folder, glob, list, pandas.DataFrame or "
-                f"datasets.Dataset; got {type(item).__name__}."
-            )
-        if result is None:
-            continue
-        try:
-            frame = _guards.conform(result, sink, schema)
-        except (UnicodeError, OverflowError, ValueError, TypeError) as exc:
-            if isinstance(exc, EvalkitError):
-                raise
-            sink.add(
-                TraceError(
-                    file=str(item) if isinstance(item, Path) else None,
-                    message=f"the rows could not be stored ({type(exc).__name__}: {exc})",
-                    format=_fmt_or_none(format),
+    # OTLP logs files are read first and joined to the spans of the other files (issue 10)
+    with joined_logs(list(_expand(source, sink)), format, sink) as items:
+        for item in items:
+            kind = _kind_of_object(item)
+            if kind is not None:
+                result = _read_object(item, kind, format, sink, options, used)
+            elif isinstance(item, Path):
+                result = _read_file_guarded(item, format, sink, options, used)
+            else:
+                raise TypeError(
+                    "`source` must be a path, folder, glob, list, pandas.DataFrame or "
+                    f"datasets.Dataset; got {type(item).__name__}."
                 )
-            )
-            continue
-        if len(frame):
-            frames.append(frame)
+            if result is None:
+                continue
+            try:
+                frame = _guards.conform(result, sink, schema)
+            except (UnicodeError, OverflowError, ValueError, TypeError) as exc:
+                if isinstance(exc, EvalkitError):
+                    raise
+                sink.add(
+                    TraceError(
+                        file=str(item) if isinstance(item, Path) else None,
+                        message=f"the rows could not be stored ({type(exc).__name__}: {exc})",
+                        format=_fmt_or_none(format),
+                    )
+                )
+                continue
+            frame = check_roles(frame, sink)  # one role table (_roles.py)
+            if len(frame):
+                frames.append(frame)
     unused = sorted(set(options) - used)
     if unused:
         raise TypeError(f"load_traces() got option(s) no reader accepts: {', '.join(unused)}.")
     frame = schema.concat(frames)
+    from evalkit.traces._openai_batch import join_batch_pairs
+
+    frame = join_batch_pairs(frame)  # one trace per Batch custom_id (input + output files)
     frame = _check_ids(frame, sink)
+    from evalkit.traces._report import warn_no_output
+
+    warn_no_output(frame)
     if errors == "collect":
         return frame, list(sink.errors)
     return frame

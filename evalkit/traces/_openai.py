@@ -12,11 +12,13 @@ One line is one trace. Three public shapes are read:
 Lines without a native id get a stable content hash ``openai-<16 hex>``.
 """
 
+import warnings
 from pathlib import Path
 from typing import Any
 
-from evalkit.errors import TraceError
+from evalkit.errors import TraceError, TraceWarning
 from evalkit.traces._base import ErrorSink
+from evalkit.traces._frames import rows_to_frame
 from evalkit.traces._jsonio import iter_jsonl
 from evalkit.traces._openai_fast import read_fast
 from evalkit.traces._openai_messages import _Bad, _kind
@@ -25,12 +27,18 @@ from evalkit.traces._openai_shape import NAME, _shape, sniff
 
 __all__ = ["NAME", "read", "read_careful", "sniff"]
 
+_CHUNK = 20_000  # rows converted to a canonical frame at a time by the line-by-line reader
 
-def read(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]] | Any:
+
+def read(
+    path: Path, *, sink: ErrorSink, columns: dict[str, str] | None = None
+) -> list[dict[str, Any]] | Any:
     r"""Read an OpenAI chat JSONL file into canonical rows (one per line).
 
     Request/response log files take a vectorised pyarrow path (a ready canonical frame); any
     file it does not fully understand is read line by line, so errors name the line and field.
+    With ``columns=`` (canonical column -> dotted field path) the file is read by the generic
+    JSON reader, which maps the named fields.
 
     Examples
     --------
@@ -46,19 +54,29 @@ def read(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]] | Any:
     >>> frame = read(p, sink=ErrorSink())  # the vectorised path gives a canonical frame
     >>> frame.loc[0, ["trace_id", "output"]].tolist(), int(frame.loc[0, "input_tokens"])
     (['chatcmpl-1', 'Hello'], 5)
-    >>> row = read_careful(p, sink=ErrorSink())[0]  # the line-by-line path gives row dicts
-    >>> row["trace_id"], row["output"], row["input_tokens"], str(row["timestamp"])
+    >>> careful = read_careful(p, sink=ErrorSink())  # the line-by-line path: the same frame
+    >>> row = careful.iloc[0]
+    >>> row["trace_id"], row["output"], int(row["input_tokens"]), str(row["timestamp"])
     ('chatcmpl-1', 'Hello', 5, '2023-11-14 22:13:20+00:00')
     """
+    if columns is not None:  # the caller names the fields: the generic JSON reader maps them
+        from evalkit.traces._generic_json import read as read_generic
+
+        return read_generic(path, sink=sink, columns=columns)
     fast = read_fast(path)
     if fast is not None:
         return fast
     return read_careful(path, sink=sink)
 
 
-def read_careful(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]]:
+def read_careful(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]] | Any:
     """The line-by-line reader: every problem names the line and the field."""
-    rows = []
+    from evalkit.traces import schema
+
+    rows: list[dict[str, Any]] = []
+    frames: list[Any] = []
+    seen: dict[str, int] = {}
+    repeats: list[int] = []
     file = str(path)
     for line, record in iter_jsonl(path, sink=sink, fmt=NAME):
         shape = _shape(record)
@@ -88,5 +106,25 @@ def read_careful(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]]:
             )
             continue
         row["source"] = {"format": NAME, "file": file, "line": line, "span_id": None}
+        if shape == "finetune":  # id-less: a content hash, numbered when the content repeats
+            n = seen.get(row["trace_id"], 0) + 1
+            seen[row["trace_id"]] = n
+            if n > 1:
+                repeats.append(line)
+                row["trace_id"] = f"{row['trace_id']}-{n}"
         rows.append(row)
-    return rows
+        if len(rows) == _CHUNK:
+            # a canonical frame per chunk: Arrow messages are ~5x smaller than Python dicts,
+            # so a big file no longer peaks at 7-9x its size (issue 12.15)
+            frames.append(rows_to_frame(rows))
+            rows = []
+    if repeats:
+        warnings.warn(
+            f"{file}: {len(repeats)} line(s) repeat the content of an earlier line (first at line "
+            f"{repeats[0]}); each got a distinct, stable id (content hash + '-<occurrence>')",
+            TraceWarning,
+            stacklevel=4,
+        )
+    if rows:
+        frames.append(rows_to_frame(rows))
+    return schema.concat(frames) if frames else []

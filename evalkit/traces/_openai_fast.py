@@ -16,10 +16,10 @@ from itertools import repeat
 from pathlib import Path
 from typing import Any
 
-from evalkit.traces._jsonio import first_json_line
-from evalkit.traces._openai_messages import summarize
+from evalkit.traces._jsonio import first_json_line, parse_arguments
 from evalkit.traces._openai_rows import _MAX_SECONDS, _PARAMS_USED
 from evalkit.traces._openai_shape import _LOG_HEAD, NAME, _shape
+from evalkit.traces._roles import CANONICAL_ROLES
 
 
 class _Unsupported(Exception):
@@ -32,7 +32,12 @@ def _need(condition: bool, why: str) -> None:
 
 
 def _count_rows(path: Path) -> int:
-    """The number of lines, counting a last line without a newline (numpy frees the GIL)."""
+    """The number of lines, counting a last line without a newline (numpy frees the GIL).
+
+    Returns -1 unless every line starts with ``{`` (no blank or indented lines): then one parsed
+    record per line is the same as one record per line, and a line holding two JSON objects
+    (which pyarrow reads as two records) cannot be hidden by a blank line elsewhere (issue 12.2).
+    """
     import numpy as np
 
     n, last = 0, 10
@@ -40,9 +45,42 @@ def _count_rows(path: Path) -> int:
     with open(path, "rb") as fh:
         while k := fh.readinto(buf):
             view = np.frombuffer(buf, np.uint8, count=k)
-            n += int(np.count_nonzero(view == 10))
+            newlines = view == 10
+            n += int(np.count_nonzero(newlines))
+            if last == 10 and view[0] != 123:
+                return -1
+            starts = np.flatnonzero(newlines[:-1]) + 1
+            if len(starts) and not bool(np.all(view[starts] == 123)):
+                return -1
             last = int(view[-1])
     return n + (last != 10)
+
+
+def _exact(arr: Any) -> bool:
+    """True if ``to_pylist`` gives the JSON exactly: no struct field null in a present struct.
+
+    pyarrow fills a key absent from one object with null, which the JSON did not say; a nested
+    value with no nulls below its top level cannot have been filled in.
+    """
+    import pyarrow as pa
+
+    t = arr.type
+    if pa.types.is_struct(t):
+        return all(
+            child.null_count == 0 and _exact(child) for child in arr.flatten()
+        )
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        values = arr.flatten()
+        return values.null_count == 0 and _exact(values)
+    return not pa.types.is_null(t)
+
+
+def _all_null(arr: Any, name: str) -> bool:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    child = pc.struct_field(arr, name)
+    return bool(pa.types.is_null(child.type) or child.null_count == len(child))
 
 
 def _fields(arr: Any) -> set[str]:
@@ -125,9 +163,12 @@ def _messages_struct(msgs: Any) -> Any:
     _need(pa.types.is_struct(msgs.type), "messages are not objects")
     _need(msgs.null_count == 0, "null message")
     names = _fields(msgs)
-    _need("function_call" not in names, "legacy function_call")
+    # model_dump() always writes "function_call": null; only a real legacy call needs care
+    _need("function_call" not in names or _all_null(msgs, "function_call"), "function_call")
     role = _field(msgs, "role")
     _need(role.null_count == 0, "message without role")
+    # other spellings are mapped (or reported) by the careful reader's one role table
+    _need(bool(pc.all(pc.is_in(role, pa.array(sorted(CANONICAL_ROLES)))).as_py()), "roles")
     content = _field(msgs, "content")
     if "refusal" in names:
         content = pc.coalesce(content, _field(msgs, "refusal"))
@@ -137,18 +178,57 @@ def _messages_struct(msgs: Any) -> Any:
     )
 
 
+def _flat_tool_calls(values: Any, msg_row: Any, n: int) -> list[list[dict[str, Any]]]:
+    """Per row: every tool call of its messages, in order, with the matching tool result.
+
+    The same result as ``summarize(conversation)["tool_calls"]`` (tests/traces/
+    test_openai_fast.py checks the two paths agree): a call's result is the content of the
+    last ``tool`` message of that row with its ``tool_call_id`` (legacy ``function`` results
+    by name), arguments parsed from JSON text when they are JSON.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out: list[list[dict[str, Any]]] = [[] for _ in range(n)]
+    tc = values.field("tool_calls")
+    per_msg = _lengths(tc)
+    if not per_msg.sum():
+        return out
+    calls = tc.flatten()
+    call_row = np.repeat(msg_row, per_msg).tolist()
+    roles = values.field("role")
+
+    def keyed(role: str, key: str) -> dict[tuple[int, Any], Any]:
+        mask = pc.and_(pc.equal(roles, role), pc.is_valid(values.field(key)))
+        at = pa.array(np.flatnonzero(np.asarray(pc.fill_null(mask, False))))
+        rows = msg_row[np.asarray(at, dtype=np.int64)].tolist()
+        keys = values.field(key).take(at).to_pylist()
+        # dict(): a later message with the same key wins, as in summarize()
+        contents = values.field("content").take(at).to_pylist()
+        return dict(zip(zip(rows, keys, strict=True), contents, strict=True))
+
+    results, by_name = keyed("tool", "tool_call_id"), keyed("function", "name")
+    for r, cid, name, args in zip(
+        call_row,
+        calls.field("id").to_pylist(),
+        calls.field("name").to_pylist(),
+        calls.field("arguments").to_pylist(),
+        strict=True,
+    ):
+        result = results.get((r, cid)) if cid is not None else by_name.get((r, name))
+        out[r].append({"name": name, "arguments": parse_arguments(args), "result": result})
+    return out
+
+
 def _python_values(arr: Any) -> tuple[list[Any], bool]:
     import pyarrow as pa
 
     t = arr.type
-    _need(
-        pa.types.is_null(t)
-        or pa.types.is_string(t)
-        or pa.types.is_integer(t)
-        or pa.types.is_floating(t)
-        or pa.types.is_boolean(t),
-        f"nested value of type {t}",
-    )
+    if pa.types.is_nested(t):
+        # e.g. request tools: exact only if pyarrow filled no absent key with null
+        present = arr.filter(arr.is_valid()) if arr.null_count else arr
+        _need(_exact(present), f"nested value of type {t} with nulls")
     return arr.to_pylist(), arr.null_count > 0
 
 
@@ -213,16 +293,9 @@ def _fast_batch(batch: Any, first_line: int, file: str) -> dict[str, Any]:
     else:
         user_text = pa.nulls(n, pa.string())
     output = resp_msg.field("content")
-    # flattened tool calls: only rows that have any, through the careful code on Python dicts
-    per_msg = _lengths(values.field("tool_calls"))
+    # flattened tool calls, as summarize() makes them, without building the conversations
     msg_row = np.repeat(np.arange(n), np.diff(new_offsets))
-    with_calls = np.flatnonzero(np.bincount(msg_row, weights=per_msg, minlength=n))
-    tool_calls: list[Any] = [[] for _ in range(n)]
-    if len(with_calls):
-        for i, conv in zip(
-            with_calls, messages.take(pa.array(with_calls)).to_pylist(), strict=True
-        ):
-            tool_calls[i] = summarize(conv)["tool_calls"]
+    tool_calls = _flat_tool_calls(values, msg_row, n)
     # ids, time, model, tokens, people
     created = _field(response, "created", kinds=("int",))
     lo, hi = pc.min_max(created).values()
@@ -327,7 +400,9 @@ def _read_fast(path: Path) -> Any:
                 if "straddl" not in str(exc):  # a line longer than a parse block: bigger blocks
                     raise
                 table = pj.read_json(path, read_options=pj.ReadOptions(block_size=1 << 28))
-            _need(table.num_rows == n_lines.result(), "blank lines")  # keeps line numbers exact
+            table.validate(full=True)  # pyarrow's JSON reader lets invalid UTF-8 through
+            # one record per line keeps line numbers exact (see _count_rows)
+            _need(table.num_rows == n_lines.result(), "blank lines or two objects on a line")
         batches: list[Any] = table.to_batches()
         del table
         parts: list[dict[str, Any]] = []

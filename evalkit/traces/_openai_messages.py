@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from evalkit.traces._jsonio import parse_arguments
+from evalkit.traces._roles import canonical_role
 
 
 class _Bad(Exception):
@@ -110,7 +111,7 @@ def _message(msg: Any, field: str) -> dict[str, Any]:
     if content is None and isinstance(msg.get("refusal"), str):
         content = msg["refusal"]
     return {
-        "role": role,
+        "role": canonical_role(role),
         "content": content,
         "tool_calls": _message_tool_calls(msg, field),
         "tool_call_id": _str_or_none(msg.get("tool_call_id"), f"{field}.tool_call_id"),
@@ -128,7 +129,8 @@ def summarize(messages: list[dict[str, Any]]) -> dict[str, Any]:
     """Derive ``input``, ``output`` and flattened ``tool_calls`` from normalised messages.
 
     ``output`` is the content of the last assistant message (null when that message only calls
-    tools); ``input`` is the last user text before it. Tool results (``role="tool"``) are
+    tools, or when a user message comes after it: a request still waiting for its answer);
+    ``input`` is the last user text before it. Tool results (``role="tool"``) are
     matched to calls by ``tool_call_id``
     (legacy ``role="function"`` results by name).
 
@@ -164,6 +166,8 @@ def summarize(messages: list[dict[str, Any]]) -> dict[str, Any]:
             )
     out_at = None
     for i in range(len(messages) - 1, -1, -1):
+        if messages[i]["role"] == "user" and messages[i]["content"] is not None:
+            break  # a request-only line (user, assistant, user): no answer to the last question
         if messages[i]["role"] == "assistant":
             out_at = i
             break

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from evalkit.traces._jsonio import content_hash
+from evalkit.traces._openai_batch import BATCH_KEY
 from evalkit.traces._openai_messages import (
     _Bad,
     _kind,
@@ -146,6 +147,7 @@ def _row(record: dict[str, Any], shape: str) -> dict[str, Any]:
             extra, user, session, segment = _params_meta(body, "body")
             meta.update(extra)
             meta.update({k: record[k] for k in ("method", "url") if k in record})
+            meta[BATCH_KEY] = "input"
             row.update(
                 model=_str_or_none(body.get("model"), "body.model"),
                 user_id=user,
@@ -155,6 +157,7 @@ def _row(record: dict[str, Any], shape: str) -> dict[str, Any]:
         else:
             response, error = record.get("response"), record.get("error")
             messages = []
+            meta[BATCH_KEY] = "output"
             if error is not None:
                 meta["error"] = error
             if isinstance(response, dict):

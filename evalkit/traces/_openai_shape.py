@@ -44,4 +44,7 @@ def sniff(path: Path, head: bytes) -> bool:
     record = first_json_line(head)
     if record is not None:
         return _shape(record) is not None
-    return bool(_TRUNCATED_HEAD.match(head.removeprefix(b"\xef\xbb\xbf")))
+    body = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if body.split(b"\n", 1)[0].strip() in (b"{", b"["):
+        return False  # a pretty-printed JSON document, not JSON Lines: the generic JSON reader
+    return bool(_TRUNCATED_HEAD.match(body))

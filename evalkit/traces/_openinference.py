@@ -33,6 +33,7 @@ from evalkit.traces._otlp import (
     num,
     read_traces,
     sniff_otlp,
+    span_metadata,
     text_or_none,
 )
 
@@ -54,7 +55,11 @@ def sniff(path: Path, head: bytes) -> bool:
         except Exception:
             return False
         return all(c in names for c in _PHOENIX_REQUIRED) and "span_kind" in names
-    return sniff_otlp(path, head) and any(m in head for m in _MARKERS)
+    return (
+        sniff_otlp(path, head)
+        and any(m in head for m in _MARKERS)
+        and b'"langfuse.observation.' not in head
+    )
 
 
 def _indexed(attrs: Mapping[str, Any], prefix: str) -> list[dict[str, Any]]:
@@ -101,6 +106,28 @@ def _messages(attrs: Mapping[str, Any], prefix: str) -> list[dict[str, Any]]:
     return out
 
 
+_IN_COLUMNS = ("llm.input_messages.", "llm.output_messages.", "retrieval.documents.")
+_IN_COLUMNS_EXACT = frozenset(
+    {
+        "input.value",
+        "output.value",
+        "session.id",
+        "user.id",
+        "metadata",
+        "tag.tags",
+        "llm.model_name",
+        "llm.token_count.prompt",
+        "llm.token_count.completion",
+        "openinference.span.kind",
+    }
+)
+
+
+def _in_columns(key: str) -> bool:
+    """Attributes that the canonical columns already hold (kept out of ``metadata``)."""
+    return key in _IN_COLUMNS_EXACT or key.startswith(_IN_COLUMNS)
+
+
 def _kind(span: Span) -> str:
     k = span.attrs.get("openinference.span.kind")
     return k.upper() if isinstance(k, str) else ""
@@ -114,6 +141,7 @@ def interpret(trace: Trace) -> dict[str, Any]:
     model = None
     tokens_in = tokens_out = None
     cost = None
+    response_ids: list[str] = []
     for s in trace.spans:
         a = s.attrs
         kind = _kind(s)
@@ -161,6 +189,9 @@ def interpret(trace: Trace) -> dict[str, Any]:
             ]
         _merge(conversation, inputs)
         conversation.extend(outputs)
+        response = maybe_json(a.get("output.value"))
+        if isinstance(response, dict) and isinstance(response.get("id"), str):
+            response_ids.append(response["id"])  # output.value itself stays out of metadata
         model = a.get("llm.model_name") or model
         t_in, t_out = (
             int_or_none(a.get("llm.token_count.prompt")),
@@ -189,6 +220,10 @@ def interpret(trace: Trace) -> dict[str, Any]:
         meta["tags"] = tags
     if "service.name" in root.resource:
         meta["service.name"] = root.resource["service.name"]
+    if response_ids:
+        meta["response_ids"] = response_ids
+    for key, value in span_metadata(trace, _in_columns).items():
+        meta.setdefault(key, value)
     inp = summary["input"] if summary["input"] is not None else text_or_none(ra.get("input.value"))
     out = (
         summary["output"] if summary["output"] is not None else text_or_none(ra.get("output.value"))
@@ -212,6 +247,11 @@ def interpret(trace: Trace) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------ Phoenix Parquet
+
+
+#: attributes whose value is one JSON object (OpenInference writes them as JSON text; Phoenix's
+#: spans frame has them parsed): kept whole rather than flattened into ``metadata.segment``...
+_KEEP_WHOLE = frozenset({"metadata", "llm.invocation_parameters"})
 
 
 def _plain(value: Any) -> Any:
@@ -279,7 +319,14 @@ def _read_phoenix(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]]:
                 raise SpanError("context.span_id", "missing or not a string")
             attrs: dict[str, Any] = {}
             for c in attr_cols:
-                _flatten(c[len("attributes.") :], rec[c], attrs)
+                key = c[len("attributes.") :]
+                if key in _KEEP_WHOLE:  # a JSON object attribute Phoenix hands back parsed
+                    value = _plain(rec[c])
+                    if isinstance(value, Mapping):
+                        # Parquet structs list every key of every row: drop the filled-in nulls
+                        attrs[key] = {k: _plain(v) for k, v in value.items() if v is not None}
+                        continue
+                _flatten(key, rec[c], attrs)
             if "openinference.span.kind" not in attrs and isinstance(rec.get("span_kind"), str):
                 attrs["openinference.span.kind"] = rec["span_kind"]
             parent = rec.get("parent_id")
@@ -341,8 +388,8 @@ def read(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]]:
     >>> doc = {"resourceSpans": [{"resource": {}, "scopeSpans": [{"spans": [span]}]}]}
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "oi.json"
     >>> _ = p.write_text(json.dumps(doc))
-    >>> row = read(p, sink=ErrorSink())[0]
-    >>> row["input"], row["output"], row["model"], row["latency_ms"]
+    >>> row = read(p, sink=ErrorSink()).iloc[0]  # a canonical frame, one row per trace
+    >>> row["input"], row["output"], row["model"], float(row["latency_ms"])
     ('Hi', 'Hello', 'gpt-4o', 1000.0)
     """
     if path.suffix.lower() == ".parquet":

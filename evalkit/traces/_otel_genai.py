@@ -6,7 +6,10 @@ Current conventions: ``gen_ai.input.messages`` / ``gen_ai.output.messages`` (mes
 ``gen_ai.tool.*``, ``gen_ai.retrieval.documents``, ``gen_ai.usage.*``, ``gen_ai.conversation.id``.
 Older conventions: ``gen_ai.prompt.N.role/content``, ``gen_ai.completion.N.role/content`` and the
 span events ``gen_ai.system.message``, ``gen_ai.user.message``, ``gen_ai.assistant.message``,
-``gen_ai.tool.message`` and ``gen_ai.choice``. ``trace_id`` is the OTLP ``traceId``.
+``gen_ai.tool.message`` and ``gen_ai.choice``. The same events, and the current
+``gen_ai.client.inference.operation.details`` event, also arrive as OTLP log records, joined to
+their spans when the logs file is loaded with the spans file (see ``_otlp_logs``). ``trace_id``
+is the OTLP ``traceId`` (as hex, also when the file has base64 ids).
 """
 
 from __future__ import annotations
@@ -26,18 +29,26 @@ from evalkit.traces._otlp import (
     num,
     read_traces,
     sniff_otlp,
+    span_metadata,
     text_or_none,
 )
 
 NAME = "otel_genai"
 
+_DETAILS_EVENT = "gen_ai.client.inference.operation.details"
+_DETAILS_CONTENT = ("gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.system_instructions")
 _CHAT_OPS = frozenset({"chat", "text_completion", "generate_content"})
 _INDEXED = re.compile(r"^gen_ai\.(prompt|completion)\.(\d+)\.(.+)$")
 
 
 def sniff(path: Path, head: bytes) -> bool:
     """OTLP JSON whose first bytes carry ``gen_ai.`` attributes (and no OpenInference kind)."""
-    return sniff_otlp(path, head) and b'"gen_ai.' in head and b"openinference.span.kind" not in head
+    return (
+        sniff_otlp(path, head)
+        and b'"gen_ai.' in head
+        and b"openinference.span.kind" not in head
+        and b'"langfuse.observation.' not in head  # the Langfuse SDK's spans: the langfuse reader
+    )
 
 
 def _msg(
@@ -270,6 +281,31 @@ def _documents(value: Any, field: str) -> list[dict[str, Any]]:
     return docs
 
 
+_IN_COLUMNS = frozenset(
+    {
+        "gen_ai.input.messages",
+        "gen_ai.output.messages",
+        "gen_ai.system_instructions",
+        "gen_ai.retrieval.documents",
+        "gen_ai.tool.call.arguments",
+        "gen_ai.tool.call.result",
+        "gen_ai.usage.input_tokens",
+        "gen_ai.usage.output_tokens",
+        "gen_ai.usage.prompt_tokens",
+        "gen_ai.usage.completion_tokens",
+        "gen_ai.conversation.id",
+        "session.id",
+        "user.id",
+        "enduser.id",
+    }
+)
+
+
+def _in_columns(key: str) -> bool:
+    """Attributes that the canonical columns already hold (kept out of ``metadata``)."""
+    return key in _IN_COLUMNS or _INDEXED.match(key) is not None
+
+
 def interpret(trace: Trace) -> dict[str, Any]:
     """Turn one OTLP trace with GenAI attributes into a canonical row."""
     conversation: list[dict[str, Any]] = []
@@ -278,6 +314,7 @@ def interpret(trace: Trace) -> dict[str, Any]:
     model = None
     tokens_in = tokens_out = None
     finish: list[Any] = []
+    llm_spans = []
     for s in trace.spans:
         a = s.attrs
         op = a.get("gen_ai.operation.name")
@@ -297,6 +334,9 @@ def interpret(trace: Trace) -> dict[str, Any]:
             retrieved.extend(
                 _documents(a["gen_ai.retrieval.documents"], "gen_ai.retrieval.documents")
             )
+        details = next((e[2] for e in s.events if e[0] == _DETAILS_EVENT), None)
+        if details is not None and not any(k in a for k in _DETAILS_CONTENT):
+            a = {**details, **a}  # content of the operation.details event (a log record)
         system = _system(a.get("gen_ai.system_instructions"), "gen_ai.system_instructions")
         inputs = _semconv_messages(a.get("gen_ai.input.messages"), "gen_ai.input.messages")
         outputs = _semconv_messages(a.get("gen_ai.output.messages"), "gen_ai.output.messages")
@@ -307,6 +347,7 @@ def interpret(trace: Trace) -> dict[str, Any]:
         is_llm = op in _CHAT_OPS or bool(inputs or outputs)
         if not is_llm:
             continue
+        llm_spans.append(s)
         _merge(conversation, system + inputs)
         conversation.extend(outputs)
         model = a.get("gen_ai.response.model") or a.get("gen_ai.request.model") or model
@@ -329,14 +370,15 @@ def interpret(trace: Trace) -> dict[str, Any]:
         if key in root.resource:
             meta[key] = root.resource[key]
     for key in ("gen_ai.provider.name", "gen_ai.system", "gen_ai.agent.name", "gen_ai.agent.id"):
-        v = trace.first(key)
+        # the provider of the generations, not of whichever span came first (a vector store's)
+        v = next((s.attrs[key] for s in llm_spans if s.attrs.get(key) is not None), None)
+        if v is None:
+            v = trace.first(key)
         if v is not None:
             meta[key] = v
     if finish:
         meta["finish_reasons"] = finish
-    extra = {k: v for k, v in root.attrs.items() if not k.startswith("gen_ai.")}
-    if extra:
-        meta["attributes"] = extra
+    meta.update(span_metadata(trace, _in_columns))
     status = root.status.get("code")
     if status in (2, "STATUS_CODE_ERROR"):  # only errors are news; OK/UNSET are the norm
         meta["status"] = root.status
@@ -380,8 +422,10 @@ def read(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]]:
     ...                           "scopeSpans": [{"scope": {"name": "x"}, "spans": [span]}]}]}
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.json"
     >>> _ = p.write_text(json.dumps(doc))
-    >>> row = read(p, sink=ErrorSink())[0]
-    >>> row["trace_id"], row["input"], row["output"], row["latency_ms"], row["input_tokens"]
-    ('5b8efff798038103d269b633813fc60c', 'Hi', 'Hello', 250.0, 3)
+    >>> row = read(p, sink=ErrorSink()).iloc[0]  # a canonical frame, one row per trace
+    >>> row["trace_id"], row["input"], row["output"], float(row["latency_ms"])
+    ('5b8efff798038103d269b633813fc60c', 'Hi', 'Hello', 250.0)
+    >>> int(row["input_tokens"])
+    3
     """
     return read_traces(path, sink=sink, fmt=NAME, interpret=interpret)

@@ -7,6 +7,7 @@ by start time), so that a per-convention interpreter can turn each trace into on
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import re
@@ -154,6 +155,30 @@ def _nanos(value: Any, where: str) -> int | None:
     return nanos
 
 
+_HEX_ID = re.compile(r"^(?:[0-9a-fA-F]{16}){1,2}$")
+_B64_ID = re.compile(r"^(?:[A-Za-z0-9+/]{22}==|[A-Za-z0-9+/]{11}=)$")
+
+
+def otlp_id(value: str) -> str:
+    """An OTLP trace/span id as lowercase hex.
+
+    OTLP/JSON writes ids as hex, but protobuf's ``MessageToJson`` (used by the OpenTelemetry SDK's
+    own encoders) writes bytes as base64; both spellings of one id give the same hex here.
+
+    Examples
+    --------
+    >>> otlp_id("nefg8tAuV0lTjT3nKn3m9g==")
+    '9de7e0f2d02e5749538d3de72a7de6f6'
+    >>> otlp_id("9DE7E0F2D02E5749538D3DE72A7DE6F6")
+    '9de7e0f2d02e5749538d3de72a7de6f6'
+    """
+    if _HEX_ID.match(value):  # the common case first: one C-level match
+        return value.lower()
+    if _B64_ID.match(value):
+        return base64.b64decode(value).hex()
+    return value
+
+
 def _id(value: Any, where: str, *, required: bool) -> str | None:
     if value is None or value == "":
         if required:
@@ -161,7 +186,7 @@ def _id(value: Any, where: str, *, required: bool) -> str | None:
         return None
     if not isinstance(value, str):
         raise SpanError(where, f"must be a hex string, got {_kind(value)}")
-    return value
+    return otlp_id(value)
 
 
 def _span(
@@ -269,15 +294,28 @@ def read_spans(path: Path, *, sink: ErrorSink, fmt: str) -> list[Span]:
         nl = first.find(b"\n")
         if nl != -1 and first[:nl].rstrip().endswith(b"}") and first[nl:].lstrip().startswith(b"{"):
             lines_mode = True
+    from evalkit.traces._otlp_logs import LogIndex, active, records_of
+
     spans: list[Span] = []
+    own_logs = LogIndex()  # logs lines in the same JSON Lines file (a collector's file export)
     if lines_mode:
         for line, doc in iter_jsonl(path, sink=sink, fmt=fmt):
+            if isinstance(doc, dict) and "resourceLogs" in doc and "resourceSpans" not in doc:
+                for record in records_of(doc, file, line, sink):
+                    own_logs.add(record)
+                continue
             spans.extend(_spans_of(doc, file=file, line=line, sink=sink, fmt=fmt))
-        return spans
-    ok, doc = read_json_document(path, sink=sink, fmt=fmt)
-    if ok:
-        spans.extend(_spans_of(doc, file=file, line=None, sink=sink, fmt=fmt))
-        _locate(path, spans)
+    else:
+        ok, doc = read_json_document(path, sink=sink, fmt=fmt)
+        if ok:
+            spans.extend(_spans_of(doc, file=file, line=None, sink=sink, fmt=fmt))
+            _locate(path, spans)
+    logs = active()
+    if logs is not None:  # log records loaded alongside become events of their spans
+        logs.attach(spans)
+    if own_logs.by_span:
+        own_logs.attach(spans)
+        own_logs.report_unjoined(sink)
     return spans
 
 
@@ -293,8 +331,9 @@ def _locate(path: Path, spans: list[Span]) -> None:
         line += data.count(b"\n", last, m.start())
         last = m.start()
         lines.setdefault(m.group(1), line)
+    by_id = {otlp_id(k.decode("utf-8", "surrogatepass")): v for k, v in lines.items()}
     for s in spans:
-        s.line = lines.get(s.span_id.encode("utf-8", "surrogatepass"))
+        s.line = by_id.get(s.span_id)
 
 
 @dataclass
@@ -327,6 +366,38 @@ class Trace:
             if v is not None:
                 return v
         return None
+
+
+def span_metadata(trace: Trace, skip: Callable[[str], bool]) -> dict[str, Any]:
+    """Every span attribute not already in a canonical column, so that nothing is dropped.
+
+    An attribute with one value across the trace is kept under its key in ``"attributes"``;
+    one whose value differs between spans is kept per span in ``"span_attributes"``, keyed
+    by span name (``"name #2"`` for the second span of that name, in tree order).
+    """
+    values: dict[str, list[tuple[str, Any]]] = {}
+    seen: dict[str, int] = {}
+    for s in trace.spans:
+        seen[s.name] = seen.get(s.name, 0) + 1
+        label = s.name if seen[s.name] == 1 else f"{s.name} #{seen[s.name]}"
+        for k, v in s.attrs.items():
+            if not skip(k):
+                values.setdefault(k, []).append((label, v))
+    common: dict[str, Any] = {}
+    per_span: dict[str, dict[str, Any]] = {}
+    for k, pairs in values.items():
+        first = pairs[0][1]
+        if all(v == first for _, v in pairs):
+            common[k] = first
+        else:
+            for label, v in pairs:
+                per_span.setdefault(label, {})[k] = v
+    out: dict[str, Any] = {}
+    if common:
+        out["attributes"] = common
+    if per_span:
+        out["span_attributes"] = per_span
+    return out
 
 
 def _order_key(s: Span) -> tuple[int, str]:
@@ -433,7 +504,7 @@ def text_or_none(value: Any) -> str | None:
 
 def read_traces(
     path: Path, *, sink: ErrorSink, fmt: str, interpret: Callable[[Trace], dict[str, Any]]
-) -> list[dict[str, Any]]:
+) -> Any:
     """Read spans, group them, and turn each trace into a canonical row with ``interpret``."""
     file = str(path)
     before = len(sink.errors)
@@ -467,4 +538,6 @@ def read_traces(
             "span_id": trace.root.span_id,
         }
         rows.append(row)
-    return rows
+    from evalkit.traces._frames import rows_to_frame
+
+    return rows_to_frame(rows) if rows else rows

@@ -23,10 +23,12 @@ from evalkit.traces._base import ErrorSink
 from evalkit.traces._common_files import has_bad_utf8, read_bytes
 from evalkit.traces._common_messages import (
     last_text,
+    message_list_cell,
     parse_arguments,
     parse_document,
     parse_message,
     text_message,
+    tool_calls_from_messages,
     value_text,
 )
 from evalkit.traces._common_rows import (
@@ -368,8 +370,15 @@ def flat_row(
             seen_hash[tid] = n
             if n > 1:
                 tid = f"{tid}-{n}"  # exact duplicate rows still get distinct, stable ids
-    text_in = _text(rec.get("input"))
-    text_out = _text(rec.get("output"))
+    cells = {c: message_list_cell(rec.get(c)) for c in ("input", "output")}  # i10: JSON lists
+    if not messages and (cells["input"] or cells["output"]):
+        messages = (cells["input"] or []) + (cells["output"] or [])
+    if not tool_calls:  # i10: tool calls requested in the messages, as in every reader
+        tool_calls = tool_calls_from_messages(messages)
+    text_in = None if cells["input"] else _text(rec.get("input"))
+    text_out = None if cells["output"] else _text(rec.get("output"))
+    if cells["input"] and not cells["output"] and text_out is not None:
+        messages = [*messages, text_message("assistant", text_out)]
     if not messages and (text_in is not None or text_out is not None):
         messages = [
             text_message(r, t)

@@ -139,6 +139,7 @@ def test_registry_names_every_format() -> None:
         "langfuse",
         "langsmith",
         "inspect",
+        "json",
         "csv",
         "parquet",
         "hf",

@@ -106,10 +106,24 @@ def test_batch_input_and_output() -> None:
     assert pd.isna(out["output"].iloc[1])
 
 
-def test_batch_input_and_output_together_are_duplicates() -> None:
-    # Both files key lines by custom_id; loading both is a duplicate, reported, never merged.
-    with pytest.raises(TraceFormatError, match="duplicate trace_id 'request-2'"):
-        load_traces([FIX / "batch_input.jsonl", FIX / "batch_output.jsonl"])
+def test_batch_input_and_output_together_join_per_custom_id() -> None:
+    # Both files key lines by custom_id: loaded together, each pair is one trace (issue 10).
+    df = load_traces([FIX / "batch_input.jsonl", FIX / "batch_output.jsonl"])
+    assert df["trace_id"].tolist() == ["request-1", "request-2"]
+    assert df["input"].tolist() == ["Hello world!", "Summarise our refund policy."]
+    assert pd.isna(df["output"].iloc[0])  # request-1 failed: its error is kept
+    assert df["metadata"].iloc[0]["error"]["code"] == "rate_limit_exceeded"
+    assert df["output"].iloc[1] == "Refunds are issued within 14 days."
+    assert df["input_tokens"].iloc[1] == 22
+    assert df["metadata"].iloc[1]["batch_output"]["line"] == 1
+    assert df["source"].iloc[1]["file"].endswith("batch_input.jsonl")
+
+
+def test_batch_custom_id_twice_on_one_side_is_still_a_duplicate(tmp_path) -> None:
+    lines = (FIX / "batch_input.jsonl").read_text()
+    (tmp_path / "in.jsonl").write_text(lines + lines)
+    with pytest.raises(TraceFormatError, match="duplicate trace_id 'request-1'"):
+        load_traces([tmp_path / "in.jsonl", FIX / "batch_output.jsonl"])
 
 
 @pytest.mark.parametrize(

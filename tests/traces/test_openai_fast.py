@@ -19,6 +19,7 @@ FIX = Path(__file__).resolve().parents[1] / "fixtures" / "traces" / "openai"
 
 
 def _record(i: int, rng: random.Random) -> dict:
+    extra = random.Random(i)  # its own stream: the other tests' records stay as they were
     msgs: list[dict] = [{"role": "system", "content": "You are Acme support."}]
     for turn in range(rng.randint(0, 3)):
         msgs.append(
@@ -51,6 +52,19 @@ def _record(i: int, rng: random.Random) -> dict:
                         "content": f"result {turn}",
                     }
                 )
+            if extra.random() < 0.2:  # a repeated result: the later one wins on both paths
+                msgs.append(
+                    {"role": "tool", "tool_call_id": f"call_{i}_{turn}", "content": "again"}
+                )
+        if extra.random() < 0.15:  # an id-less call answered by a legacy function message
+            msgs.append(
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [{"type": "function", "function": {"name": f"fn{turn}"}}],
+                }
+            )
+            msgs.append({"role": "function", "name": f"fn{turn}", "content": f"fn says {i}"})
         msgs.append(
             {
                 "role": "assistant",

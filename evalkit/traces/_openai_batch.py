@@ -1,0 +1,88 @@
+"""Join OpenAI Batch API input and output lines into one trace per ``custom_id``.
+
+A Batch input line holds the request (``body.messages``), its output line the completion, both
+keyed by ``custom_id``. Loaded together (two files, a folder, a list), each input/output pair
+becomes one trace: the request's messages followed by the answer, the answer's model, tokens
+and time, the request's user/session/segment, both lines' metadata, and ``source`` pointing at
+the input line (the output line is named in ``metadata["batch_output"]``). An input without
+its output (or the reverse) stays a row of its own; the same ``custom_id`` twice on one side
+is still a duplicate-id error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from evalkit.traces._openai_messages import summarize
+
+#: metadata key the OpenAI reader sets on Batch API lines: "input" or "output"
+BATCH_KEY = "openai_batch"
+
+
+def _side(meta: Any) -> str | None:
+    return meta.get(BATCH_KEY) if isinstance(meta, dict) else None
+
+
+def _merge(inp: dict[Any, Any], out: dict[Any, Any]) -> dict[str, Any]:
+    messages = list(inp["messages"] or []) + list(out["messages"] or [])
+    row = dict(inp)
+    row.update(summarize(messages))
+    row["messages"] = messages
+    for key in ("timestamp", "model", "input_tokens", "output_tokens", "cost_usd", "latency_ms"):
+        if not _missing(out.get(key)):
+            row[key] = out[key]
+    meta = {k: v for k, v in (inp["metadata"] or {}).items() if k != BATCH_KEY}
+    for k, v in (out["metadata"] or {}).items():
+        if k != BATCH_KEY:
+            meta[k if k not in meta else f"output.{k}"] = v
+    src = out["source"] or {}
+    meta["batch_output"] = {"file": src.get("file"), "line": src.get("line")}
+    row["metadata"] = meta
+    return row
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (not isinstance(value, (list, dict, str)) and bool(pd.isna(value)))
+
+
+def join_batch_pairs(frame: pd.DataFrame) -> pd.DataFrame:
+    """Merge each Batch input row with the output row of the same ``custom_id``."""
+    if frame.empty or "metadata" not in frame:
+        return frame
+    sides = frame["metadata"].map(_side)
+    batch = sides.notna().to_numpy()
+    if not batch.any():
+        return frame
+    ids = frame["trace_id"]
+    positions: dict[tuple[Any, str], list[int]] = {}
+    for pos in batch.nonzero()[0]:
+        positions.setdefault((ids.iloc[pos], sides.iloc[pos]), []).append(int(pos))
+    pairs = []
+    for (tid, side), found in positions.items():
+        if side == "input" and len(found) == 1:
+            outs = positions.get((tid, "output"), [])
+            if len(outs) == 1:
+                pairs.append((found[0], outs[0]))
+    if not pairs:
+        return frame
+    from evalkit.traces import schema
+
+    drop = {o for _, o in pairs}
+    merged = {i: _merge(frame.iloc[i].to_dict(), frame.iloc[o].to_dict()) for i, o in pairs}
+    new = schema.conform([merged[i] for i, _ in pairs])
+    pieces = []
+    start = 0
+    keep = [p for p in range(len(frame)) if p not in drop]
+    at = {i: n for n, (i, _) in enumerate(pairs)}
+    # rebuild in the original order: kept rows as they are, inputs replaced by their merges
+    for n, p in enumerate(keep):
+        if p in at:
+            if start < n:
+                pieces.append(frame.iloc[keep[start:n]])
+            pieces.append(new.iloc[[at[p]]])
+            start = n + 1
+    if start < len(keep):
+        pieces.append(frame.iloc[keep[start:]])
+    return schema.concat([piece.reset_index(drop=True) for piece in pieces])
