@@ -1,8 +1,9 @@
 """The one verdict vocabulary: which spellings mean pass and which mean fail, everywhere.
 
-The Python API (:func:`evalkit.stats.calibration.calibrate`), the :class:`~evalkit.labels.LabelStore`
-and the command line all read verdicts through this module, so ``PASS``, ``Pass``, ``true``,
-``1`` and ``yes`` mean the same thing wherever they appear:
+The Python API (:func:`evalkit.stats.calibration.calibrate`), the
+:class:`~evalkit.labels.LabelStore` and the command line all read verdicts through this
+module, so ``PASS``, ``Pass``, ``true``, ``1`` and ``yes`` mean the same thing wherever they
+appear:
 
 ==========  =============================================
 canonical   accepted (case-insensitive, surrounding space ignored)

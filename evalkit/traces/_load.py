@@ -349,9 +349,9 @@ def load_traces(
     """
     _check_args(format, errors)
     from evalkit.traces import schema
-    from evalkit.traces._tabular import check_options
     from evalkit.traces._otlp_logs import joined_logs
     from evalkit.traces._roles import check_roles
+    from evalkit.traces._tabular import check_options
 
     check_options(options)  # argument errors stay ValueError/TypeError, whatever the files hold
     sink = ErrorSink(mode=errors)
