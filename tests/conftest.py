@@ -32,3 +32,6 @@ def dices_dir() -> Path:
 # The Phoenix round trip needs a Phoenix server in its own venv: `make test-phoenix` sets
 # EVALKIT_PHOENIX=1 and runs tests/phoenix there; other runs do not collect it.
 collect_ignore = [] if os.environ.get("EVALKIT_PHOENIX") == "1" else ["phoenix"]
+# Fixture generator scripts (tests/fixtures/traces/real/generate_*.py) drive the real client
+# libraries of the `clients` extra; they are run by hand, not collected as doctest modules.
+collect_ignore_glob = ["fixtures/*"]
