@@ -149,7 +149,7 @@ def check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
     >>> check_choice("level", "ordinl", ("nominal", "ordinal"))
     Traceback (most recent call last):
     ...
-    ValueError: `level` must be one of 'nominal', 'ordinal'; got 'ordinl'.
+    evalkit.stats.StatisticsInputError: `level` must be one of 'nominal', 'ordinal'; got 'ordinl'.
     """
     if value not in allowed:
         choices = ", ".join(repr(a) for a in allowed)

@@ -59,6 +59,12 @@ class LabelCodingWarning(UserWarning):
     """
 
 
+# Public home of these names (what tracebacks and doctests show): ``evalkit.stats``.
+for _cls in (StatisticsInputError, StatisticsTypeError, EstimateOutOfRangeWarning,
+             SmallSampleWarning, DegenerateDataWarning, LabelCodingWarning):
+    _cls.__module__ = "evalkit.stats"
+
+
 def warn(category: type[Warning], message: str, *, stacklevel: int = 3) -> None:
     """Emit ``category(message)`` pointing at the caller's caller."""
     warnings.warn(message, category, stacklevel=stacklevel)

@@ -144,7 +144,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         log.close()
 
 
-@pytest.fixture(scope="session")
+# Playwright's sync API keeps an asyncio loop marked as running in this thread while it is
+# started; module scope stops it after each browser module, so the asyncio tests collected
+# after tests/browser (judge runs, the review server) can still call asyncio.run().
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.fail(
@@ -162,7 +165,7 @@ def playwright() -> Iterator[Any]:
         pw.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(playwright: Any) -> Iterator[Any]:
     """A non-persistent Chromium, for tests that need several isolated browser contexts."""
     b = playwright.chromium.launch(
@@ -174,7 +177,7 @@ def chromium(playwright: Any) -> Iterator[Any]:
         b.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     pw = playwright
     ctx = pw.chromium.launch_persistent_context(
