@@ -8,8 +8,9 @@ The public API is imported lazily, so ``import evalkit`` stays fast.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
+
+from evalkit._lazy import attach
 
 __version__ = "0.1.0"
 
@@ -62,19 +63,8 @@ _SUBMODULES = {
     "stats", "traces", "labels", "taxonomy", "plots", "sample_data", "judges", "widgets", "checks",
 }
 
-__all__ = sorted([*_LAZY, *_SUBMODULES, "__version__"])
+_getattr, __dir__, __all__ = attach(__name__, _LAZY, submodules=_SUBMODULES, extra=["__version__"])
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    if name in _SUBMODULES:
-        return importlib.import_module(f"evalkit.{name}")
-    raise AttributeError(f"module 'evalkit' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
-
+    return _getattr(name)

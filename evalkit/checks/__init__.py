@@ -35,8 +35,9 @@ Examples
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
+
+from evalkit._lazy import attach
 
 _LAZY: dict[str, str] = {
     "Check": "evalkit.checks._core",
@@ -74,16 +75,8 @@ _LAZY: dict[str, str] = {
     "lexical_overlap": "evalkit.checks._grounded",
 }
 
-__all__ = sorted(_LAZY)
+_getattr, __dir__, __all__ = attach(__name__, _LAZY)
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'evalkit.checks' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+    return _getattr(name)

@@ -8,8 +8,9 @@ Pareto rankings, saturation curves and state-transition matrices.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
+
+from evalkit._lazy import attach
 
 _LAZY: dict[str, str] = {
     "Taxonomy": "evalkit.taxonomy._model",
@@ -49,16 +50,8 @@ _LAZY: dict[str, str] = {
     "weighted_rate_sums": "evalkit.taxonomy._intervals",
 }
 
-__all__ = sorted(_LAZY)
+_getattr, __dir__, __all__ = attach(__name__, _LAZY)
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'evalkit.taxonomy' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+    return _getattr(name)

@@ -5,19 +5,17 @@ Both render trace content kernel-side into sanitized HTML (:mod:`evalkit.widgets
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-__all__ = ["Annotator", "TraceView", "render_trace"]
+from evalkit._lazy import attach
 
 _LAZY = {
     "TraceView": "evalkit.widgets.trace_view",
     "Annotator": "evalkit.widgets.annotator",
     "render_trace": "evalkit.widgets._render",
 }
+_getattr, __dir__, __all__ = attach(__name__, _LAZY)
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'evalkit.widgets' has no attribute {name!r}")
+    return _getattr(name)
