@@ -57,9 +57,14 @@ _LAZY: dict[str, str] = {
     # judge runs
     "Rubric": "evalkit.judges",
     "run_judges": "evalkit.judges",
+    # golden sets
+    "export_golden": "evalkit.golden",
+    "load_golden": "evalkit.golden",
+    "redact": "evalkit.golden",
 }
 _SUBMODULES = {
     "stats", "traces", "labels", "taxonomy", "plots", "sample_data", "judges", "widgets", "checks",
+    "golden",
 }
 
 __all__ = sorted([*_LAZY, *_SUBMODULES, "__version__"])
