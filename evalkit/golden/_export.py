@@ -39,8 +39,8 @@ FULL_VALIDATION_MAX = 20_000
 
 
 def now_iso() -> str:
-    """The current UTC time as ISO 8601 with seconds."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    """The current UTC time as ISO 8601 with microseconds (orders exports and rotations)."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def whoami() -> str:

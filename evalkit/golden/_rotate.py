@@ -27,8 +27,8 @@ def rotate(
     """Rotate the holdout: graduate part of it, retire the oldest active cases, refill it.
 
     Per segment: ``ceil(fraction * holdout)`` holdout cases (drawn with ``rng``) graduate to
-    active; as many active cases added since the last rotation (newest first) move into the
-    holdout; and as many of the oldest active cases (by ``added_at``) retire, never taking a
+    active; as many active cases move into the holdout (those exported since the last rotation
+    first, then the newest others), so the holdout keeps its size; and as many of the oldest active cases (by ``added_at``) retire, never taking a
     split below one case. Every move is recorded in the manifest's rotation log.
 
     Returns
@@ -68,10 +68,9 @@ def rotate(
             continue
         picks = gen.choice(len(hold), k, replace=False)
         grads = [hold[i] for i in sorted(picks)]
-        newcomers = sorted((c for c in active if last is None or c["added_at"] > last),
-                           key=lambda c: (c["added_at"], c["case_id"]), reverse=True)
-        if last is None:  # first rotation: no case is "new"; refill from the newest active
-            newcomers = sorted(active, key=lambda c: (c["added_at"], c["case_id"]), reverse=True)
+        # refill: cases exported since the last rotation first, then the newest other active
+        newcomers = sorted(active, key=lambda c: (last is None or c["added_at"] > last,
+                                                  c["added_at"], c["case_id"]), reverse=True)
         seal = newcomers[:k]
         for c in grads:
             c["split"] = "active"
