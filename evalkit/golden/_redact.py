@@ -35,7 +35,8 @@ _API_KEY = re.compile(
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]|\.\d)")
 _PHONE = re.compile(
-    r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,4}){1,4}(?![\w])"
+    r"(?<![\w+.-])(?:\+\d{1,3}[ .-]?|1-)?(?:\(\d{1,4}\)[ .-]?)?"
+    r"\d{1,5}(?:[ .-]\d{1,6}){1,5}(?![\w-])"
     r"|(?<![\w+])\+\d{8,15}\b"
 )
 
@@ -77,12 +78,13 @@ def _ipv6_ok(text: str) -> bool:
 
 def _phone_ok(text: str) -> bool:
     digits = re.sub(r"\D", "", text)
+    if re.fullmatch(r"\d{3}[-.]\d{4}", text):  # a 7-digit local number such as 555-0100
+        return True
     if not 8 <= len(digits) <= 15:
         return False
-    # dates (2025-03-18), times and version numbers are digit runs, not phones
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) or re.fullmatch(r"\d+\.\d+\.\d+", text):
-        return False
-    return text.startswith("+") or "(" in text or len(re.findall(r"\d+", text)) <= 4
+    # dates (2025-03-18), dotted quads (999.999.999.999) and versions are digit runs, not phones
+    date = re.fullmatch(r"\d{4}-\d{2}-\d{2}", text)
+    return not (date or re.fullmatch(r"\d{1,3}(?:\.\d{1,3}){2,}", text))
 
 
 @dataclass(slots=True)

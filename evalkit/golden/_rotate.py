@@ -28,8 +28,9 @@ def rotate(
 
     Per segment: ``ceil(fraction * holdout)`` holdout cases (drawn with ``rng``) graduate to
     active; as many active cases move into the holdout (those exported since the last rotation
-    first, then the newest others), so the holdout keeps its size; and as many of the oldest active cases (by ``added_at``) retire, never taking a
-    split below one case. Every move is recorded in the manifest's rotation log.
+    first, then the newest others), so the holdout keeps its size; and as many of the oldest
+    active cases (by ``added_at``) retire, never taking a split below one case. Every move
+    is recorded in the manifest's rotation log.
 
     Returns
     -------

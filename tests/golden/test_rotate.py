@@ -10,7 +10,12 @@ import pandas as pd
 import pytest
 
 from evalkit.golden import (
-    GoldenError, HoldoutAgeWarning, export_golden, holdout_status, load_golden, rotate,
+    GoldenError,
+    HoldoutAgeWarning,
+    export_golden,
+    holdout_status,
+    load_golden,
+    rotate,
     verify_golden,
 )
 from tests.golden.conftest import make_labels, make_traces
