@@ -61,6 +61,7 @@ _LAZY: dict[str, str] = {
     "export_golden": "evalkit.golden",
     "load_golden": "evalkit.golden",
     "redact": "evalkit.golden",
+    "score_against_references": "evalkit.golden",
 }
 _SUBMODULES = {
     "stats", "traces", "labels", "taxonomy", "plots", "sample_data", "judges", "widgets", "checks",

@@ -20,8 +20,16 @@ from evalkit.golden._errors import (
     HoldoutSealedError,
 )
 from evalkit.golden._export import export_golden
+from evalkit.golden._interop import features, to_dataset, to_parquet, to_traces
 from evalkit.golden._load import load_golden, verify_golden
 from evalkit.golden._redact import Redactor, find_entities, redact
+from evalkit.golden._refs import (
+    ReferenceScore,
+    exact,
+    normalized_exact,
+    score_against_references,
+    token_f1,
+)
 from evalkit.golden._rotate import HoldoutStatus, holdout_status, rotate
 from evalkit.golden._schema import CASE_SCHEMA, SCHEMA_VERSION
 
@@ -38,11 +46,20 @@ __all__ = [
     "HoldoutSealedError",
     "HoldoutStatus",
     "Redactor",
+    "ReferenceScore",
+    "exact",
     "export_golden",
+    "features",
     "find_entities",
     "holdout_status",
     "load_golden",
+    "normalized_exact",
     "redact",
     "rotate",
+    "score_against_references",
+    "to_dataset",
+    "to_parquet",
+    "to_traces",
+    "token_f1",
     "verify_golden",
 ]
