@@ -171,7 +171,7 @@ def score_against_references(
         if scorer not in _BUILTIN:
             raise GoldenError(f"`scorer` must be one of {list(_BUILTIN)} or a callable; "
                               f"got {scorer!r}.")
-        fn, name = _BUILTIN[scorer], scorer
+        fn, name = _BUILTIN[scorer], str(scorer)
     elif callable(scorer):
         fn, name = scorer, getattr(scorer, "__qualname__", type(scorer).__name__)
     else:
