@@ -32,10 +32,11 @@ from evalkit.golden._schema import SCHEMA_VERSION, schema_text, validate_case, v
 from evalkit.golden._split import assign_splits
 
 FORMAT_VERSION = 1
-#: golden sets at or below this many cases have every case validated against the JSON Schema
-#: on export; larger ones have every case type-checked by construction and a seeded sample of
-#: 5,000 validated (``evalkit golden verify`` validates all of them).
-FULL_VALIDATION_MAX = 20_000
+#: an export validates every new or updated case against the JSON Schema when there are at
+#: most this many; else a seeded sample of :data:`SAMPLE_VALIDATION` (cases are built by typed
+#: code, the sample guards against regressions; ``verify_golden`` validates every case).
+FULL_VALIDATION_MAX = 2_000
+SAMPLE_VALIDATION = 2_000
 
 
 def now_iso() -> str:
@@ -67,13 +68,18 @@ def _redactor(redact: Any) -> tuple[Callable[[], Callable[[str], str]] | None, s
     )
 
 
-def _apply(case: dict[str, Any], fn: Callable[[str], str]) -> None:
+def _apply(case: dict[str, Any], fn: Callable[[str], str]) -> bool:
+    """Redact every text of ``case`` in place; return whether anything changed."""
+    changed = False
+
     def r(x: Any) -> Any:
+        nonlocal changed
         if x is None:
             return None
         out = fn(x)
         if not isinstance(out, str):
             raise GoldenError(f"the `redact` callable must return str; got {type(out).__name__}.")
+        changed = changed or out != x
         return out
 
     case["input"], case["output"] = r(case["input"]), r(case["output"])
@@ -83,6 +89,7 @@ def _apply(case: dict[str, Any], fn: Callable[[str], str]) -> None:
             c["arguments"] = r(c["arguments"])
     for ref in case["references"]:
         ref["text"] = r(ref["text"])
+    return changed
 
 
 def _merge_refs(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -235,10 +242,8 @@ def export_golden(
     old: dict[str, dict[str, Any]] = {}
     if exists:
         manifest = read_manifest(target)
-        verify_hashes(target, manifest)
-        v = validator()
-        for i, c in iter_cases(target):
-            validate_case(v, c, where=f"{target / CASES}:{i}")
+        verify_hashes(target, manifest)  # the file is the one evalkit wrote (and validated)
+        for _, c in iter_cases(target):
             old[c["case_id"]] = c
         salt = manifest["holdout"]["salt"]
     else:
@@ -258,53 +263,54 @@ def export_golden(
                 f"{target / CASES}: case {c['case_id']!r} belongs to trace {prev['trace_id']!r}; "
                 f"trace {c['trace_id']!r} hashes to the same id."
             )
-    existing = {cid: c["split"] for cid, c in old.items()}
-    def stratum(c):
-        return ("" if manifest["holdout"]["stratify"] is None else c["segment"])
-    splits = assign_splits([c["case_id"] for c in new_cases] + list(old),
-                           [stratum(c) for c in new_cases] + [stratum(c) for c in old.values()],
-                           existing=existing, holdout=holdout, floor=floor, salt=salt)
-    merged = dict(old)
+    one_stratum = manifest["holdout"]["stratify"] is None
+    all_cases = [*new_cases, *(c for cid, c in old.items())]
+    splits = assign_splits([c["case_id"] for c in all_cases],
+                           ["" if one_stratum else c["segment"] for c in all_cases],
+                           existing={cid: c["split"] for cid, c in old.items()},
+                           holdout=holdout, floor=floor, salt=salt)
+    del all_cases
+    old_refs: dict[str, list[dict[str, Any]]] = {}
+    merged = old  # updated in place: replaced old cases can be freed as we go
     n_new = n_updated = 0
     fresh: set[str] = set()
     for c in new_cases:
-        prev = old.get(c["case_id"])
+        prev = merged.get(c["case_id"])
         if prev is None:
             c["split"], c["added_at"] = splits[c["case_id"]], now
             n_new += 1
         else:
             c["split"], c["added_at"] = prev["split"], prev["added_at"]
+            old_refs[c["case_id"]] = prev["references"]
             n_updated += 1
         merged[c["case_id"]] = c
         fresh.add(c["case_id"])
+    del new_cases
 
     report: Counter[str] = Counter()
     touched = 0
     v = validator()
-    check_all = len(merged) <= FULL_VALIDATION_MAX
-    sample = set()
-    if not check_all:
-        ids = sorted(merged)
-        picks = np.random.default_rng(0).choice(len(ids), 5000, replace=False)
-        sample = {ids[i] for i in picks}
+    # every new or updated case when few; else a seeded sample (verify_golden checks all)
+    to_check = sorted(fresh)
+    if len(to_check) > FULL_VALIDATION_MAX:
+        picks = np.random.default_rng(0).choice(len(to_check), SAMPLE_VALIDATION, replace=False)
+        to_check = [to_check[i] for i in picks]
+    check = set(to_check)
 
     def prepare(c: dict[str, Any]) -> None:
         nonlocal touched
         cid = c["case_id"]
-        if cid in fresh and factory is not None:
+        if cid not in fresh:
+            return
+        if factory is not None:
             fn = factory()
-            before = json.dumps(c, sort_keys=True)
-            _apply(c, fn)
+            if _apply(c, fn):
+                touched += 1
             if isinstance(fn, Redactor):
                 report.update(fn.counts)
-            if json.dumps(c, sort_keys=True) != before:
-                touched += 1
-            prev = old.get(cid)
-            if prev is not None:
-                c["references"] = _merge_refs(prev["references"], c["references"])
-        elif cid in fresh and cid in old:
-            c["references"] = _merge_refs(old[cid]["references"], c["references"])
-        if check_all or cid in sample or (cid in fresh and cid not in old and len(fresh) < 5000):
+        if cid in old_refs:
+            c["references"] = _merge_refs(old_refs[cid], c["references"])
+        if cid in check:
             validate_case(v, c, where=f"case {cid!r} (trace {c['trace_id']!r})")
 
     export_record = {

@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 #: entity types in the order they are searched (earlier types win on overlapping matches)
 ENTITY_TYPES: tuple[str, ...] = (
@@ -92,17 +93,47 @@ class _Finder:
     name: str
     pattern: re.Pattern[str]
     check: Callable[[str], bool] | None = None
+    #: a cheap search that must hit before the full pattern runs (most text has no PII)
+    gate: re.Pattern[str] | None = None
 
 
+_DIGIT = re.compile(r"\d")
 _FINDERS = (
-    _Finder("EMAIL", _EMAIL),
-    _Finder("IBAN", _IBAN, _iban_ok),
-    _Finder("CARD", _CARD, _card_ok),
-    _Finder("API_KEY", _API_KEY),
-    _Finder("IPV6", _IPV6, _ipv6_ok),
-    _Finder("IPV4", _IPV4, _ip_ok),
-    _Finder("PHONE", _PHONE, _phone_ok),
+    _Finder("EMAIL", _EMAIL, gate=re.compile("@")),
+    _Finder("IBAN", _IBAN, _iban_ok, _DIGIT),
+    _Finder("CARD", _CARD, _card_ok, _DIGIT),
+    _Finder("API_KEY", _API_KEY, gate=re.compile(r"sk|pk|rk|gh|xox|AKIA|AIza|eyJ|bearer", re.I)),
+    _Finder("IPV6", _IPV6, _ipv6_ok, re.compile(":")),
+    _Finder("IPV4", _IPV4, _ip_ok, re.compile(r"\d\.\d")),
+    _Finder("PHONE", _PHONE, _phone_ok, _DIGIT),
 )
+
+
+@lru_cache(maxsize=256)
+def _name_finder(names: tuple[str, ...]) -> _Finder | None:
+    name_list = sorted({n for n in names if n and n.strip()}, key=len, reverse=True)
+    if not name_list:
+        return None
+    alt = "|".join(re.escape(n) for n in name_list)
+    return _Finder("NAME", re.compile(rf"(?<!\w)(?:{alt})(?!\w)", re.IGNORECASE))
+
+
+@lru_cache(maxsize=65536)
+def _find(text: str, names: tuple[str, ...]) -> tuple[tuple[int, int, str], ...]:
+    # cached: system prompts and repeated turns are searched once
+    spans: list[tuple[int, int, str]] = []
+    nf = _name_finder(names)
+    for f in (*_FINDERS, nf) if nf is not None else _FINDERS:
+        if f.gate is not None and f.gate.search(text) is None:
+            continue
+        for m in f.pattern.finditer(text):
+            s, e = m.span()
+            if any(s < e2 and s2 < e for s2, e2, _ in spans):
+                continue
+            if f.check is not None and not f.check(m.group()):
+                continue
+            spans.append((s, e, f.name))
+    return tuple(sorted(spans))
 
 
 def find_entities(text: str, *, names: Iterable[str] = ()) -> list[tuple[int, int, str]]:
@@ -113,22 +144,7 @@ def find_entities(text: str, *, names: Iterable[str] = ()) -> list[tuple[int, in
     >>> find_entities("mail bob@example.com from 10.0.0.1")
     [(5, 20, 'EMAIL'), (26, 34, 'IPV4')]
     """
-    spans: list[tuple[int, int, str]] = []
-    taken = [False] * (len(text) + 1)
-    finders = list(_FINDERS)
-    name_list = sorted({n for n in names if n and n.strip()}, key=len, reverse=True)
-    if name_list:
-        alt = "|".join(re.escape(n) for n in name_list)
-        finders.append(_Finder("NAME", re.compile(rf"(?<!\w)(?:{alt})(?!\w)", re.IGNORECASE)))
-    for f in finders:
-        for m in f.pattern.finditer(text):
-            s, e = m.span()
-            if any(taken[s:e]) or (f.check is not None and not f.check(m.group())):
-                continue
-            spans.append((s, e, f.name))
-            for i in range(s, e):
-                taken[i] = True
-    return sorted(spans)
+    return list(_find(text, tuple(names)))
 
 
 @dataclass(slots=True)
@@ -165,7 +181,7 @@ class Redactor:
         out: list[str] = []
         pos = 0
         per_type: Counter[str] = Counter(k[0] for k in self.mapping)
-        for s, e, kind in find_entities(text, names=self.names):
+        for s, e, kind in _find(text, self.names):  # type: ignore[arg-type]
             value = text[s:e]
             key = (kind, value.lower() if kind in ("EMAIL", "NAME") else value)
             if key not in self.mapping:
