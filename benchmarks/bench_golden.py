@@ -15,11 +15,9 @@ Run: .venv/bin/python benchmarks/bench_golden.py
 from __future__ import annotations
 
 import json
-import resource
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 N = 100_000

@@ -166,6 +166,7 @@ class Redactor:
     names: Iterable[str] = ()
     mapping: dict[tuple[str, str], str] = field(default_factory=dict)
     counts: Counter[str] = field(default_factory=Counter)
+    _per_type: Counter[str] = field(default_factory=Counter, repr=False)
 
     def __post_init__(self) -> None:
         self.names = tuple(self.names)
@@ -180,8 +181,11 @@ class Redactor:
             return text
         out: list[str] = []
         pos = 0
-        per_type: Counter[str] = Counter(k[0] for k in self.mapping)
-        for s, e, kind in _find(text, self.names):  # type: ignore[arg-type]
+        spans = _find(text, self.names)  # type: ignore[arg-type]
+        if not spans:
+            return text
+        per_type = self._per_type
+        for s, e, kind in spans:
             value = text[s:e]
             key = (kind, value.lower() if kind in ("EMAIL", "NAME") else value)
             if key not in self.mapping:

@@ -14,7 +14,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from evalkit.golden._errors import GoldenError
 from evalkit.stats._common import ConfidenceInterval
@@ -206,6 +205,8 @@ def score_against_references(
     credits = df["credit"].to_numpy(float)
     mean = float(credits.mean())
     if len(credits) > 1 and credits.std(ddof=1) > 0:
+        from scipy import stats
+
         sem = float(stats.sem(credits))
         lo, hi = stats.t.interval(confidence_level, len(credits) - 1, loc=mean, scale=sem)
         ci = ConfidenceInterval(float(np.clip(lo, 0, 1)), float(np.clip(hi, 0, 1)))
