@@ -80,7 +80,13 @@ def summarise_labels(labels: Any, *, taxonomy: Any = None) -> tuple[pd.DataFrame
     df = df.copy()
     df["trace_id"] = df["trace_id"].astype(str)
     df["verdict"] = df["verdict"].map(_text).str.lower()
-    bad = df[~df["verdict"].isin(["pass", "fail"]) & df["verdict"].notna()]
+    empty = df[df["verdict"].isna()]
+    if len(empty):
+        raise GoldenError(
+            f"labels ({source}): field 'verdict' is empty for trace {empty['trace_id'].iloc[0]!r} "
+            f"({len(empty)} row(s)); every label row needs 'pass' or 'fail'."
+        )
+    bad = df[~df["verdict"].isin(["pass", "fail"])]
     if len(bad):
         raise GoldenError(
             f"labels ({source}): field 'verdict' must be 'pass' or 'fail'; got "

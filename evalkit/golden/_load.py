@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from evalkit.golden._errors import GoldenError, HoldoutSealedError
+from evalkit.golden._errors import GoldenError, GoldenSchemaError, HoldoutSealedError
 from evalkit.golden._folder import (
     CASES,
     SCHEMA,
@@ -37,7 +37,11 @@ def verify_golden(path: str | os.PathLike[str]) -> dict[str, Any]:
     p = Path(os.fspath(path))
     manifest = read_manifest(p)
     verify_hashes(p, manifest)
-    v = validator(json.loads((p / SCHEMA).read_text(encoding="utf-8")))
+    try:
+        schema = json.loads((p / SCHEMA).read_text(encoding="utf-8"))
+    except (UnicodeError, json.JSONDecodeError) as e:
+        raise GoldenSchemaError(f"{p / SCHEMA}: not valid JSON: {e}") from e
+    v = validator(schema)
     seen: set[str] = set()
     for i, c in iter_cases(p):
         validate_case(v, c, where=f"{p / CASES}:{i}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 from evalkit.golden._errors import GoldenSchemaError
@@ -106,11 +107,23 @@ def schema_text() -> str:
 
 def validator(schema: dict[str, Any] | None = None) -> Any:
     """A compiled Draft 2020-12 validator for ``schema`` (default: :data:`CASE_SCHEMA`)."""
+    if schema is None or schema == CASE_SCHEMA:
+        return _default_validator()
     import jsonschema
 
-    s = CASE_SCHEMA if schema is None else schema
-    jsonschema.Draft202012Validator.check_schema(s)
-    return jsonschema.Draft202012Validator(s)
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except jsonschema.SchemaError as e:
+        raise GoldenSchemaError(f"schema.json is not a valid JSON Schema: {e.message}") from e
+    return jsonschema.Draft202012Validator(schema)
+
+
+@lru_cache(maxsize=1)
+def _default_validator() -> Any:
+    import jsonschema
+
+    jsonschema.Draft202012Validator.check_schema(CASE_SCHEMA)
+    return jsonschema.Draft202012Validator(CASE_SCHEMA)
 
 
 def validate_case(v: Any, case: dict[str, Any], *, where: str) -> None:

@@ -220,6 +220,9 @@ def test_bad_labels(tmp_path: Path) -> None:
                       tmp_path / "g")
     with pytest.raises(GoldenError, match="columns 'trace_id' and 'verdict' are required"):
         export_golden(tr, pd.DataFrame({"trace_id": ["t0"]}), tmp_path / "g")
+    with pytest.raises(GoldenError, match="field 'verdict' is empty for trace 't1'"):
+        export_golden(tr, pd.DataFrame({"trace_id": ["t0", "t1"], "verdict": ["pass", None]}),
+                      tmp_path / "g")
     with pytest.raises(GoldenError, match="got int"):
         export_golden(tr, 3, tmp_path / "g")
 
