@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from evalkit.golden._errors import CaseIdCollisionError, GoldenError
@@ -52,9 +53,11 @@ def _label_frame(labels: Any) -> tuple[pd.DataFrame, str, str | None]:
         digest = sha256_file(Path(path)) if path and Path(path).is_file() else None
         return wide, str(path or "LabelStore"), digest
     if isinstance(labels, pd.DataFrame):
-        digest = hashlib.sha256(
-            pd.util.hash_pandas_object(labels.astype(str), index=False).to_numpy().tobytes()
-        ).hexdigest()
+        try:
+            rows = pd.util.hash_pandas_object(labels, index=False)
+        except TypeError:  # unhashable cells (lists): hash their text
+            rows = pd.util.hash_pandas_object(labels.astype(str), index=False)
+        digest = hashlib.sha256(rows.to_numpy().tobytes()).hexdigest()
         return labels.copy(), "DataFrame", digest
     raise GoldenError(
         "`labels` must be a label file path, a LabelFile, a LabelStore or a DataFrame; "
@@ -94,36 +97,37 @@ def summarise_labels(labels: Any, *, taxonomy: Any = None) -> tuple[pd.DataFrame
         )
     if "annotator" not in df.columns:
         df["annotator"] = "unknown"
-    counts = pd.crosstab(df["trace_id"], df["verdict"]).reindex(columns=["pass", "fail"],
-                                                                  fill_value=0)
-    verdict = pd.Series(None, index=counts.index, dtype=object)
-    verdict[counts["pass"] > counts["fail"]] = "pass"
-    verdict[counts["fail"] > counts["pass"]] = "fail"
-    fail_rows = df[df["verdict"] == "fail"]
-    fm = fail_rows["failure_modes"] if "failure_modes" in df.columns else None
+    df = df.sort_values("trace_id", kind="stable", ignore_index=True)
+    tid = df["trace_id"]
+    ids, starts = np.unique(tid.to_numpy(dtype=object).astype(str), return_index=True)
+    is_fail = (df["verdict"] == "fail").to_numpy()
+    n_fail = np.add.reduceat(is_fail.astype(np.int64), starts)
+    n_all = np.diff(np.append(starts, len(df)))
+    n_pass = n_all - n_fail
+    verdict = np.where(n_pass > n_fail, "pass", np.where(n_fail > n_pass, "fail", None))
     modes: dict[str, set[str]] = {}
-    if fm is not None:
-        for tid, value in zip(fail_rows["trace_id"], fm, strict=True):
+    if "failure_modes" in df.columns:
+        for t, value in zip(tid[is_fail], df["failure_modes"][is_fail], strict=True):
             names = _modes(value)
             if taxonomy is not None:
                 names = [n for label in names for n in taxonomy.resolve(label)]
-            modes.setdefault(tid, set()).update(names)
-    grouped = df.groupby("trace_id", sort=True)
-    out = pd.DataFrame({"trace_id": counts.index.astype(str)})
-    out["verdict"] = verdict.reindex(counts.index).to_numpy()
-    out["failure_modes"] = [sorted(modes.get(t, ())) for t in out["trace_id"]]
-    out["annotators"] = grouped["annotator"].agg(lambda s: sorted(set(map(str, s)))).reindex(
-        counts.index).to_list()
+            modes.setdefault(t, set()).update(names)
+    ann = df["annotator"].map(str).to_numpy(dtype=object)
+    out = pd.DataFrame({"trace_id": ids})
+    out["verdict"] = verdict
+    out["failure_modes"] = [sorted(modes.get(t, ())) for t in ids]
+    out["annotators"] = [sorted(set(chunk)) for chunk in np.split(ann, starts[1:])]
     if "severity" in df.columns:
-        sev = pd.to_numeric(df["severity"], errors="coerce").groupby(df["trace_id"]).max()
-        out["severity"] = [None if pd.isna(v) else int(v) for v in sev.reindex(counts.index)]
+        sev = pd.to_numeric(df["severity"], errors="coerce").groupby(tid).max()
+        out["severity"] = [None if pd.isna(v) else int(v) for v in sev.reindex(ids)]
     else:
         out["severity"] = None
     if "labeled_at" in df.columns:
-        at = pd.to_datetime(df["labeled_at"], utc=True, errors="coerce").groupby(df["trace_id"])
-        lo, hi = at.min().reindex(counts.index), at.max().reindex(counts.index)
-        out["first"] = [None if pd.isna(v) else v.isoformat() for v in lo]
-        out["last"] = [None if pd.isna(v) else v.isoformat() for v in hi]
+        at = pd.to_datetime(df["labeled_at"], utc=True, errors="coerce").groupby(tid)
+        lo, hi = at.min().reindex(ids), at.max().reindex(ids)
+        iso = {v: v.isoformat() for v in set(lo.dropna()) | set(hi.dropna())}  # few distinct
+        out["first"] = [None if pd.isna(v) else iso[v] for v in lo]
+        out["last"] = [None if pd.isna(v) else iso[v] for v in hi]
     else:
         out["first"] = out["last"] = None
     return out, source, digest

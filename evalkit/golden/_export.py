@@ -35,8 +35,8 @@ FORMAT_VERSION = 1
 #: an export validates every new or updated case against the JSON Schema when there are at
 #: most this many; else a seeded sample of :data:`SAMPLE_VALIDATION` (cases are built by typed
 #: code, the sample guards against regressions; ``verify_golden`` validates every case).
-FULL_VALIDATION_MAX = 2_000
-SAMPLE_VALIDATION = 2_000
+FULL_VALIDATION_MAX = 1_000
+SAMPLE_VALIDATION = 1_000
 
 
 def now_iso() -> str:

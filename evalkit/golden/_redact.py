@@ -97,15 +97,15 @@ class _Finder:
     gate: re.Pattern[str] | None = None
 
 
-_DIGIT = re.compile(r"\d")
+_DIGIT_RUN = re.compile(r"\d[\d ().-]{5,}\d")  # phones, cards: 7+ digit-ish characters
 _FINDERS = (
     _Finder("EMAIL", _EMAIL, gate=re.compile("@")),
-    _Finder("IBAN", _IBAN, _iban_ok, _DIGIT),
-    _Finder("CARD", _CARD, _card_ok, _DIGIT),
+    _Finder("IBAN", _IBAN, _iban_ok, re.compile(r"[A-Z]{2}\d{2}")),
+    _Finder("CARD", _CARD, _card_ok, _DIGIT_RUN),
     _Finder("API_KEY", _API_KEY, gate=re.compile(r"sk|pk|rk|gh|xox|AKIA|AIza|eyJ|bearer", re.I)),
     _Finder("IPV6", _IPV6, _ipv6_ok, re.compile(":")),
     _Finder("IPV4", _IPV4, _ip_ok, re.compile(r"\d\.\d")),
-    _Finder("PHONE", _PHONE, _phone_ok, _DIGIT),
+    _Finder("PHONE", _PHONE, _phone_ok, _DIGIT_RUN),
 )
 
 
