@@ -104,7 +104,9 @@ def summarise_labels(labels: Any, *, taxonomy: Any = None) -> tuple[pd.DataFrame
     n_fail = np.add.reduceat(is_fail.astype(np.int64), starts)
     n_all = np.diff(np.append(starts, len(df)))
     n_pass = n_all - n_fail
-    verdict = np.where(n_pass > n_fail, "pass", np.where(n_fail > n_pass, "fail", None))
+    verdict = np.full(len(ids), None, dtype=object)  # a tie has no expected verdict
+    verdict[n_pass > n_fail] = "pass"
+    verdict[n_fail > n_pass] = "fail"
     modes: dict[str, set[str]] = {}
     if "failure_modes" in df.columns:
         for t, value in zip(tid[is_fail], df["failure_modes"][is_fail], strict=True):
