@@ -240,3 +240,21 @@ def test_sample_data_round_trip(tmp_path: Path) -> None:
         assert min(c.values()) >= math.ceil(0.15 * n), seg
     text = (tmp_path / "g/cases.jsonl").read_text()
     assert "@pinecrest.org" not in text and "<EMAIL_1>" in text
+
+
+def test_labels_from_a_label_store(tmp_path: Path) -> None:
+    from evalkit.labels import LabelStore
+
+    tr = make_traces(4)
+    store = LabelStore(tmp_path / "labels.sqlite")
+    for i, t in enumerate(tr["trace_id"]):
+        for a in ("ann_a", "ann_b"):
+            store.record(t, annotator=a, field="verdict", value="fail" if i == 0 else "pass")
+    store.record("t0", annotator="ann_a", field="failure_modes", value=["ignored_context"])
+    m = export_golden(tr, store, tmp_path / "g", holdout=0.0, floor=0.0)
+    assert m["provenance"]["label_sha256"] == sha256_file(tmp_path / "labels.sqlite")
+    df = load_golden(tmp_path / "g").set_index("trace_id")
+    assert df.loc["t0", "expected_verdict"] == "fail"
+    assert df.loc["t0", "failure_modes"] == ["ignored_context"]
+    assert df.loc["t1", "provenance"]["annotators"] == ["ann_a", "ann_b"]
+    store.close()
