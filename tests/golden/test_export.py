@@ -258,3 +258,20 @@ def test_labels_from_a_label_store(tmp_path: Path) -> None:
     assert df.loc["t0", "failure_modes"] == ["ignored_context"]
     assert df.loc["t1", "provenance"]["annotators"] == ["ann_a", "ann_b"]
     store.close()
+
+
+def test_taxonomy_resolves_modes_and_is_recorded(tmp_path: Path) -> None:
+    from evalkit.errors import EvalkitError
+    from evalkit.taxonomy import Taxonomy
+
+    tax = Taxonomy(modes=["ignored_context", "no_next_step"]).rename(
+        "ignored_context", "missed_context", who="ana", why="clearer", when="2025-03-20T10:00:00Z")
+    tr = make_traces(6)
+    m = export_golden(tr, make_labels(tr), tmp_path / "g", taxonomy=tax)
+    assert m["taxonomy"] == {"name": "taxonomy", "version": 2}
+    assert sum(m["counts"]["failure_mode"]["missed_context"].values()) == 2  # t0, t3 fail
+    assert "ignored_context" not in m["counts"]["failure_mode"]
+    lab = make_labels(tr).assign(failure_modes=lambda d: d.failure_modes.replace(
+        "ignored_context", "made_up_mode"))
+    with pytest.raises(EvalkitError, match="'made_up_mode' is neither a mode"):
+        export_golden(tr, lab, tmp_path / "h", taxonomy=tax)
