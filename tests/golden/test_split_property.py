@@ -51,3 +51,31 @@ def test_first_export_meets_floors_and_ignores_order(batch: list[str], holdout: 
         if k >= 2:
             need = max(1, math.ceil(floor * k))
             assert min(held, k - held) >= min(need, k // 2)
+
+
+@settings(max_examples=15, deadline=None)
+@given(sizes=st.lists(st.integers(1, 25), min_size=2, max_size=3),
+       segs=st.lists(segment_names, min_size=75, max_size=75))
+def test_export_appending_keeps_every_split(sizes: list[int], segs: list[str]) -> None:
+    import tempfile
+    from pathlib import Path
+
+    import pandas as pd
+
+    from evalkit.golden import export_golden, load_golden
+
+    n = sum(sizes)
+    traces = pd.DataFrame({"trace_id": [f"t{i}" for i in range(n)], "input": ["q"] * n,
+                           "output": ["a"] * n, "segment": segs[:n]})
+    labels = traces[["trace_id"]].assign(verdict="pass")
+    with tempfile.TemporaryDirectory() as d:
+        g = Path(d) / "g"
+        seen: dict[str, str] = {}
+        upto = 0
+        for k in sizes:
+            upto += k
+            export_golden(traces.iloc[:upto], labels.iloc[:upto], g, redact=False)
+            now = load_golden(g, "all", unseal="property test").set_index("trace_id")["split"]
+            assert all(now[t] == s for t, s in seen.items())
+            seen = now.to_dict()
+        assert len(seen) == n
