@@ -58,9 +58,15 @@ _LAZY: dict[str, str] = {
     # judge runs
     "Rubric": "evalkit.judges",
     "run_judges": "evalkit.judges",
+    # golden sets
+    "export_golden": "evalkit.golden",
+    "load_golden": "evalkit.golden",
+    "redact": "evalkit.golden",
+    "score_against_references": "evalkit.golden",
 }
 _SUBMODULES = {
     "stats", "traces", "labels", "taxonomy", "plots", "sample_data", "judges", "widgets", "checks",
+    "golden",
 }
 
 _getattr, __dir__, __all__ = attach(__name__, _LAZY, submodules=_SUBMODULES, extra=["__version__"])

@@ -8,6 +8,8 @@ Commands
     Fail when the judge's prompt or model changed since it was calibrated.
 ``evalkit check TRACES --config checks.yaml [--gate "json_valid>=0.99"]``
     Run code-based checks over traces and gate on their pass rates.
+``evalkit golden export|verify|rotate|status``
+    Golden sets (see :mod:`evalkit._cli_golden`; ``verify`` exits 1 on tampering).
 ``evalkit judge run TRACES --rubric R --judges J --out V``
     Run a rubric's judges over traces (see :mod:`evalkit._cli_judge_run`; exit 1 means
     ``--max-cost`` stopped the run).
@@ -129,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     from evalkit._cli_check import add_parser as add_check_parser
 
     add_check_parser(sub)  # `evalkit check`: code-based checks (evalkit/_cli_check.py)
+    from evalkit._cli_golden import add_parser as add_golden_parser
+
+    add_golden_parser(sub, _Parser)  # `evalkit golden ...` (evalkit/_cli_golden.py)
     add_judge_run_parser(jsub)
 
     from evalkit.widgets._review_cli import add_review_parser
