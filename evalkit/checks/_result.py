@@ -175,8 +175,9 @@ class CheckResult:
         note = f["reason"].astype(str).to_numpy(dtype=object)
         note[note == ""] = None  # a pass has no reason: no note rather than an empty one
         return pd.DataFrame({"trace_id": f["trace_id"].astype(str).to_numpy(), "annotator": src,
-                             "verdict": f["verdict"].astype(str).to_numpy(), "note": note,
-                             "source": src})
+                             "verdict": f["verdict"].astype(str).to_numpy(),
+                             # object: a missing note stays None under pandas 3 (not NaN)
+                             "note": pd.Series(note, dtype=object), "source": src})
 
     def to_store(self, store: Any) -> int:
         """Import :meth:`to_labels` into a :class:`~evalkit.LabelStore` (or its path).

@@ -224,7 +224,13 @@ def run_checks(
 
     k = len(cks)
     codes = np.concatenate([r.codes for r in results]) if k else np.empty(0, np.int8)
-    reasons = pd.api.types.union_categoricals([r.reasons for r in results], ignore_order=True)
+    # one categories dtype (object) for all: pandas 3 infers `str` for some and refuses the union
+    reasons = pd.api.types.union_categoricals(
+        [pd.Categorical.from_codes(r.reasons.codes,
+                                   categories=pd.Index(list(r.reasons.categories), dtype=object))
+         for r in results],
+        ignore_order=True,
+    ) if results else pd.Categorical([])
     frame = pd.DataFrame(
         {
             "trace_id": pd.Categorical.from_codes(np.tile(np.arange(n), k),

@@ -128,9 +128,10 @@ def build_frame(records: list[dict[str, Any]], rubric: Rubric, specs: dict[str, 
         "trace_id": per_pair([str(records[i]["trace_id"]) for i, _ in pairs]),
         "judge": per_pair([name for _, name in pairs]),
         "criterion": np.tile(np.asarray(names, dtype=object), len(pairs)),
-        "verdict": verdict,
+        # object columns: a missing verdict or explanation stays None under pandas 3 (not NaN)
+        "verdict": pd.Series(verdict, dtype=object),
         "score": score,
-        "explanation": expl,
+        "explanation": pd.Series(expl, dtype=object),
         "model": per_pair([specs[name].model for _, name in pairs]),
         "input_tokens": usage([o.input_tokens for o in outs], np.int64),
         "output_tokens": usage([o.output_tokens for o in outs], np.int64),
@@ -139,7 +140,7 @@ def build_frame(records: list[dict[str, Any]], rubric: Rubric, specs: dict[str, 
         "latency_ms": np.repeat(np.asarray([o.latency_ms for o in outs], dtype=float), k),
         "cache_hit": np.repeat([o.cache_hit for o in outs], k).astype(bool),
         "attempts": usage([o.attempts for o in outs], np.int64),
-        "error": per_pair([o.error for o in outs]),
+        "error": pd.Series(per_pair([o.error for o in outs]), dtype=object),
     }
     for c in ("segment", "sample_weight"):
         if records and c in records[0]:

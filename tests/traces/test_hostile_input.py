@@ -147,7 +147,8 @@ def test_parquet_tokens_beyond_int64_are_typed_errors(tmp_path: Path, array: pa.
 
 
 def test_lone_surrogate_in_a_dataframe_is_a_typed_error() -> None:
-    df = pd.DataFrame({"trace_id": ["t1", "t2"], "output": ["\ud800", "fine"]})
+    # object dtype: pandas 3's default (Arrow) strings cannot even hold a lone surrogate
+    df = pd.DataFrame({"trace_id": ["t1", "t2"], "output": ["\ud800", "fine"]}, dtype=object)
     frame, problems = _collect(df)
     assert frame["trace_id"].tolist() == ["t2"]
     assert [(p.line, p.field) for p in problems] == [(1, "output")]
