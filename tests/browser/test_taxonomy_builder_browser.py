@@ -150,6 +150,7 @@ def test_annotator_taxonomy_shortcuts_and_new_mode(lab: Any, page: Any) -> None:
     box.press("Enter")
     lab.wait_until(lambda: _stored(store_path).version == 2, what="new mode saved")
     assert _stored(store_path).mode_names == ("wrong_refusal", "no_next_step", "rambling")
+    root.locator(".ek-mode", has_text="rambling").wait_for()  # the new mode is shown
     root.locator(".ek-position").click()
     page.keyboard.press("Shift+3")
     lab.wait_until(

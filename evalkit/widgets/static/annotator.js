@@ -497,7 +497,9 @@ function render({ model, el }) {
     const digit = /^Digit([1-9])$/.exec(e.code || "");
     if (e.shiftKey && digit) {
       e.preventDefault();
-      const mode = modeNames[Number(digit[1]) - 1];
+      // the model's state, not the last render: a mode added a moment ago counts already
+      const names = (model.get("state") || {}).failure_modes || modeNames;
+      const mode = names[Number(digit[1]) - 1];
       if (mode !== undefined) send({ type: "mode", mode });
       return;
     }
