@@ -7,6 +7,7 @@ RE2 lacks (backreferences, lookaround) are a :class:`~evalkit.checks.CheckError`
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -191,7 +192,16 @@ def normalize(arr: pa.Array) -> pa.Array:
     >>> normalize(pa.array(["  The Answer:  42! ", "ＡＢＣ"])).to_pylist()
     ['theanswer42', 'abc']
     """
-    a = pc.utf8_lower(pc.utf8_normalize(arr, "NFKC"))
+    a = pc.utf8_normalize(arr, "NFKC")
+    if isinstance(a, pa.ChunkedArray):
+        a = a.combine_chunks()
+    # pyarrow < 26 leaves combining marks uncomposed ("C" + U+0327 stays two code points):
+    # the few rows that hold a mark are normalised again by Python's unicodedata
+    marks = pc.fill_null(pc.match_substring_regex(a, r"\pM"), False)
+    if pc.any(marks).as_py():
+        fixed = [unicodedata.normalize("NFKC", t) for t in pc.filter(a, marks).to_pylist()]
+        a = pc.replace_with_mask(a, marks, pa.array(fixed, type=a.type))
+    a = pc.utf8_lower(a)
     # one RE2 pass (dropping whitespace too) is 3x faster than removing punctuation and then
     # collapsing whitespace; "ice cream" and "icecream" compare equal, which is rarely wrong
     return pc.replace_substring_regex(a, r"[^\pL\pN]+", "")
