@@ -208,7 +208,7 @@ def test_record_and_verify_drift(files: Path, capsys) -> None:
 
 
 def test_installed_console_script_exit_codes(files: Path) -> None:
-    exe = ROOT / ".venv" / "bin" / "evalkit"
+    exe = Path(sys.executable).parent / "evalkit"  # the script of the environment under test
     assert exe.exists(), f"console script missing: {exe}"
     h, j = str(files / "human.csv"), str(files / "judges.csv")
     ok = subprocess.run(
