@@ -109,7 +109,8 @@ def load_golden(
     if sealed:
         log_access(p, manifest, reason=str(unseal), what=f"load_golden(split={split!r})")
     rows = [c for c in cases if split == "all" or c["split"] == split]
-    return pd.DataFrame(rows, columns=list(CASE_COLUMNS))
+    # object columns: a missing verdict or reference stays None under pandas 3 (not NaN)
+    return pd.DataFrame(rows, columns=list(CASE_COLUMNS), dtype=object)
 
 
 def log_access(path: Path, manifest: dict[str, Any], *, reason: str, what: str) -> None:
