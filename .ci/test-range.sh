@@ -5,7 +5,7 @@
 #   .venv-pandas3  the newest pandas 3 and numpy (and newest everything else)
 #   .venv-lowest   uv's --resolution lowest-direct: every lower bound in pyproject.toml
 # --no-config: ignore [tool.uv] (its pandas<3 override is for the locked dev environment only).
-# Usage: bash .ci/test-range.sh [pandas3|lowest]...   (default: both)
+# Usage: bash .ci/test-range.sh [pandas3|lowest]...   (default: both, run in parallel)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 UV=${UV:-.venv/bin/uv}
@@ -35,12 +35,29 @@ print(f"python {sys.version.split()[0]}, pandas {pandas.__version__}, numpy {num
   echo "== $name: install $((t1 - t0)) s, tests $((t2 - t1)) s"
 }
 
-for which in "${@:-pandas3 lowest}"; do
-  for w in $which; do
-    case $w in
-      pandas3) run_env pandas3 --resolution highest "pandas>=3" ;;
-      lowest) run_env lowest --resolution lowest-direct ;;
-      *) echo "unknown environment $w (pandas3 | lowest)"; exit 2 ;;
-    esac
-  done
+one_env() {
+  case $1 in
+    pandas3) run_env pandas3 --resolution highest "pandas>=3" ;;
+    lowest) run_env lowest --resolution lowest-direct ;;
+    *) echo "unknown environment $1 (pandas3 | lowest)"; return 2 ;;
+  esac
+}
+
+# The environments run side by side (one pytest process each: the machine has 2 cores); each
+# writes its own log, printed whole when it ends, so the output does not interleave.
+envs=()
+for which in "${@:-pandas3 lowest}"; do for w in $which; do envs+=("$w"); done; done
+mkdir -p "$TMP"
+pids=()
+for w in "${envs[@]}"; do
+  ( one_env "$w" >"$TMP/$w.log" 2>&1 ) &
+  pids+=($!)
 done
+status=0
+for i in "${!envs[@]}"; do
+  if wait "${pids[$i]}"; then rc=0; else rc=$?; fi
+  echo "======== ${envs[$i]} (exit $rc) ========"
+  cat "$TMP/${envs[$i]}.log"
+  [ "$rc" -eq 0 ] || status=$rc
+done
+exit "$status"

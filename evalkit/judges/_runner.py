@@ -48,20 +48,25 @@ class _State:
 
 
 class _Spacer:
-    """Start calls at most ``rate`` per second (single event loop: no lock needed)."""
+    """Start calls at most ``rate`` per second, measured from the actual previous start.
+
+    Waiters queue on a FIFO lock; the next slot is set from the time a call really goes, so a
+    stalled event loop (a slow synchronous step, a loaded machine) cannot release a burst of
+    overdue calls back to back.
+    """
 
     def __init__(self, rate: float | None) -> None:
         self.interval = 0.0 if rate is None else 1.0 / rate
         self.next = 0.0
+        self.lock = asyncio.Lock()
 
     async def wait(self) -> None:
         if not self.interval:
             return
-        now = time.monotonic()
-        start = max(now, self.next)
-        self.next = start + self.interval
-        if start > now:
-            await asyncio.sleep(start - now)
+        async with self.lock:
+            while (now := time.monotonic()) < self.next:
+                await asyncio.sleep(self.next - now)
+            self.next = now + self.interval
 
 
 def _retry_after(exc: BaseException) -> float | None:

@@ -137,6 +137,8 @@ def weighted_proportion_interval(
         raise ValueError("`weights` must be positive and finite for every unit.")
     if not np.all((yy == 0) | (yy == 1)):
         raise ValueError("`y` must be 0/1 (or bool) for every unit.")
+    if ww.size:  # scale-free; this keeps ww**2 from under- or overflowing
+        ww = ww / ww.max()
     p, se, lo, hi, _ = weighted_rate_sums(
         ww.sum(), (ww * yy).sum(), (ww**2).sum(), (ww**2 * yy).sum(), len(yy),
         confidence_level=confidence_level,

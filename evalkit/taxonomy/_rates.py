@@ -320,6 +320,8 @@ def failure_rates(
         lo, hi = wilson_interval(k, nn, confidence_level=cl)
         n_eff, method = nn, "wilson"
     else:
+        if len(w):  # the rates are scale-free; this keeps w**2 from under- or overflowing
+            w = w / w.max()
         sw, swy = sums(w, w[r])
         sw2, sw2y = sums(w**2, w[r] ** 2)
         rate, se, lo, hi, n_eff = weighted_rate_sums(

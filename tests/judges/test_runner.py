@@ -140,6 +140,25 @@ def test_rate_limit_spaces_call_starts(traces, binary_rubric, fakes) -> None:
     assert c.starts[-1] - c.starts[0] >= 9 * 0.045
 
 
+def test_rate_limit_holds_after_the_event_loop_stalls(traces, binary_rubric, fakes) -> None:
+    # One call blocks the event loop for 0.3 s (a slow synchronous step, or a loaded machine):
+    # the calls whose start slots passed meanwhile must not then start back to back.
+    c = fakes.AsyncSleeper(fakes.answer_for(binary_rubric))
+    original = c.__call__
+
+    async def stalling(messages, **params):
+        third = len(c.starts) == 2
+        reply = await original(messages, **params)
+        if third:
+            time.sleep(0.3)  # blocks the loop after this call started
+        return reply
+
+    _run(traces.head(10), binary_rubric, {"a": fakes.judge(stalling)}, concurrency=10,
+         rate_limit=20)
+    assert len(c.starts) == 10
+    assert np.diff(sorted(c.starts)).min() >= 0.045
+
+
 def test_rerun_hits_the_cache_with_zero_calls(traces, two_question_rubric, fakes,
                                               tmp_path: Path) -> None:
     c = fakes.Scripted(lambda m: fakes.answer_for(two_question_rubric,

@@ -408,3 +408,24 @@ def test_saturation_follows_review_order_in_a_store(tmp_path) -> None:
         s = saturation(store, window=1)
     assert s.curve["trace_id"].tolist() == ["z", "y", "x"]
     assert s.curve["new_codes"].tolist() == [1, 1, 0] and s.saturated_at == 3
+
+
+@pytest.mark.parametrize("scale", [1e-296, 1e-160, 1e160, 1e300])
+def test_weighted_rates_do_not_depend_on_the_scale_of_the_weights(scale) -> None:
+    # Rates, SEs, intervals and effective n are invariant to multiplying every weight by a
+    # constant; tiny or huge weights must not underflow or overflow w**2 into NaN intervals.
+    df = pd.DataFrame(
+        {
+            "trace_id": [f"t{i}" for i in range(5)],
+            "failure_modes": ["a", "", "a;b", "", "b"],
+            "w": [1.0, 2.0, 3.0, 1.5, 0.5],
+        }
+    )
+    tax = Taxonomy(modes=["a", "b"])
+    want = failure_rates(df, tax, by=None, weights="w").to_frame()
+    got = failure_rates(df.assign(w=df["w"] * scale), tax, by=None, weights="w").to_frame()
+    cols = ["rate", "ci_low", "ci_high"]
+    assert np.isfinite(got[cols].to_numpy()).all()
+    np.testing.assert_allclose(got[cols].to_numpy(), want[cols].to_numpy(), rtol=1e-9)
+    one = failure_rates(df.head(1).assign(w=scale), tax, by=None, weights="w").to_frame()
+    assert np.isfinite(one[cols].to_numpy()).all()
