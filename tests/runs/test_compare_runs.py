@@ -24,8 +24,10 @@ from evalkit.stats.calibration import calibrate
 LINK = '<a href="http://evil.invalid" target="_top">seg</a>'
 
 
-def _runs(seed: int = 0, n: int = 600, segments: tuple[str, ...] = ("a", "b", "c"),
-          p: float = 0.8, drop: dict[str, float] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _runs(
+    seed: int = 0, n: int = 600, segments: tuple[str, ...] = ("a", "b", "c"), p: float = 0.8,
+    drop: dict[str, float] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     rng = np.random.default_rng(seed)
     seg = rng.choice(segments, size=n)
     base = rng.random(n) < p
@@ -219,7 +221,7 @@ def test_bad_input_is_typed() -> None:
     b, c = _runs(n=20)
     with pytest.raises(DuplicateCaseError, match="1 duplicated case_id"):
         compare_runs(pd.concat([b, b.iloc[:1]]), c)
-    with pytest.raises(MixedOutcomeError, match="baseline has verdicts and the candidate has scores"):
+    with pytest.raises(MixedOutcomeError, match="baseline has verdicts and the candidate has sc"):
         compare_runs(b, c.drop(columns="verdict").assign(score=0.5))
     with pytest.raises(MixedOutcomeError, match="both a 'verdict' and a 'score'"):
         compare_runs(b.assign(score=1.0), c)

@@ -161,7 +161,7 @@ def test_golden_folder_is_the_case_list(tmp_path: Path,
     gold = tmp_path / "gold"
     export_golden(tr, lab, gold, redact=False)
     active = load_golden(gold)
-    ids = list(tr["trace_id"]) + ["not-golden"]
+    ids = [*list(tr["trace_id"]), "not-golden"]
     run = pd.DataFrame({"trace_id": ids, "verdict": ["pass"] * (n + 1)})
     b = _write(run, tmp_path / "b.csv")
     c = _write(run, tmp_path / "c.csv")
