@@ -162,9 +162,10 @@ def _match(ib: pd.Index, ic: pd.Index, cols: tuple[str, str]) -> np.ndarray:
 
 
 def _as_str_index(a: pd.Index, b: pd.Index) -> tuple[pd.Index, pd.Index]:
-    if a.dtype == b.dtype and a.dtype != object:
+    """Ids of different dtypes (``7`` and ``'7'``) compare as text; equal dtypes as they are."""
+    if a.dtype == b.dtype:
         return a, b
-    return pd.Index(a.astype(str)), pd.Index(b.astype(str))
+    return pd.Index(a.astype(str), dtype=object), pd.Index(b.astype(str), dtype=object)
 
 
 def pair_rows(
@@ -190,7 +191,9 @@ def pair_rows(
     if cases is not None:
         col = col_b if col_b in cases.columns else _id_column(cases, "cases", id_column)
         cid = _ids(cases, col, "cases")
-        cid = pd.Index(cid.astype(str)) if ib.dtype == object else cid
+        if cid.dtype != ib.dtype:  # e.g. golden case ids are text, a run's ids numbers
+            cid, ib = _as_str_index(cid, ib)
+            ib, ic = _as_str_index(ib, ic.astype(str))
         if by is not None and by in cases.columns:
             case_seg = pd.Series(cases[by].to_numpy(), index=cid)
         in_b, in_c = ib.isin(cid), ic.isin(cid)
