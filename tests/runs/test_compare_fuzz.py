@@ -1,4 +1,4 @@
-"""Fuzz compare_runs and `evalkit gate`: only typed evalkit errors escape; valid input is consistent.
+"""Fuzz compare_runs and `evalkit gate`: only typed evalkit errors escape; valid input agrees.
 
 * random run frames (ids of mixed types, duplicates, missing values, odd verdicts, scores,
   segments with hostile names) and random options: a RunComparison or an EvalkitError;
