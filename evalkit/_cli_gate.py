@@ -115,16 +115,19 @@ def _text_lines(res: Any) -> list[str]:
                      f"{len(res.only_candidate)} only in the candidate")
     for r in res.details.itertuples(index=False):
         flag = "REGRESSED" if r.regressed else "ok"
-        # names come from files: printed with repr-like escaping of control characters
-        name = str(r.segment).encode("unicode_escape").decode("ascii")
+        name = _printable(r.segment)
         lines.append(f"  {name}: n={r.n} {r.baseline_rate:.3f} -> {r.candidate_rate:.3f} "
                      f"delta {r.delta:+.3f} [{r.ci_low:+.3f}, {r.ci_high:+.3f}] "
                      f"p_adj={r.p_adjusted:.3g} {flag}")
     lines.append("gate passed" if res.gate_passed else
                  f"gate FAILED: regression beyond -{res.max_regression:g} in "
-                 + ", ".join(str(s).encode("unicode_escape").decode("ascii")
-                             for s in res.regressions))
+                 + ", ".join(_printable(s) for s in res.regressions))
     return lines
+
+
+def _printable(name: object) -> str:
+    """A segment name from a file, with control characters (terminal escapes) made visible."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(name))
 
 
 if __name__ == "__main__":  # pragma: no cover
