@@ -30,6 +30,16 @@ def _margin(text: str) -> float:
     return v
 
 
+def _nonnegative(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a non-negative number; got {text!r}") from None
+    if not v >= 0 or v == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a non-negative number; got {text!r}")
+    return v
+
+
 def _level(text: str) -> float:
     v = _margin(text)
     if not 0 < v < 1:
@@ -59,8 +69,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("candidate", help="candidate run (same shape; `evalkit check --out` files too)")
     p.add_argument("--by", default="segment",
                    help="segment column (default segment; 'none' for overall only)")
-    p.add_argument("--max-regression", type=_margin, default=0.03, metavar="M",
-                   help="largest allowed drop of a segment's rate (default 0.03)")
+    p.add_argument("--max-regression", type=_nonnegative, default=0.03, metavar="M",
+                   help="largest allowed drop of a segment's rate (default 0.03; for scores "
+                        "in the score's unit)")
     p.add_argument("--bound", choices=("lower", "point"), default="lower",
                    help="gate on the lower bound of the delta's interval (default) or the delta")
     p.add_argument("--adjust", choices=("holm", "bh", "none"), default="holm",

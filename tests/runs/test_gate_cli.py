@@ -59,7 +59,8 @@ def test_exit_codes(runs: dict[str, str], capsys: pytest.CaptureFixture[str]) ->
     assert main(["gate", runs["base"], "missing.csv"]) == 2
     err = capsys.readouterr().err
     assert "missing.csv: no such file" in err and "Traceback" not in err
-    assert main(["gate", runs["base"], runs["good"], "--max-regression", "2"]) == 2
+    assert main(["gate", runs["base"], runs["good"], "--max-regression", "-1"]) == 2
+    assert main(["gate", runs["base"], runs["good"], "--max-regression", "nan"]) == 2
     assert main(["gate", runs["base"], runs["good"], "--bound", "upper"]) == 2
     assert main(["gate", runs["base"]]) == 2
 
