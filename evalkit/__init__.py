@@ -63,10 +63,14 @@ _LAZY: dict[str, str] = {
     "load_golden": "evalkit.golden",
     "redact": "evalkit.golden",
     "score_against_references": "evalkit.golden",
+    # runs
+    "compare_runs": "evalkit.runs._compare",
+    "RunComparison": "evalkit.runs._result",
+    "RunsError": "evalkit.runs._errors",
 }
 _SUBMODULES = {
     "stats", "traces", "labels", "taxonomy", "plots", "sample_data", "judges", "widgets", "checks",
-    "golden",
+    "golden", "runs",
 }
 
 _getattr, __dir__, __all__ = attach(__name__, _LAZY, submodules=_SUBMODULES, extra=["__version__"])

@@ -13,6 +13,9 @@ Commands
 ``evalkit judge run TRACES --rubric R --judges J --out V``
     Run a rubric's judges over traces (see :mod:`evalkit._cli_judge_run`; exit 1 means
     ``--max-cost`` stopped the run).
+``evalkit gate BASELINE CANDIDATE [--by segment] [--max-regression 0.03] [--bound lower]``
+    Compare two runs per segment with paired intervals; exit 1 when a segment regresses (see
+    :mod:`evalkit._cli_gate`).
 ``evalkit review TRACES --store labels.sqlite [--annotator NAME] [--token T]``
     Serve the review workspace as a web page on 127.0.0.1 for reviewers without Jupyter.
 
@@ -134,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     from evalkit._cli_golden import add_parser as add_golden_parser
 
     add_golden_parser(sub, _Parser)  # `evalkit golden ...` (evalkit/_cli_golden.py)
+    from evalkit._cli_gate import add_parser as add_gate_parser
+
+    add_gate_parser(sub)  # `evalkit gate BASELINE CANDIDATE` (evalkit/_cli_gate.py)
     add_judge_run_parser(jsub)
 
     from evalkit.widgets._review_cli import add_review_parser
