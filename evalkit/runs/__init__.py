@@ -1,0 +1,30 @@
+"""Runs: compare two runs per segment with paired intervals, gate a release, follow drift.
+
+Names are imported lazily from their modules.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evalkit._lazy import attach
+
+_LAZY: dict[str, str] = {
+    # typed errors (shared by every module of the stage)
+    "RunsError": "evalkit.runs._errors",
+    "RunFileError": "evalkit.runs._errors",
+    "RunInputError": "evalkit.runs._errors",
+    "UnmatchedCasesError": "evalkit.runs._errors",
+    "DuplicateCaseError": "evalkit.runs._errors",
+    "VerdictMismatchError": "evalkit.runs._errors",
+    "MixedOutcomeError": "evalkit.runs._errors",
+    "EmptySegmentError": "evalkit.runs._errors",
+    "HistoryError": "evalkit.runs._errors",
+    "HistoryVersionError": "evalkit.runs._errors",
+}
+
+_getattr, __dir__, __all__ = attach(__name__, _LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    return _getattr(name)
