@@ -63,10 +63,17 @@ _LAZY: dict[str, str] = {
     "load_golden": "evalkit.golden",
     "redact": "evalkit.golden",
     "score_against_references": "evalkit.golden",
+    # runs: history, drift, contamination, online signals, cost (issue 14)
+    "RunHistory": "evalkit.runs",
+    "contamination_gap": "evalkit.runs",
+    "online_signals": "evalkit.runs",
+    "compare_online": "evalkit.runs",
+    "cost_per_success": "evalkit.runs",
+    "compare_cost_per_success": "evalkit.runs",
 }
 _SUBMODULES = {
     "stats", "traces", "labels", "taxonomy", "plots", "sample_data", "judges", "widgets", "checks",
-    "golden",
+    "golden", "runs",
 }
 
 _getattr, __dir__, __all__ = attach(__name__, _LAZY, submodules=_SUBMODULES, extra=["__version__"])

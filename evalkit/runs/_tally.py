@@ -1,4 +1,4 @@
-"""Run rows or per-segment counts -> validated per-case values and per-segment sufficient statistics.
+"""Run rows or per-segment counts -> validated per-case values and per-segment sums.
 
 The history, contamination gap and drift accept either *rows* (one per case: ``case_id`` or
 ``trace_id``, ``verdict`` or ``score``, optional segment) or *counts* (one per segment: ``n`` and
@@ -15,14 +15,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evalkit.runs._errors import RunsError
+from evalkit.runs._errors import (
+    DuplicateCaseError,
+    EmptySegmentError,
+    RunInputError,
+    VerdictMismatchError,
+)
 
 PASS_WORDS = frozenset({"pass", "passed", "true", "yes", "1", "1.0", "ok"})
 FAIL_WORDS = frozenset({"fail", "failed", "false", "no", "0", "0.0"})
-
-
-class RunInputError(RunsError, ValueError):
-    """A run frame, counts frame or option is malformed; the message names the argument/column."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +60,7 @@ def _verdicts(col: pd.Series, name: str) -> np.ndarray:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         seen = sorted({str(v) for v in col[bad].head(20).tolist()})[:5]
-        raise RunInputError(
+        raise VerdictMismatchError(
             f"`{name}` column 'verdict', row {i}: verdict vocabulary mismatch: expected pass/fail "
             f"(or true/false, 1/0); got {seen} ({int(bad.sum())} rows)."
         )
@@ -103,7 +104,7 @@ def _tally_rows(df: pd.DataFrame, *, name: str, by: str | None) -> Tally:
         raise RunInputError(f"`{name}` needs a 'case_id' or 'trace_id' column (rows) or 'n' and "
                             f"'passes' columns (counts); got {list(map(str, df.columns))}.")
     if len(df) == 0:
-        raise RunInputError(f"`{name}` has no rows.")
+        raise EmptySegmentError(f"`{name}` has no rows.")
     ids = df[id_col]
     if ids.isna().any():
         raise RunInputError(f"`{name}` column {id_col!r}: missing case ids.")
@@ -111,7 +112,7 @@ def _tally_rows(df: pd.DataFrame, *, name: str, by: str | None) -> Tally:
     dup = ids.duplicated(keep=False)
     if dup.any():
         shown = sorted(set(ids[dup].tolist()))[:5]
-        raise RunInputError(f"`{name}` column {id_col!r}: duplicate case ids {shown} "
+        raise DuplicateCaseError(f"`{name}` column {id_col!r}: duplicate case ids {shown} "
                             f"({int(dup.sum())} rows).")
     if "verdict" in df.columns:
         values, kind = _verdicts(df["verdict"], name), "verdict"
@@ -139,7 +140,7 @@ def _tally_rows(df: pd.DataFrame, *, name: str, by: str | None) -> Tally:
 
 def _tally_counts(df: pd.DataFrame, *, name: str, by: str | None) -> Tally:
     if len(df) == 0:
-        raise RunInputError(f"`{name}` (counts) has no rows.")
+        raise EmptySegmentError(f"`{name}` (counts) has no rows.")
     if "passes" in df.columns:
         kind, s_col, q_col = "verdict", "passes", "passes"
     elif "score_sum" in df.columns and "score_sq_sum" in df.columns:
@@ -168,8 +169,9 @@ def _tally_counts(df: pd.DataFrame, *, name: str, by: str | None) -> Tally:
     n = out["n"]
     if (n != np.round(n)).any() or (n < 1).any():
         i = int(np.flatnonzero((n != np.round(n)) | (n < 1))[0])
-        raise RunInputError(f"`{name}` (counts) column 'n', row {i}: must be a whole number "
-                            f">= 1 (empty segments are not allowed); got {df['n'].iloc[i]!r}.")
+        err = EmptySegmentError if n[i] == 0 else RunInputError
+        raise err(f"`{name}` (counts) column 'n', row {i}: must be a whole number "
+                  f">= 1 (empty segments are not allowed); got {df['n'].iloc[i]!r}.")
     if kind == "verdict" and ((out["passes"] > n).any()
                               or (out["passes"] != np.round(out["passes"])).any()):
         i = int(np.flatnonzero((out["passes"] > n) | (out["passes"] != np.round(out["passes"])))[0])

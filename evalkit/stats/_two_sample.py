@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
-from evalkit.stats._common import check_confidence_level, z_value
+from evalkit.stats._common import check_confidence_level
 from evalkit.stats._proportions import wilson_interval
 from evalkit.stats._warnings import StatisticsInputError
 
@@ -112,7 +112,7 @@ def two_proportion_z_test(
     Examples
     --------
     >>> round(float(two_proportion_z_test(56, 70, 48, 80)), 4)
-    0.0089
+    0.008
     """
     a1, m1 = _counts(k1, n1, "k1")
     a2, m2 = _counts(k2, n2, "k2")
@@ -126,6 +126,3 @@ def two_proportion_z_test(
     return np.where((m1 <= 0) | (m2 <= 0), np.nan, p).astype(np.float64)
 
 
-def difference_z(confidence_level: float) -> float:
-    """The normal quantile used by the intervals here (exposed for tests)."""
-    return z_value(check_confidence_level(confidence_level))
