@@ -13,6 +13,8 @@ Commands
 ``evalkit judge run TRACES --rubric R --judges J --out V``
     Run a rubric's judges over traces (see :mod:`evalkit._cli_judge_run`; exit 1 means
     ``--max-cost`` stopped the run).
+``evalkit history add|show|drift HISTORY ...``
+    Run history per segment (see :mod:`evalkit._cli_history`; ``drift`` exits 1 on drift).
 ``evalkit review TRACES --store labels.sqlite [--annotator NAME] [--token T]``
     Serve the review workspace as a web page on 127.0.0.1 for reviewers without Jupyter.
 
@@ -134,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     from evalkit._cli_golden import add_parser as add_golden_parser
 
     add_golden_parser(sub, _Parser)  # `evalkit golden ...` (evalkit/_cli_golden.py)
+    from evalkit._cli_history import add_parser as add_history_parser
+
+    add_history_parser(sub, _Parser)  # `evalkit history ...` (evalkit/_cli_history.py)
     add_judge_run_parser(jsub)
 
     from evalkit.widgets._review_cli import add_review_parser
