@@ -70,6 +70,10 @@ _LAZY: dict[str, str] = {
     "compare_online": "evalkit.runs",
     "cost_per_success": "evalkit.runs",
     "compare_cost_per_success": "evalkit.runs",
+    # runs
+    "compare_runs": "evalkit.runs._compare",
+    "RunComparison": "evalkit.runs._result",
+    "RunsError": "evalkit.runs._errors",
 }
 _SUBMODULES = {
     "stats", "traces", "labels", "taxonomy", "plots", "sample_data", "judges", "widgets", "checks",

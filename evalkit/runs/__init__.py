@@ -10,6 +10,10 @@ from typing import Any
 from evalkit._lazy import attach
 
 _LAZY: dict[str, str] = {
+    "compare_runs": "evalkit.runs._compare",
+    "RunComparison": "evalkit.runs._result",
+    "read_run": "evalkit.runs._runfile",
+    "read_cases": "evalkit.runs._runfile",
     # typed errors (shared by every module of the stage)
     "RunsError": "evalkit.runs._errors",
     "RunFileError": "evalkit.runs._errors",

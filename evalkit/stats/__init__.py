@@ -54,6 +54,14 @@ _LAZY: dict[str, str] = {
     "OrdinalAgreement": "evalkit.stats.calibration",
     "ppi_mean": "evalkit.stats.ppi",
     "PPIResult": "evalkit.stats.ppi",
+    # paired comparisons (two runs on the same cases)
+    "paired_difference_interval": "evalkit.stats._paired",
+    "paired_proportion_difference": "evalkit.stats._paired",
+    "paired_bootstrap_interval": "evalkit.stats._paired",
+    "paired_t_interval": "evalkit.stats._paired",
+    "PairedDifference": "evalkit.stats._paired",
+    "mcnemar_pvalue": "evalkit.stats._paired",
+    "adjust_pvalues": "evalkit.stats._paired",
 }
 
 _getattr, __dir__, __all__ = attach(__name__, _LAZY)
