@@ -2,7 +2,7 @@
 
 Given the per-segment sums of every run (and, where stored, the per-case values), compare each
 run with the previous run of the same eval-set version, overall and per segment: exact McNemar
-with the Agresti-Min interval where both runs kept per-case verdicts (a paired t test for scores),
+with Tango's score interval where both runs kept per-case verdicts (a paired t test for scores),
 the pooled two-proportion z test with Newcombe's interval otherwise (Welch for scores). The
 p-values of the whole family are adjusted (Holm by default) and a comparison is flagged when its
 adjusted p-value is below ``1 - confidence_level``.
@@ -21,86 +21,14 @@ from scipy import special, stats
 
 from evalkit.runs._errors import RunInputError
 from evalkit.stats._common import ConfidenceInterval, check_confidence_level, z_value
+from evalkit.stats._paired import adjust_pvalues, mcnemar_pvalue, paired_difference_interval
 from evalkit.stats._two_sample import newcombe_difference_interval, two_proportion_z_test
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
-    from numpy.typing import ArrayLike, NDArray
 
 Adjust = Literal["holm", "bh", "none"]
 ADJUSTMENTS = ("holm", "bh", "none")
-
-
-def mcnemar_exact_p(b: ArrayLike, c: ArrayLike) -> NDArray[np.float64]:
-    r"""Two-sided exact McNemar p-value from the discordant counts ``b`` and ``c`` (vectorised).
-
-    Notes
-    -----
-    Under no change each discordant pair goes either way with probability 1/2, so
-    :math:`p = \min(1, 2 F_{\text{Bin}(b + c, 1/2)}(\min(b, c)))`; ``p = 1`` with no discordant
-    pair. The same as statsmodels' ``mcnemar(table, exact=True)``.
-
-    Examples
-    --------
-    >>> round(float(mcnemar_exact_p(1, 9)), 4)  # 2 * P(Bin(10, .5) <= 1) = 2 * 11/1024
-    0.0215
-    """
-    bb, cc = np.broadcast_arrays(np.asarray(b, dtype=np.float64), np.asarray(c, dtype=np.float64))
-    p = 2.0 * stats.binom.cdf(np.minimum(bb, cc), bb + cc, 0.5)
-    return np.where(bb + cc == 0, 1.0, np.minimum(p, 1.0)).astype(np.float64)
-
-
-def agresti_min_interval(
-    b: ArrayLike, c: ArrayLike, n: ArrayLike, *, confidence_level: float = 0.95
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Interval for a paired difference of proportions ``(c - b) / n`` (Agresti-Min, vectorised).
-
-    ``b`` counts pass -> fail pairs, ``c`` fail -> pass pairs out of ``n``. Half a pair is added
-    to each of the four cells before the Wald formula, which keeps coverage near nominal down to
-    small ``n`` (Agresti & Min 2005, doi:10.1002/sim.2000).
-
-    Examples
-    --------
-    With b = 2, c = 8, n = 50: cells + 1/2 give d = 6 / 52 = 0.1154 and
-    se = sqrt(11 - 36/52) / 52 = 0.0617, so d +/- 1.96 se:
-
-    >>> lo, hi = agresti_min_interval(2, 8, 50)
-    >>> round(float(lo), 4), round(float(hi), 4)
-    (-0.0056, 0.2364)
-    """
-    z = z_value(check_confidence_level(confidence_level))
-    bb, cc, nn = (np.asarray(x, dtype=np.float64) for x in (b, c, n))
-    b2, c2, n2 = bb + 0.5, cc + 0.5, nn + 2.0
-    d = (c2 - b2) / n2
-    se = np.sqrt(np.maximum((b2 + c2) - (c2 - b2) ** 2 / n2, 0.0)) / n2
-    return np.clip(d - z * se, -1.0, 1.0), np.clip(d + z * se, -1.0, 1.0)
-
-
-def adjust_p(p: ArrayLike, method: str) -> NDArray[np.float64]:
-    """Holm (family-wise) or Benjamini-Hochberg (FDR) adjusted p-values; ``nan`` stay out.
-
-    Examples
-    --------
-    >>> adjust_p([0.01, 0.04, 0.03], "holm").round(3).tolist()
-    [0.03, 0.06, 0.06]
-    """
-    pv = np.asarray(p, dtype=np.float64)
-    out = np.full(pv.shape, np.nan)
-    ok = np.isfinite(pv)
-    x = pv[ok]
-    if x.size == 0 or method == "none":
-        out[ok] = x
-        return out
-    if method == "bh":
-        out[ok] = stats.false_discovery_control(x, method="bh")
-        return out
-    order = np.argsort(x, kind="stable")  # Holm (1979): step-down, monotone
-    m = x.size
-    stepped = np.maximum.accumulate((m - np.arange(m)) * x[order])
-    adj = np.empty(m)
-    adj[order] = np.minimum(stepped, 1.0)
-    out[ok] = adj
-    return out
 
 
 def _paired(prev: pd.DataFrame, cur: pd.DataFrame, kind: str, cl: float) -> dict[str, Any]:
@@ -117,9 +45,11 @@ def _paired(prev: pd.DataFrame, cur: pd.DataFrame, kind: str, cl: float) -> dict
     if kind == "verdict":
         b = float(np.sum((a == 1) & (bv == 0)))
         c = float(np.sum((a == 0) & (bv == 1)))
-        lo, hi = agresti_min_interval(b, c, n, confidence_level=cl)
+        both = float(np.sum((a == 1) & (bv == 1)))
+        lo, hi = paired_difference_interval(both, b, c, n - both - b - c, method="tango",
+                                            confidence_level=cl)
         return {**row, "delta": (c - b) / n, "ci_low": float(lo), "ci_high": float(hi),
-                "p_value": float(mcnemar_exact_p(b, c)), "method": "mcnemar-exact"}
+                "p_value": float(mcnemar_pvalue(b, c)), "method": "mcnemar-exact"}
     d = bv - a
     se = float(np.std(d, ddof=1) / math.sqrt(n)) if n > 1 else math.nan
     delta = float(d.mean())
@@ -167,7 +97,7 @@ def detect_drift(
     cases: dict[str, pd.DataFrame],
     *,
     confidence_level: float = 0.95,
-    adjust: str = "holm",
+    adjust: Adjust = "holm",
 ) -> DriftResult:
     """Compare consecutive runs of each eval-set version (the engine of ``RunHistory.drift``).
 
@@ -216,7 +146,7 @@ def detect_drift(
             "prompt_from", "prompt_to"]
     table = pd.DataFrame(rows, columns=[c for c in cols if c not in ("p_adjusted", "flagged")])
     table["segment"] = table["segment"].astype(object)
-    padj = adjust_p(table["p_value"].to_numpy(dtype=np.float64), adjust)
+    padj = adjust_pvalues(table["p_value"].to_numpy(dtype=np.float64), method=adjust)
     table["p_adjusted"] = padj
     table["flagged"] = np.nan_to_num(padj, nan=1.0) < (1.0 - cl)
     table = table[cols]

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from evalkit.runs._drift import DriftResult, detect_drift
+from evalkit.runs._drift import Adjust, DriftResult, detect_drift
 from evalkit.runs._errors import HistoryError, HistoryVersionError, RunInputError
 from evalkit.runs._tally import tally
 from evalkit.stats._common import check_confidence_level, z_value
@@ -293,7 +293,7 @@ class RunHistory:
         *,
         eval_set_version: str | None = None,
         confidence_level: float = 0.95,
-        adjust: str = "holm",
+        adjust: Adjust = "holm",
     ) -> DriftResult:
         """Flag significant change between consecutive runs of the same eval-set version.
 
@@ -317,7 +317,7 @@ class RunHistory:
         -----
         Runs with per-case values are paired on the cases present in both with the same
         segment (the unchanged cases; the others are counted in ``n_unmatched``): exact
-        McNemar test and Agresti-Min interval for verdicts, paired t for scores. Otherwise the
+        McNemar test and Tango's score interval for verdicts, paired t for scores. Otherwise the
         two runs are compared as independent samples: pooled two-proportion z test and
         Newcombe's hybrid score interval (Welch z for scores). Runs of different kinds
         (verdicts vs scores) are not compared.
