@@ -15,6 +15,9 @@ Commands
     ``--max-cost`` stopped the run).
 ``evalkit history add|show|drift HISTORY ...``
     Run history per segment (see :mod:`evalkit._cli_history`; ``drift`` exits 1 on drift).
+``evalkit gate BASELINE CANDIDATE [--by segment] [--max-regression 0.03] [--bound lower]``
+    Compare two runs per segment with paired intervals; exit 1 when a segment regresses (see
+    :mod:`evalkit._cli_gate`).
 ``evalkit review TRACES --store labels.sqlite [--annotator NAME] [--token T]``
     Serve the review workspace as a web page on 127.0.0.1 for reviewers without Jupyter.
 
@@ -139,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     from evalkit._cli_history import add_parser as add_history_parser
 
     add_history_parser(sub, _Parser)  # `evalkit history ...` (evalkit/_cli_history.py)
+    from evalkit._cli_gate import add_parser as add_gate_parser
+
+    add_gate_parser(sub)  # `evalkit gate BASELINE CANDIDATE` (evalkit/_cli_gate.py)
     add_judge_run_parser(jsub)
 
     from evalkit.widgets._review_cli import add_review_parser

@@ -61,7 +61,9 @@ def _read_jsonl(p: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def read_run(path: str | os.PathLike[str], *, judge: str | None = None) -> pd.DataFrame:
+def read_run(
+    path: str | os.PathLike[str], *, judge: str | None = None, strict_judge: bool = True,
+) -> pd.DataFrame:
     r"""Read a run file into a frame with one row per case.
 
     Parameters
@@ -71,6 +73,9 @@ def read_run(path: str | os.PathLike[str], *, judge: str | None = None) -> pd.Da
     judge : str, optional
         For a long label file with a ``judge`` column (``evalkit check --out``): the judge whose
         verdicts form the run (``'check:json_valid'``). Needed when the file has several.
+    strict_judge : bool, default True
+        Raise when ``judge`` is given and the file has no ``judge`` column (``False``: ignore
+        it, as ``evalkit gate --judge`` does for a plain baseline file).
 
     Returns
     -------
@@ -105,7 +110,7 @@ def read_run(path: str | os.PathLike[str], *, judge: str | None = None) -> pd.Da
                                    f"{judges[:10]!r}.")
             frame = frame[frame["judge"].astype(str) == judge]
         frame = frame.reset_index(drop=True)
-    elif judge is not None:
+    elif judge is not None and strict_judge:
         raise RunFileError(f"{p}: `judge` {judge!r} was given but the file has no 'judge' column.")
     return frame
 

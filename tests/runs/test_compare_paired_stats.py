@@ -155,7 +155,7 @@ def test_paired_t_matches_scipy_ttest_rel() -> None:
     x = rng.uniform(0, 1, 80)
     y = np.clip(x + rng.normal(0.03, 0.1, 80), 0, 1)
     d = y - x
-    lo, hi, se, p = paired_t_interval(len(d), d.sum(), (d * d).sum())
+    lo, hi, _se, p = paired_t_interval(len(d), d.sum(), (d * d).sum())
     ref = stats.ttest_rel(y, x)
     ci = ref.confidence_interval(0.95)
     assert float(p) == pytest.approx(ref.pvalue, rel=1e-9)
