@@ -49,6 +49,8 @@ def add_parser(sub: Any, parser_class: Any) -> None:
     dr.add_argument("--eval-set-version", default=None)
     dr.add_argument("--confidence-level", type=float, default=0.95)
     dr.add_argument("--adjust", choices=("holm", "bh", "none"), default="holm")
+    dr.add_argument("--latest", action="store_true",
+                    help="only the newest run of each eval-set version against the previous one")
     dr.add_argument("--json", action="store_true")
     dr.set_defaults(func=cmd_drift)
 
@@ -129,16 +131,16 @@ def cmd_drift(args: argparse.Namespace) -> int:
     """``evalkit history drift``: exit 1 when a comparison is flagged."""
     res = _existing(args.history).drift(eval_set_version=args.eval_set_version,
                                         confidence_level=args.confidence_level,
-                                        adjust=args.adjust)
+                                        adjust=args.adjust, latest=args.latest)
     if args.json:
         print(json.dumps({"drifted": res.drifted, "comparisons": _jsonable(res.table)},
                          ensure_ascii=False))
     else:
-        shown = res.flagged if res.drifted else res.table
+        shown = (res.flagged if res.drifted else res.table).copy()
+        shown["segment"] = shown["segment"].map(lambda s: "(all)" if s is None else s)
         cols = ["eval_set_version", "from_run", "to_run", "segment", "rate_from", "rate_to",
                 "delta", "ci_low", "ci_high", "p_adjusted", "flagged"]
-        print(shown[cols].to_string(index=False, float_format=lambda x: f"{x:.3f}",
-                                    na_rep="(all)"))
+        print(shown[cols].to_string(index=False, float_format=lambda x: f"{x:.3f}"))
         print(f"{'DRIFT' if res.drifted else 'no drift'}: {int(res.table['flagged'].sum())} of "
               f"{len(res.table)} comparisons flagged ({res.adjust}-adjusted).")
     return EXIT_DRIFT if res.drifted else EXIT_OK

@@ -60,6 +60,11 @@ class ContaminationGap:
         r = self.table.iloc[0]
         return ConfidenceInterval(float(r["ci_low"]), float(r["ci_high"]))
 
+    def __repr__(self) -> str:
+        lo, hi = self.confidence_interval
+        return (f"ContaminationGap(statistic={self.statistic:.4g}, confidence_interval="
+                f"({lo:.4g}, {hi:.4g}), n_segments={len(self.table) - 1})")
+
     def to_frame(self) -> pd.DataFrame:
         """Return a copy of :attr:`table`."""
         return self.table.copy()

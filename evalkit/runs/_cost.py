@@ -86,6 +86,11 @@ class CostPerSuccess:
         r = self.table.iloc[0]
         return ConfidenceInterval(float(r["ci_low"]), float(r["ci_high"]))
 
+    def __repr__(self) -> str:
+        lo, hi = self.confidence_interval
+        return (f"CostPerSuccess(statistic={self.statistic:.4g}, confidence_interval="
+                f"({lo:.4g}, {hi:.4g}), unit={self.unit!r}, method={self.method!r})")
+
     def to_frame(self) -> pd.DataFrame:
         """Return a copy of :attr:`table`."""
         return self.table.copy()
@@ -297,6 +302,11 @@ class CostComparison:
         """Its interval."""
         r = self.table.iloc[0]
         return ConfidenceInterval(float(r["ci_low"]), float(r["ci_high"]))
+
+    def __repr__(self) -> str:
+        lo, hi = self.confidence_interval
+        return (f"CostComparison(kind={self.kind!r}, statistic={self.statistic:.4g}, "
+                f"confidence_interval=({lo:.4g}, {hi:.4g}))")
 
     def to_frame(self) -> pd.DataFrame:
         """Return a copy of :attr:`table`."""

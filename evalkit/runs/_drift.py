@@ -98,12 +98,14 @@ def detect_drift(
     *,
     confidence_level: float = 0.95,
     adjust: Adjust = "holm",
+    latest: bool = False,
 ) -> DriftResult:
     """Compare consecutive runs of each eval-set version (the engine of ``RunHistory.drift``).
 
     ``runs``: one row per run (``run_id, seq, at, model, prompt_hash, eval_set_version, kind``),
     ``segments``: ``run_id, segment, n, score_sum, score_sq_sum``; ``cases``: run id -> per-case
-    frame (``case_id, segment, value``) for the runs that kept them.
+    frame (``case_id, segment, value``) for the runs that kept them. ``latest``: only the
+    newest run of each version against its predecessor.
     """
     cl = check_confidence_level(confidence_level)
     if adjust not in ADJUSTMENTS:
@@ -112,7 +114,7 @@ def detect_drift(
     rows: list[dict[str, Any]] = []
     for version, grp in runs.sort_values(["at", "seq"]).groupby("eval_set_version", sort=True):
         grp = grp.reset_index(drop=True)
-        for i in range(1, len(grp)):
+        for i in range(max(1, len(grp) - 1) if latest else 1, len(grp)):
             prev, cur = grp.iloc[i - 1], grp.iloc[i]
             if prev["kind"] != cur["kind"]:
                 continue  # a verdict run and a score run measure different things
@@ -206,6 +208,10 @@ class DriftResult:
     def flagged(self) -> pd.DataFrame:
         """The flagged rows only."""
         return self.table[self.table["flagged"]].reset_index(drop=True)
+
+    def __repr__(self) -> str:
+        return (f"DriftResult(drifted={self.drifted}, flagged={int(self.table['flagged'].sum())}"
+                f", comparisons={len(self.table)}, adjust={self.adjust!r})")
 
     def to_frame(self) -> pd.DataFrame:
         """Return a copy of :attr:`table`."""

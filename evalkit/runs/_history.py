@@ -294,6 +294,7 @@ class RunHistory:
         eval_set_version: str | None = None,
         confidence_level: float = 0.95,
         adjust: Adjust = "holm",
+        latest: bool = False,
     ) -> DriftResult:
         """Flag significant change between consecutive runs of the same eval-set version.
 
@@ -306,6 +307,9 @@ class RunHistory:
         adjust : {'holm', 'bh', 'none'}, default 'holm'
             Multiplicity adjustment over every comparison in the result (family-wise Holm,
             Benjamini-Hochberg FDR, or none).
+        latest : bool, default False
+            Only the newest run of each version against the run before it (what a CI job
+            wants after adding a run: an old, already-handled drift does not fail it again).
 
         Returns
         -------
@@ -333,7 +337,7 @@ class RunHistory:
         cases = {str(r): self.cases(str(r)) for r in runs.loc[runs["has_cases"], "run_id"]}
         return detect_drift(runs, seg if not seg.empty else pd.DataFrame(
             columns=["run_id", "segment", "n", "score_sum", "score_sq_sum"]), cases,
-            confidence_level=confidence_level, adjust=adjust)
+            confidence_level=confidence_level, adjust=adjust, latest=latest)
 
     def plot(self, *, confidence_level: float = 0.95, overall: bool = True) -> go.Figure:
         """Per-segment trends over runs with intervals (and the overall rate when ``overall``)."""

@@ -188,6 +188,10 @@ class OnlineSignals:
         return {str(s): ConfidenceInterval(float(lo), float(hi))
                 for s, lo, hi in zip(o.index, o["ci_low"], o["ci_high"], strict=True)}
 
+    def __repr__(self) -> str:
+        rates = ", ".join(f"{k}={v:.3g}" for k, v in self.statistic.items())
+        return f"OnlineSignals({rates})"
+
     def to_frame(self) -> pd.DataFrame:
         """Return a copy of :attr:`table`."""
         return self.table.copy()

@@ -65,6 +65,9 @@ class OnlineComparison:
         return {str(s): ConfidenceInterval(float(lo), float(hi))
                 for s, lo, hi in zip(o.index, o["ci_low"], o["ci_high"], strict=True)}
 
+    def __repr__(self) -> str:
+        return f"OnlineComparison(verdict={self.verdict!r}, deltas={self.statistic!r})"
+
     def to_frame(self) -> pd.DataFrame:
         """Return a copy of :attr:`table`."""
         return self.table.copy()

@@ -287,3 +287,15 @@ def test_fuzz_add_only_raises_evalkit_errors(tmp_path: Path, rows: list[dict[str
         h.drift()
     except EvalkitError:
         pass
+
+
+def test_latest_compares_only_the_newest_run(hist: RunHistory, tmp_path: Path) -> None:
+    good, bad = _run([1] * 40, ["a"] * 40), _run([0] * 15 + [1] * 25, ["a"] * 40)
+    for i, run in enumerate((good, bad, bad)):
+        hist.add(run, **_meta(i), run_id=f"r{i}")
+    assert hist.drift().drifted  # r0 -> r1 dropped
+    latest = hist.drift(latest=True)
+    assert set(latest.table["to_run"]) == {"r2"} and not latest.drifted
+    assert "drifted=False" in repr(latest)
+    assert main(["history", "drift", str(hist.path)]) == 1
+    assert main(["history", "drift", str(hist.path), "--latest"]) == 0
