@@ -37,33 +37,31 @@ _COLS = ["segment", "signal", "unit", "k", "n", "n_sessions", "rate", "ci_low", 
          "design_effect", "n_effective"]
 
 
+_TRUE = frozenset({"true", "1", "1.0", "yes"})
+_FALSE = frozenset({"false", "0", "0.0", "no"})
+
+
+def _words(s: pd.Series, true: frozenset[str], false: frozenset[str], name: str,
+           allowed: str) -> pd.Series:
+    """Map a column to 1.0 / 0.0 / nan (missing or empty: no value recorded), vectorised."""
+    missing = s.isna().to_numpy()
+    w = s.astype(object).where(~missing, "").astype(str).str.strip().str.lower()
+    is_t, is_f = w.isin(true).to_numpy(), w.isin(false).to_numpy()
+    bad = ~(is_t | is_f | missing | (w == "").to_numpy())
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise VerdictMismatchError(f"`traces` column {name!r}, row {i}: expected {allowed}; "
+                                   f"got {s.iloc[i]!r} ({int(bad.sum())} rows).")
+    return pd.Series(np.where(is_t, 1.0, np.where(is_f, 0.0, np.nan)), index=s.index)
+
+
 def _bool_col(s: pd.Series, name: str) -> pd.Series:
-    """Map an outcome column to 1.0 / 0.0 / nan (no value recorded)."""
-    def conv(v: Any) -> float:
-        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
-            return math.nan
-        w = str(v).strip().lower()
-        if w in ("true", "1", "1.0", "yes"):
-            return 1.0
-        if w in ("false", "0", "0.0", "no"):
-            return 0.0
-        raise VerdictMismatchError(f"`traces` column {name!r}: expected true/false (or 1/0, "
-                                   f"yes/no, empty); got {v!r}.")
-    return s.map(conv).astype(float)
+    return _words(s, _TRUE, _FALSE, name, "true/false (or 1/0, yes/no, empty)")
 
 
 def _feedback(s: pd.Series) -> pd.Series:
-    def conv(v: Any) -> float:
-        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v == "":
-            return math.nan
-        w = str(v).strip().lower()
-        if w in _UP:
-            return 1.0
-        if w in _DOWN:
-            return 0.0
-        raise VerdictMismatchError(f"`traces` column 'feedback': expected up/down (thumbs_up/"
-                                   f"thumbs_down, 1/-1, true/false, empty); got {v!r}.")
-    return s.map(conv).astype(float)
+    return _words(s, _UP, _DOWN, "feedback",
+                  "up/down (thumbs_up/thumbs_down, 1/-1, true/false, empty)")
 
 
 def _cluster_rate(y: np.ndarray, sess: np.ndarray, cl: float) -> dict[str, float]:

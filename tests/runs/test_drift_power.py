@@ -38,7 +38,7 @@ def _simulate(rng: np.random.Generator, reps: int, hit_share: float,
               segment: int = 5) -> tuple[np.ndarray, np.ndarray]:
     """Verdicts of run 1 and run 2, shape (reps, N)."""
     p, easy = _cases(rng, reps)
-    hit = easy & (SEG == segment)[None, :] & (rng.random((reps, N)) < hit_share)
+    hit = easy & (segment == SEG)[None, :] & (rng.random((reps, N)) < hit_share)
     a = rng.random((reps, N)) < p
     b = rng.random((reps, N)) < np.where(hit, 0.55, p)
     return a, b
@@ -46,7 +46,7 @@ def _simulate(rng: np.random.Generator, reps: int, hit_share: float,
 
 def _flags(a: np.ndarray, b: np.ndarray, *, paired: bool) -> np.ndarray:
     """Holm-adjusted flags per replication over overall + 6 segments, shape (reps, 7)."""
-    masks = [np.ones(N, bool)] + [SEG == s for s in range(6)]
+    masks = [np.ones(N, bool)] + [s == SEG for s in range(6)]
     p = np.empty((a.shape[0], 7))
     for j, m in enumerate(masks):
         if paired:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import string
@@ -281,12 +282,10 @@ def test_fuzz_add_only_raises_evalkit_errors(tmp_path: Path, rows: list[dict[str
     df = pd.DataFrame(rows, columns=["case_id", "verdict", "segment", "n", "passes"])
     df = df.drop(columns=sorted(drop))
     h = RunHistory(tmp_path / "fuzz.db")
-    try:
+    with contextlib.suppress(EvalkitError):
         h.add(df, model="m", prompt_hash="p", eval_set_version="v", at=at)
         h.frame()
         h.drift()
-    except EvalkitError:
-        pass
 
 
 def test_latest_compares_only_the_newest_run(hist: RunHistory, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import string
 
 import numpy as np
@@ -88,23 +89,23 @@ def _arm(n: int, completed: float, escalated: float, rng: np.random.Generator) -
 
 def test_compare_online_verdicts() -> None:
     rng = np.random.default_rng(9)
-    control = _arm(20000, 0.80, 0.10, rng)
+    control = online_signals(_arm(20000, 0.80, 0.10, rng), by=None)  # a result is accepted too
     same = compare_online(control, _arm(20000, 0.80, 0.10, rng), by=None)
     assert same.verdict == "pass"
-    worse = compare_online(control, _arm(20000, 0.70, 0.10, rng), by=None)
+    worse = compare_online(control, _arm(4000, 0.70, 0.10, rng), by=None)
     tab = worse.table.set_index("signal")
     assert tab.loc["task_completion", "verdict"] == "fail" and worse.verdict == "fail"
     # escalation: lower is better, so a rise is the bad direction
-    more_esc = compare_online(control, _arm(20000, 0.80, 0.16, rng), by=None)
+    more_esc = compare_online(control, _arm(4000, 0.80, 0.16, rng), by=None)
     assert more_esc.table.set_index("signal").loc["escalation", "verdict"] == "fail"
     small = compare_online(_arm(50, 0.8, 0.1, rng), _arm(50, 0.8, 0.1, rng), by=None)
     assert small.verdict == "inconclusive"
     # relative tolerance: 2% of a 0.8 rate is 0.016
-    rel = compare_online(control, _arm(20000, 0.80, 0.10, rng), by=None, relative=True)
+    rel = compare_online(control, _arm(2000, 0.80, 0.10, rng), by=None, relative=True)
     assert rel.table.set_index("signal").loc["task_completion", "tolerance"] == pytest.approx(
         0.02 * rel.table.set_index("signal").loc["task_completion", "rate_control"])
     # direction override
-    flipped = compare_online(control, _arm(20000, 0.70, 0.10, rng), by=None,
+    flipped = compare_online(control, _arm(4000, 0.70, 0.10, rng), by=None,
                              higher_is_better={"task_completion": False})
     assert flipped.table.set_index("signal").loc["task_completion", "verdict"] == "pass"
     assert set(worse.statistic) == {"task_completion", "escalation", "continuation"}
@@ -127,9 +128,9 @@ def test_bad_input() -> None:
     with pytest.raises(RunInputError, match="column 'session_id', row 1: missing value"):
         online_signals(pd.DataFrame({"session_id": ["a", None], "timestamp": [T0, T0]}),
                        by=None)
-    with pytest.raises(VerdictMismatchError, match="'feedback'.*got 'meh'"):
+    with pytest.raises(VerdictMismatchError, match=r"'feedback'.*got 'meh'"):
         online_signals(_small().assign(feedback="meh"))
-    with pytest.raises(VerdictMismatchError, match="'escalated'.*got 'sometimes'"):
+    with pytest.raises(VerdictMismatchError, match=r"'escalated'.*got 'sometimes'"):
         online_signals(_small().assign(escalated="sometimes"))
     with pytest.raises(RunInputError, match="not timestamps"):
         online_signals(_small().assign(timestamp="yesterday"))
@@ -169,7 +170,5 @@ _cell = st.one_of(st.none(), st.text(string.printable, max_size=4), st.integers(
 def test_fuzz_only_evalkit_errors(rows: list[dict[str, object]], drop: set[str]) -> None:
     df = pd.DataFrame(rows, columns=["session_id", "timestamp", "segment", "input", "escalated",
                                      "task_completed", "feedback"]).drop(columns=sorted(drop))
-    try:
+    with contextlib.suppress(EvalkitError):
         compare_online(df, df)
-    except EvalkitError:
-        pass

@@ -1,4 +1,4 @@
-"""The generated data/runs/ files tell the notebook's stories (and are reproducible byte for byte)."""
+"""The generated data/runs/ files tell the notebook's stories, reproducibly (byte for byte)."""
 
 from __future__ import annotations
 
