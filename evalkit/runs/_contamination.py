@@ -17,7 +17,7 @@ import pandas as pd
 
 from evalkit.runs._drift import _unpaired
 from evalkit.runs._errors import MixedOutcomeError
-from evalkit.runs._tally import tally
+from evalkit.runs._tally import object_column, tally
 from evalkit.stats._common import ConfidenceInterval, check_confidence_level
 
 if TYPE_CHECKING:
@@ -151,7 +151,7 @@ def contamination_gap(
                      "gap": r["delta"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
                      "p_value": r["p_value"], "method": r["method"]})
     table = pd.DataFrame(rows, columns=_COLS)
-    table["segment"] = table["segment"].astype(object)
+    table["segment"] = object_column([r["segment"] for r in rows])
     for c in ("rate_active", "rate_holdout", "gap", "ci_low", "ci_high", "p_value"):
         table[c] = table[c].astype(float).where(table[c].notna(), math.nan)
     return ContaminationGap(table=table, confidence_level=cl, kind=a.kind)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit.runs._errors import RunInputError, UnmatchedCasesError
-from evalkit.runs._tally import _verdicts
+from evalkit.runs._tally import _verdicts, object_column
 from evalkit.stats._common import (
     ConfidenceInterval,
     RNGLike,
@@ -279,7 +279,7 @@ def cost_per_success(
                                      n_resamples=n_resamples, confidence_level=cl, rng=gen)
             table.loc[i, ["ci_low", "ci_high"]] = list(res.confidence_interval)
             table.loc[i, "standard_error"] = res.standard_error
-    table["segment"] = table["segment"].astype(object)
+    table["segment"] = object_column(table["segment"]).set_axis(table.index)
     return CostPerSuccess(table=table[_COLS].reset_index(drop=True), unit=unit, method=method,
                           confidence_level=cl)
 
@@ -366,9 +366,9 @@ def compare_cost_per_success(
             stat = rc - rb
             se = np.sqrt(sb**2 + sc**2)
             lo, hi = stat - z * se, stat + z * se
-    table = pd.DataFrame({"segment": m["segment"].where(m["segment"] != "\0all", None)
-                          .astype(object), "baseline": rb, "candidate": rc, "statistic": stat,
-                          "ci_low": lo, "ci_high": hi})
+    segments = object_column([None if s == "\0all" else s for s in m["segment"]])
+    table = pd.DataFrame({"segment": segments, "baseline": rb, "candidate": rc,
+                          "statistic": stat, "ci_low": lo, "ci_high": hi})
     return CostComparison(table=table, kind=kind, confidence_level=cl)
 
 

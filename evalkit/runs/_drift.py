@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import special, stats
 
 from evalkit.runs._errors import RunInputError
+from evalkit.runs._tally import object_column
 from evalkit.stats._common import ConfidenceInterval, check_confidence_level, z_value
 from evalkit.stats._paired import adjust_pvalues, mcnemar_pvalue, paired_difference_interval
 from evalkit.stats._two_sample import newcombe_difference_interval, two_proportion_z_test
@@ -147,7 +148,7 @@ def detect_drift(
             "p_value", "p_adjusted", "flagged", "method", "model_from", "model_to",
             "prompt_from", "prompt_to"]
     table = pd.DataFrame(rows, columns=[c for c in cols if c not in ("p_adjusted", "flagged")])
-    table["segment"] = table["segment"].astype(object)
+    table["segment"] = object_column([r["segment"] for r in rows])
     padj = adjust_pvalues(table["p_value"].to_numpy(dtype=np.float64), method=adjust)
     table["p_adjusted"] = padj
     table["flagged"] = np.nan_to_num(padj, nan=1.0) < (1.0 - cl)

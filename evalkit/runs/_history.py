@@ -22,7 +22,7 @@ import pandas as pd
 
 from evalkit.runs._drift import Adjust, DriftResult, detect_drift
 from evalkit.runs._errors import HistoryError, HistoryVersionError, RunInputError
-from evalkit.runs._tally import tally
+from evalkit.runs._tally import object_column, tally
 from evalkit.stats._common import check_confidence_level, z_value
 from evalkit.stats._proportions import wilson_interval
 
@@ -383,7 +383,7 @@ def _overall(frame: pd.DataFrame, cl: float) -> pd.DataFrame:
     keys = ["run_id", "seq", "at", "model", "prompt_hash", "eval_set_version", "kind",
             "has_cases"]
     g = frame.groupby(keys, sort=False)[["n", "score_sum", "score_sq_sum"]].sum().reset_index()
-    g["segment"] = None
+    g["segment"] = object_column([None] * len(g)).set_axis(g.index)
     return _with_intervals(g, cl)
 
 

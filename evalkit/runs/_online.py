@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit.runs._errors import RunInputError, VerdictMismatchError
+from evalkit.runs._tally import object_column
 from evalkit.stats._common import ConfidenceInterval, check_confidence_level
 from evalkit.stats._proportions import wilson_interval
 
@@ -282,5 +283,5 @@ def online_signals(
                    else _session_rate(y, cl))
             rows.append({"segment": seg, "signal": sig, "unit": unit, **res})
     table = pd.DataFrame(rows, columns=_COLS)
-    table["segment"] = table["segment"].astype(object)
+    table["segment"] = object_column([r["segment"] for r in rows])
     return OnlineSignals(table=table, confidence_level=cl)

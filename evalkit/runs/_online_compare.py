@@ -17,6 +17,7 @@ import pandas as pd
 
 from evalkit.runs._errors import RunInputError
 from evalkit.runs._online import SIGNALS, OnlineSignals, online_signals
+from evalkit.runs._tally import object_column
 from evalkit.stats._common import ConfidenceInterval, check_confidence_level
 from evalkit.stats._two_sample import newcombe_difference_interval
 
@@ -169,7 +170,7 @@ def compare_online(
                        np.where(g_lo >= -tol, "pass", np.where(g_hi < -tol, "fail",
                                                                "inconclusive")))
     table = pd.DataFrame({
-        "segment": m["segment"].where(m["segment"] != "\0all", None).astype(object),
+        "segment": object_column([None if s == "\0all" else s for s in m["segment"]]),
         "signal": m["signal"], "rate_control": m["rate_c"], "rate_treatment": m["rate_t"],
         "n_control": m["n_c"], "n_treatment": m["n_t"], "delta": d, "ci_low": lo,
         "ci_high": hi, "higher_is_better": sign > 0, "tolerance": tol, "verdict": verdict,

@@ -40,6 +40,17 @@ class Tally:
     kind: str  # 'verdict' or 'score'
 
 
+def object_column(values: Any) -> pd.Series:
+    """A segment column of Python objects with ``None`` (not ``nan``) for the overall scope.
+
+    pandas 3 infers a string dtype for ``[None, "a"]`` and turns the ``None`` into ``nan``;
+    the overall row must stay ``None`` under both pandas 2 and 3.
+    """
+    out = [None if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v
+           for v in values]
+    return pd.Series(out, dtype=object)
+
+
 def _frame(obj: Any, name: str) -> pd.DataFrame:
     if isinstance(obj, pd.DataFrame):
         return obj

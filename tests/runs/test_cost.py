@@ -38,8 +38,9 @@ def test_delta_method_matches_linearisation_oracle() -> None:
     res = cost_per_success(t, v)
     x = t["cost_usd"].to_numpy()
     y = (v["verdict"] == "pass").to_numpy(float)
-    for seg, row in res.table.set_index("segment", drop=False).iterrows():
-        m = np.ones(len(t), bool) if row["segment"] is None else (t["segment"] == seg).to_numpy()
+    for row in res.table.to_dict("records"):
+        seg = row["segment"]
+        m = np.ones(len(t), bool) if seg is None else (t["segment"] == seg).to_numpy()
         xs, ys = x[m], y[m]
         r = xs.sum() / ys.sum()
         # linearised residuals u = x - R y have mean 0; var(R) = s_u^2 / (n ybar^2)
