@@ -30,6 +30,16 @@ def _margin(text: str) -> float:
     return v
 
 
+def _nonnegative(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a non-negative number; got {text!r}") from None
+    if not v >= 0 or v == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a non-negative number; got {text!r}")
+    return v
+
+
 def _level(text: str) -> float:
     v = _margin(text)
     if not 0 < v < 1:
@@ -59,8 +69,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("candidate", help="candidate run (same shape; `evalkit check --out` files too)")
     p.add_argument("--by", default="segment",
                    help="segment column (default segment; 'none' for overall only)")
-    p.add_argument("--max-regression", type=_margin, default=0.03, metavar="M",
-                   help="largest allowed drop of a segment's rate (default 0.03)")
+    p.add_argument("--max-regression", type=_nonnegative, default=0.03, metavar="M",
+                   help="largest allowed drop of a segment's rate (default 0.03; for scores "
+                        "in the score's unit)")
     p.add_argument("--bound", choices=("lower", "point"), default="lower",
                    help="gate on the lower bound of the delta's interval (default) or the delta")
     p.add_argument("--adjust", choices=("holm", "bh", "none"), default="holm",
@@ -115,16 +126,19 @@ def _text_lines(res: Any) -> list[str]:
                      f"{len(res.only_candidate)} only in the candidate")
     for r in res.details.itertuples(index=False):
         flag = "REGRESSED" if r.regressed else "ok"
-        # names come from files: printed with repr-like escaping of control characters
-        name = str(r.segment).encode("unicode_escape").decode("ascii")
+        name = _printable(r.segment)
         lines.append(f"  {name}: n={r.n} {r.baseline_rate:.3f} -> {r.candidate_rate:.3f} "
                      f"delta {r.delta:+.3f} [{r.ci_low:+.3f}, {r.ci_high:+.3f}] "
                      f"p_adj={r.p_adjusted:.3g} {flag}")
     lines.append("gate passed" if res.gate_passed else
                  f"gate FAILED: regression beyond -{res.max_regression:g} in "
-                 + ", ".join(str(s).encode("unicode_escape").decode("ascii")
-                             for s in res.regressions))
+                 + ", ".join(_printable(s) for s in res.regressions))
     return lines
+
+
+def _printable(name: object) -> str:
+    """A segment name from a file, with control characters (terminal escapes) made visible."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(name))
 
 
 if __name__ == "__main__":  # pragma: no cover

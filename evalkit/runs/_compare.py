@@ -65,7 +65,7 @@ def _number(name: str, value: Any, low: float, high: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
         raise RunInputError(f"`{name}` must be a number in [{low:g}, {high:g}]; got {value!r}.")
     v = float(value)
-    if not (low <= v <= high):
+    if not (low <= v <= high):  # nan fails too
         raise RunInputError(f"`{name}` must be in [{low:g}, {high:g}]; got {value!r}.")
     return v
 
@@ -111,7 +111,8 @@ def compare_runs(
         ``None`` compares overall only; the default falls back to overall only when no input has
         a ``segment`` column.
     max_regression : float, default 0.03
-        The margin: a scope regresses when its delta is below ``-max_regression``.
+        The margin: a scope regresses when its delta is below ``-max_regression`` (a fraction for
+        pass rates, the score's own unit for scores).
     bound : {'lower', 'point'}, default 'lower'
         Read the lower bound of the delta's interval (the candidate must show it does not regress
         by more than the margin; conservative on small segments) or the point estimate.
@@ -213,7 +214,7 @@ def compare_runs(
     adj = _choice("adjust", adjust, ("holm", "bh", "none"))
     _choice("outcome", outcome, ("auto", "verdict", "score"))
     _choice("unmatched", unmatched, ("error", "drop"))
-    margin = _number("max_regression", max_regression, 0.0, 1.0)
+    margin = _number("max_regression", max_regression, 0.0, math.inf)  # scores: any scale
     cl = _number("confidence_level", confidence_level, 0.0, 1.0)
     if not 0.0 < cl < 1.0:
         raise RunInputError(f"`confidence_level` must be in (0, 1); got {confidence_level!r}.")

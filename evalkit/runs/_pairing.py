@@ -128,22 +128,44 @@ def _scores(values: pd.Series, name: str) -> np.ndarray:
     return arr
 
 
-def _ids(frame: pd.DataFrame, col: str, name: str) -> pd.Index:
+def _ids(frame: pd.DataFrame, col: str, name: str, *, unique: bool = True) -> pd.Index:
     ids = frame[col]
     if ids.isna().any():
         raise RunInputError(f"{name}: {col!r} is missing in {int(ids.isna().sum())} row(s).")
     idx = pd.Index(ids)
-    if not idx.is_unique:
-        dup = idx[idx.duplicated()].unique()
-        raise DuplicateCaseError(f"{name} has {len(dup)} duplicated {col}(s): {_show(dup)}; each "
-                                 "case must appear once per run.")
+    if unique and not idx.is_unique:
+        _duplicates(idx[idx.duplicated()].unique(), name, col)
     return idx
 
 
+def _duplicates(dup: Any, name: str, col: str) -> None:
+    raise DuplicateCaseError(f"{name} has {len(dup)} duplicated {col}(s): {_show(dup)}; each "
+                             "case must appear once per run.")
+
+
+def _match(ib: pd.Index, ic: pd.Index, cols: tuple[str, str]) -> np.ndarray:
+    """Row of each baseline case in the candidate (-1: none).
+
+    One hash table, the candidate's (its uniqueness check and the lookup share it); duplicated
+    baseline ids show up as a candidate row matched twice, or as a repeated unmatched id.
+    """
+    if not ic.is_unique:
+        _duplicates(ic[ic.duplicated()].unique(), "candidate", cols[1])
+    pos = np.asarray(ic.get_indexer(ib), dtype=np.int64)
+    hit = pos >= 0
+    twice = np.bincount(pos[hit], minlength=len(ic)) > 1
+    lost = ib[~hit]
+    if twice.any() or not lost.is_unique:
+        dup = ic[twice].append(lost[lost.duplicated()]).unique()
+        _duplicates(dup, "baseline", cols[0])
+    return pos
+
+
 def _as_str_index(a: pd.Index, b: pd.Index) -> tuple[pd.Index, pd.Index]:
-    if a.dtype == b.dtype and a.dtype != object:
+    """Ids of different dtypes (``7`` and ``'7'``) compare as text; equal dtypes as they are."""
+    if a.dtype == b.dtype:
         return a, b
-    return pd.Index(a.astype(str)), pd.Index(b.astype(str))
+    return pd.Index(a.astype(str), dtype=object), pd.Index(b.astype(str), dtype=object)
 
 
 def pair_rows(
@@ -160,15 +182,18 @@ def pair_rows(
         raise MixedOutcomeError(f"the baseline has {ob}s and the candidate has {oc}s; compare "
                                 "verdicts with verdicts or scores with scores.")
     col_b = _id_column(baseline, "baseline", id_column)
-    ib = _ids(baseline, col_b, "baseline")
-    ic = _ids(candidate, _id_column(candidate, "candidate", id_column), "candidate")
+    col_c = _id_column(candidate, "candidate", id_column)
+    ib = _ids(baseline, col_b, "baseline", unique=False)
+    ic = _ids(candidate, col_c, "candidate", unique=False)
     ib, ic = _as_str_index(ib, ic)
     n_outside = 0
     case_seg: pd.Series | None = None
     if cases is not None:
         col = col_b if col_b in cases.columns else _id_column(cases, "cases", id_column)
         cid = _ids(cases, col, "cases")
-        cid = pd.Index(cid.astype(str)) if ib.dtype == object else cid
+        if cid.dtype != ib.dtype:  # e.g. golden case ids are text, a run's ids numbers
+            cid, ib = _as_str_index(cid, ib)
+            ib, ic = _as_str_index(ib, ic.astype(str))
         if by is not None and by in cases.columns:
             case_seg = pd.Series(cases[by].to_numpy(), index=cid)
         in_b, in_c = ib.isin(cid), ic.isin(cid)
@@ -182,7 +207,7 @@ def pair_rows(
                 f"({_show(missing_b)}) and {len(missing_c)} missing from the candidate "
                 f"({_show(missing_c)}); pass unmatched='drop' to compare the rest.",
                 only_baseline=list(missing_c), only_candidate=list(missing_b))
-    pos = ic.get_indexer(ib)
+    pos = _match(ib, ic, (col_b, col_c))
     only_b = ib[pos < 0]
     matched_c = np.zeros(len(ic), dtype=bool)
     matched_c[pos[pos >= 0]] = True
@@ -215,70 +240,86 @@ def pair_rows(
                   n_outside_cases=n_outside)
 
 
+Segments = tuple[np.ndarray, list[str]]  # codes per paired case, sorted names
+
+
+def _name_codes(values: Any) -> tuple[np.ndarray, list[str]]:
+    """Codes (``-1`` missing) and names as strings; categorical columns stay codes (fast)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):  # codes as stored (unused ones drop later)
+        return values.cat.codes.to_numpy(), [str(u) for u in values.cat.categories]
+    codes, uniques = pd.factorize(values)
+    return np.asarray(codes), [str(u) for u in uniques]
+
+
+def _sorted_segments(codes: np.ndarray, names: list[str]) -> Segments:
+    """Merge names equal as strings (``1`` and ``'1'``), sort them, remap the codes."""
+    if OVERALL in names:
+        raise RunInputError(f"segment name {OVERALL!r} is reserved for the overall row; rename it.")
+    sub, final = pd.factorize(pd.Index(names, dtype=object), sort=True)
+    return np.asarray(sub)[codes], [str(x) for x in final]
+
+
 def _segments(
     baseline: pd.DataFrame, candidate: pd.DataFrame, rb: np.ndarray, rc: np.ndarray,
     ib: pd.Index, by: str | None, by_is_default: bool, case_seg: pd.Series | None,
-) -> np.ndarray | None:
+) -> Segments | None:
     if by is None:
         return None
     if case_seg is not None:
-        seg = case_seg.reindex(ib[rb]).to_numpy()
+        codes, names = _name_codes(case_seg.reindex(ib[rb]))
     elif by in baseline.columns:
-        seg = baseline[by].to_numpy()[rb]
+        cb, names = _name_codes(baseline[by])
+        codes = cb[rb]
         if by in candidate.columns:
-            other = candidate[by].to_numpy()[rc]
-            sa, so = pd.Series(seg), pd.Series(other)
-            if sa.dtype != so.dtype:
-                sa, so = sa.astype(str), so.astype(str)
-            differ = ((sa != so) & ~(sa.isna() & so.isna())).to_numpy()
+            cc, names_c = _name_codes(candidate[by])
+            # the candidate's names as the baseline's codes (-2: a name the baseline lacks)
+            where = {n: i for i, n in enumerate(names)}
+            as_b = np.array([where.get(n, -2) for n in names_c] + [-1], dtype=np.int64)
+            other = as_b[cc[rc]]  # code -1 (missing) indexes the trailing -1
+            differ = codes != other
             if differ.any():
                 i = int(np.flatnonzero(differ)[0])
+                shown = [names[codes[i]] if codes[i] >= 0 else None,
+                         names_c[cc[rc][i]] if cc[rc][i] >= 0 else None]
                 raise RunInputError(
                     f"the runs disagree on {by!r} for {int(differ.sum())} case(s), e.g. case "
-                    f"{str(ib[rb][i])!r}: baseline {seg[i]!r}, candidate {other[i]!r}.")
+                    f"{str(ib[rb][i])!r}: baseline {shown[0]!r}, candidate {shown[1]!r}.")
     elif by in candidate.columns:
-        seg = candidate[by].to_numpy()[rc]
+        cc, names = _name_codes(candidate[by])
+        codes = cc[rc]
     elif by_is_default:
         return None
     else:
         raise RunInputError(f"`by` column {by!r} is in neither run (nor in the case list).")
-    missing = pd.isna(seg)
+    missing = codes < 0
     if missing.any():
         raise RunInputError(f"{by!r} is missing for {int(missing.sum())} paired case(s), e.g. "
                             f"{str(ib[rb][int(np.flatnonzero(missing)[0])])!r}; give every case a "
                             "segment (or by=None).")
-    return np.asarray(seg)
+    return _sorted_segments(codes, names)
 
 
-def segment_codes(seg: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """Integer codes and the sorted segment names (as strings: ``1`` and ``'1'`` are one)."""
-    codes, uniques = pd.factorize(seg)
-    names = [str(u) for u in uniques]
-    if OVERALL in names:
-        raise RunInputError(f"segment name {OVERALL!r} is reserved for the overall row; rename it.")
-    sub, final = pd.factorize(pd.Index(names), sort=True)
-    return sub[codes], [str(x) for x in final]
-
-
-def _tables_from_passes(pb: np.ndarray, pc: np.ndarray, seg: np.ndarray | None) -> pd.DataFrame:
+def _tables_from_passes(pb: np.ndarray, pc: np.ndarray, seg: Segments | None) -> pd.DataFrame:
     cell = 3 - (2 * pb.astype(np.int64) + pc.astype(np.int64))  # 0:n11 1:n10 2:n01 3:n00
     if seg is None:
         counts = np.bincount(cell, minlength=4)[None, :]
         return pd.DataFrame(counts, index=pd.Index([OVERALL], name="segment"),
                             columns=list(TABLE_COLUMNS)).astype("int64")
-    codes, names = segment_codes(seg)
+    codes, names = seg
     counts = np.bincount(codes * 4 + cell, minlength=4 * len(names)).reshape(-1, 4)
-    return pd.DataFrame(counts, index=pd.Index([str(s) for s in names], name="segment"),
+    used = counts.sum(axis=1) > 0  # categories no paired case has are not segments
+    return pd.DataFrame(counts[used], index=pd.Index(np.asarray(names, dtype=object)[used],
+                                                     name="segment"),
                         columns=list(TABLE_COLUMNS)).astype("int64")
 
 
-def _score_sums(xb: np.ndarray, xc: np.ndarray, seg: np.ndarray | None
+def _score_sums(xb: np.ndarray, xc: np.ndarray, seg: Segments | None
                 ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     d = xc - xb
     if seg is None:
-        codes, names = np.zeros(len(d), dtype=np.int64), np.array([OVERALL])
+        codes, names = np.zeros(len(d), dtype=np.int64), [OVERALL]
     else:
-        codes, names = segment_codes(seg)  # type: ignore[assignment]
+        codes, names = seg
     k = len(names)
     cols = {
         "n": np.bincount(codes, minlength=k).astype(np.float64),
@@ -289,8 +330,9 @@ def _score_sums(xb: np.ndarray, xc: np.ndarray, seg: np.ndarray | None
     }
     frame = pd.DataFrame(cols, index=pd.Index([str(s) for s in names], name="segment"))
     frame["n"] = frame["n"].astype("int64")
-    diffs = {str(names[j]): d[codes == j] for j in range(k)}
-    return frame, diffs
+    used = frame["n"].to_numpy() > 0  # categories no paired case has are not segments
+    diffs = {str(names[j]): d[codes == j] for j in range(k) if used[j]}
+    return frame[used], diffs
 
 
 def tables_from_counts(counts: pd.DataFrame, *, by: str | None) -> Paired:

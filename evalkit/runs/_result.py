@@ -84,8 +84,23 @@ class RunComparison:
         Columns: ``scope, segment, n`` (and ``n11, n10, n01, n00`` for verdicts),
         ``baseline_rate, candidate_rate, delta, ci_low, ci_high`` (the ``method`` interval),
         the other intervals (``tango_*``, ``newcombe_*``, ``bootstrap_*`` or ``t_*``),
-        ``standard_error, p_value, p_holm, p_bh, p_adjusted, significant, gate_value,
-        regressed``.
+        ``standard_error`` (of the delta: Wald for verdicts, the t standard error for scores,
+        the bootstrap's with a calibration), ``p_value, p_holm, p_bh, p_adjusted``,
+        ``significant`` (``p_adjusted < 1 - confidence_level``), ``gate_value`` (the bound the
+        gate read) and ``regressed``. With a calibration, ``raw_baseline_rate``,
+        ``raw_candidate_rate`` and ``raw_delta`` keep the judge's uncorrected figures.
+
+        Examples
+        --------
+        >>> import pandas as pd, evalkit
+        >>> t = pd.DataFrame({"segment": ["a", "b"], "n11": [80, 70], "n10": [2, 12],
+        ...                   "n01": [6, 1], "n00": [12, 17]})
+        >>> res = evalkit.compare_runs(t, n_resamples=0)
+        >>> res.to_frame()[["segment", "delta", "regressed"]]
+          segment  delta  regressed
+        0   (all)  -0.035       True
+        1       a   0.040      False
+        2       b  -0.110       True
         """
         return self.details.copy()
 

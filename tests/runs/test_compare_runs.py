@@ -234,7 +234,9 @@ def test_bad_input_is_typed() -> None:
     with pytest.raises(RunInputError, match="`bound` must be one of 'lower', 'point'; got 'upper'"):
         compare_runs(b, c, bound="upper")  # type: ignore[arg-type]
     with pytest.raises(RunInputError, match="`max_regression` must be in"):
-        compare_runs(b, c, max_regression=2)
+        compare_runs(b, c, max_regression=-0.1)
+    with pytest.raises(RunInputError, match="`max_regression` must be in"):
+        compare_runs(b, c, max_regression=float("nan"))
     with pytest.raises(RunInputError, match="`confidence_level` must be in"):
         compare_runs(b, c, confidence_level=1.0)
     with pytest.raises(RunInputError, match="`interval` must be one of"):

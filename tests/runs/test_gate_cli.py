@@ -59,7 +59,8 @@ def test_exit_codes(runs: dict[str, str], capsys: pytest.CaptureFixture[str]) ->
     assert main(["gate", runs["base"], "missing.csv"]) == 2
     err = capsys.readouterr().err
     assert "missing.csv: no such file" in err and "Traceback" not in err
-    assert main(["gate", runs["base"], runs["good"], "--max-regression", "2"]) == 2
+    assert main(["gate", runs["base"], runs["good"], "--max-regression", "-1"]) == 2
+    assert main(["gate", runs["base"], runs["good"], "--max-regression", "nan"]) == 2
     assert main(["gate", runs["base"], runs["good"], "--bound", "upper"]) == 2
     assert main(["gate", runs["base"]]) == 2
 
@@ -173,3 +174,14 @@ def test_golden_folder_is_the_case_list(tmp_path: Path,
     c_short = _write(run[run["trace_id"] != active["trace_id"].iloc[0]], tmp_path / "cs.csv")
     assert main(["gate", b, c_short, "--cases", str(gold)]) == 2
     assert "missing from the candidate" in capsys.readouterr().err
+
+
+def test_terminal_escapes_in_segment_names_are_neutralised(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]
+                                                           ) -> None:
+    run = pd.DataFrame({"case_id": range(4), "segment": ["\x1b[2Jwipe", "café"] * 2,
+                        "verdict": ["pass"] * 4})
+    path = _write(run, tmp_path / "r.parquet")
+    assert main(["gate", path, path, "--bound", "point"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\\x1b[2Jwipe" in out and "café" in out
