@@ -55,28 +55,6 @@ def add_parser(sub: Any, parser_class: Any) -> None:
     dr.set_defaults(func=cmd_drift)
 
 
-def read_run_file(path: str) -> pd.DataFrame:
-    """Read a run file (CSV, Parquet, JSONL) into a frame; ids stay text."""
-    from evalkit.runs._errors import RunFileError
-
-    p = Path(path)
-    if not p.is_file():
-        raise RunFileError(f"{path}: run file not found.")
-    suffix = p.suffix.lower()
-    try:
-        if suffix == ".csv":
-            return pd.read_csv(p, dtype={"case_id": str, "trace_id": str, "segment": str},
-                               keep_default_na=False, na_values={"score": [""]})
-        if suffix == ".parquet":
-            return pd.read_parquet(p)
-        if suffix in (".jsonl", ".ndjson"):
-            return pd.read_json(p, lines=True, dtype={"case_id": str, "trace_id": str})
-    except (ValueError, OSError, UnicodeError) as exc:
-        raise RunFileError(f"{path}: cannot read run file: {exc}") from exc
-    raise RunFileError(f"{path}: unknown run file format {suffix!r}; expected .csv, .parquet "
-                       f"or .jsonl.")
-
-
 def _existing(path: str) -> Any:
     from evalkit.runs._errors import HistoryError
     from evalkit.runs._history import RunHistory
@@ -105,8 +83,9 @@ def _jsonable(df: pd.DataFrame) -> list[dict[str, Any]]:
 def cmd_add(args: argparse.Namespace) -> int:
     """``evalkit history add``."""
     from evalkit.runs._history import RunHistory
+    from evalkit.runs._runfile import read_run
 
-    run = read_run_file(args.run)
+    run = read_run(args.run)
     by = None if args.by == "none" else args.by
     rid = RunHistory(args.history).add(
         run, model=args.model, prompt_hash=args.prompt_hash,

@@ -298,3 +298,14 @@ def test_latest_compares_only_the_newest_run(hist: RunHistory, tmp_path: Path) -
     assert "drifted=False" in repr(latest)
     assert main(["history", "drift", str(hist.path)]) == 1
     assert main(["history", "drift", str(hist.path), "--latest"]) == 0
+
+
+def test_cli_add_counts_file(tmp_path: Path) -> None:
+    counts = tmp_path / "counts.csv"
+    counts.write_text("segment,n,passes\nbilling,200,182\nrefunds,40,36\n")
+    db = tmp_path / "h.db"
+    assert main(["history", "add", str(db), str(counts), "--model", "m", "--prompt-hash", "p",
+                 "--eval-set-version", "v1"]) == 0
+    f = RunHistory(db).frame()
+    assert f["n"].tolist() == [200, 40] and f["statistic"].tolist() == [0.91, 0.9]
+    assert not RunHistory(db).runs()["has_cases"].iloc[0]
