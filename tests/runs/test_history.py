@@ -309,3 +309,17 @@ def test_cli_add_counts_file(tmp_path: Path) -> None:
     f = RunHistory(db).frame()
     assert f["n"].tolist() == [200, 40] and f["statistic"].tolist() == [0.91, 0.9]
     assert not RunHistory(db).runs()["has_cases"].iloc[0]
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.text(string.printable + "é", max_size=80),
+       suffix=st.sampled_from([".csv", ".jsonl", ".parquet", ".txt"]),
+       sub=st.sampled_from(["add", "show", "drift"]))
+def test_fuzz_cli_exits_0_1_or_2(tmp_path: Path, body: str, suffix: str, sub: str) -> None:
+    run = tmp_path / f"run{suffix}"
+    run.write_text(body, encoding="utf-8")
+    db = tmp_path / "cli.db"
+    args = (["history", "add", str(db), str(run), "--model", "m", "--prompt-hash", "p",
+             "--eval-set-version", "v"] if sub == "add" else ["history", sub, str(db)])
+    assert main(args) in (0, 1, 2)
