@@ -63,6 +63,13 @@ _LAZY: dict[str, str] = {
     "load_golden": "evalkit.golden",
     "redact": "evalkit.golden",
     "score_against_references": "evalkit.golden",
+    # runs: history, drift, contamination, online signals, cost (issue 14)
+    "RunHistory": "evalkit.runs",
+    "contamination_gap": "evalkit.runs",
+    "online_signals": "evalkit.runs",
+    "compare_online": "evalkit.runs",
+    "cost_per_success": "evalkit.runs",
+    "compare_cost_per_success": "evalkit.runs",
     # runs
     "compare_runs": "evalkit.runs._compare",
     "RunComparison": "evalkit.runs._result",

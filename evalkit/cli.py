@@ -13,6 +13,8 @@ Commands
 ``evalkit judge run TRACES --rubric R --judges J --out V``
     Run a rubric's judges over traces (see :mod:`evalkit._cli_judge_run`; exit 1 means
     ``--max-cost`` stopped the run).
+``evalkit history add|show|drift HISTORY ...``
+    Run history per segment (see :mod:`evalkit._cli_history`; ``drift`` exits 1 on drift).
 ``evalkit gate BASELINE CANDIDATE [--by segment] [--max-regression 0.03] [--bound lower]``
     Compare two runs per segment with paired intervals; exit 1 when a segment regresses (see
     :mod:`evalkit._cli_gate`).
@@ -137,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     from evalkit._cli_golden import add_parser as add_golden_parser
 
     add_golden_parser(sub, _Parser)  # `evalkit golden ...` (evalkit/_cli_golden.py)
+    from evalkit._cli_history import add_parser as add_history_parser
+
+    add_history_parser(sub, _Parser)  # `evalkit history ...` (evalkit/_cli_history.py)
     from evalkit._cli_gate import add_parser as add_gate_parser
 
     add_gate_parser(sub)  # `evalkit gate BASELINE CANDIDATE` (evalkit/_cli_gate.py)

@@ -25,6 +25,19 @@ _LAZY: dict[str, str] = {
     "EmptySegmentError": "evalkit.runs._errors",
     "HistoryError": "evalkit.runs._errors",
     "HistoryVersionError": "evalkit.runs._errors",
+    # history, drift, contamination gap, online signals, cost per success (i14b)
+    "RunHistory": "evalkit.runs._history",
+    "DriftResult": "evalkit.runs._drift",
+    "contamination_gap": "evalkit.runs._contamination",
+    "ContaminationGap": "evalkit.runs._contamination",
+    "online_signals": "evalkit.runs._online",
+    "OnlineSignals": "evalkit.runs._online",
+    "compare_online": "evalkit.runs._online_compare",
+    "OnlineComparison": "evalkit.runs._online_compare",
+    "cost_per_success": "evalkit.runs._cost",
+    "CostPerSuccess": "evalkit.runs._cost",
+    "compare_cost_per_success": "evalkit.runs._cost",
+    "CostComparison": "evalkit.runs._cost",
 }
 
 _getattr, __dir__, __all__ = attach(__name__, _LAZY)

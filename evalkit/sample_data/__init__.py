@@ -51,6 +51,14 @@ FILES: tuple[str, ...] = (
     "traces/openinference.json",
     "traces/otel_genai.json",
     "traces/support.csv",
+    # releases and drift (issue 14): evalkit/sample_data/_releases.py
+    "runs/README.md",
+    "runs/active.csv",
+    "runs/baseline.csv",
+    "runs/canary.csv",
+    "runs/candidate.csv",
+    "runs/history.csv",
+    "runs/holdout.csv",
 )
 
 
@@ -96,6 +104,9 @@ def generate(out_dir: str | os.PathLike[str], *, seed: int = SEED) -> list[Path]
     texts["README.md"] = _readme.render(
         traces, gt, judges, humans, {k: len(v.encode()) for k, v in texts.items()}
     )
+    from evalkit.sample_data import _releases  # after the README: its sizes stay as they were
+
+    texts.update(_releases.render(gt, seed))
     assert set(texts) == set(FILES), sorted(set(texts) ^ set(FILES))
     written = []
     for rel in FILES:

@@ -24,6 +24,9 @@ _LAZY: dict[str, str] = {
     "clopper_pearson_interval": "evalkit.stats._proportions",
     "jeffreys_interval": "evalkit.stats._proportions",
     "proportion_interval": "evalkit.stats._proportions",
+    # unpaired difference of two proportions (Newcombe)
+    "newcombe_difference_interval": "evalkit.stats._two_sample",
+    "two_proportion_z_test": "evalkit.stats._two_sample",
     # agreement (evalkit.stats.agreement)
     "percent_agreement": "evalkit.stats.agreement",
     "cohen_kappa": "evalkit.stats.agreement",
