@@ -13,7 +13,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from evalkit.stats._agreement_boot import unit_bootstrap
+from evalkit.stats._agreement_boot import bootstrap_result
 from evalkit.stats._agreement_result import (
     _NAN_CI,
     AgreementResult,
@@ -125,17 +125,9 @@ def _gwet_family(
         se = _jackknife_se(stat, rows, freq, total)
         return _finish(statistic=theta, interval=t_interval(theta, se, n_units - 1, cl), se=se,
                        method="jackknife", **common)
-    boot = unit_bootstrap(
-        stat, rows, freq, n_resamples=n_resamples, confidence_level=cl,
-        method=bootstrap_method, rng=rng,
-    )
-    return _finish(
-        statistic=theta,
-        interval=boot.confidence_interval,
-        se=boot.standard_error,
-        method=f"bootstrap-{bootstrap_method}",
-        **common,
-    )
+    return bootstrap_result(stat, rows, freq, theta, n_resamples=n_resamples,
+                            confidence_level=cl, bootstrap_method=bootstrap_method, rng=rng,
+                            common=common)
 
 
 def _jackknife_se(
