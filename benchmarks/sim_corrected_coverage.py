@@ -5,7 +5,7 @@
 Data model: a calibration set of m cases drawn from the same traffic (so m1 ~ Binomial(m,
 theta) human-pass cases; a class can be missing), a judge with TPR = TNR = q, and n unlabeled
 verdicts, Binomial(n, theta q + (1 - theta)(1 - q)). For every cell it prints the coverage of
-the default ``lee2025`` interval and of ``method='bootstrap'`` (Beta-posterior, 1,000 draws),
+``method="bootstrap"`` (the default: Beta-posterior, 1,000 draws here) and of ``lee2025``,
 each with its Monte Carlo standard error, and how often the interval was nan.
 Exits non-zero if the average coverage of either method leaves 95 +/- 1.5%.
 """

@@ -12,7 +12,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from evalkit.stats._agreement_boot import unit_bootstrap
+from evalkit.stats._agreement_boot import bootstrap_result
 from evalkit.stats._agreement_result import (
     _NAN_CI,
     AgreementResult,
@@ -156,11 +156,6 @@ def cohen_kappa(
             statistic=theta, interval=normal_interval(theta, se, cl), se=se,
             method="fleiss-cohen-everitt", **common,
         )
-    boot = unit_bootstrap(
-        stat, rows, freq, n_resamples=n_resamples, confidence_level=cl,
-        method=bootstrap_method, rng=rng,
-    )
-    return _finish(
-        statistic=theta, interval=boot.confidence_interval, se=boot.standard_error,
-        method=f"bootstrap-{bootstrap_method}", **common,
-    )
+    return bootstrap_result(stat, rows, freq, theta, n_resamples=n_resamples,
+                            confidence_level=cl, bootstrap_method=bootstrap_method, rng=rng,
+                            common=common)

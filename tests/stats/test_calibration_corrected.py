@@ -98,12 +98,25 @@ def test_corrected_pass_rate_end_to_end_matches_lee_readme() -> None:
     human = np.repeat(["pass", "fail"], 200)
     judge = np.r_[np.repeat(["pass", "fail"], [180, 20]), np.repeat(["pass", "fail"], [60, 140])]
     cal = calibrate(human, judge)
-    res = corrected_pass_rate(np.repeat(["pass", "fail"], [400, 600]), cal)
+    res = corrected_pass_rate(np.repeat(["pass", "fail"], [400, 600]), cal, method="lee2025")
     assert res.statistic == pytest.approx(1 / 6)
     assert res.confidence_interval.low == pytest.approx(0.05635072484160894, rel=1e-12)
     assert res.confidence_interval.high == pytest.approx(0.2627330257859588, rel=1e-12)
     assert res.raw_pass_rate == 0.4 and res.n_unlabeled == 1000 and res.n_calibration == 400
     assert evalkit.corrected_pass_rate is corrected_pass_rate
+
+
+def test_default_is_the_seeded_posterior_bootstrap() -> None:
+    # the best-covering method on the issue-11 grid (benchmarks/sim_corrected_coverage.py) is the
+    # default: the same as asking for it, reproducible with a seed
+    human = np.repeat(["pass", "fail"], 200)
+    judge = np.r_[np.repeat(["pass", "fail"], [180, 20]), np.repeat(["pass", "fail"], [60, 140])]
+    cal = calibrate(human, judge)
+    u = np.repeat(["pass", "fail"], [400, 600])
+    res = corrected_pass_rate(u, cal, rng=4)
+    assert res.method == "bootstrap"
+    assert res.confidence_interval == corrected_pass_rate(u, cal, method="bootstrap",
+                                                          rng=4).confidence_interval
 
 
 def test_judgy_readme_example() -> None:
@@ -171,7 +184,7 @@ def test_bootstrap_is_reproducible_and_wider_than_calibration_only() -> None:
     a = corrected_pass_rate(u, cal, method="bootstrap", rng=11, n_resamples=5000)
     b = corrected_pass_rate(u, cal, method="bootstrap", rng=11, n_resamples=5000)
     assert a.confidence_interval == b.confidence_interval
-    lee = corrected_pass_rate(u, cal)
+    lee = corrected_pass_rate(u, cal, method="lee2025")
     # both intervals carry the unlabeled noise: similar widths (within 25%)
     wa = a.confidence_interval.high - a.confidence_interval.low
     wl = lee.confidence_interval.high - lee.confidence_interval.low

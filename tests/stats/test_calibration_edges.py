@@ -81,11 +81,13 @@ def test_lee_interval_is_defined_when_a_class_is_missing() -> None:
 def test_default_interval_not_nan_when_calibration_lacks_human_fails() -> None:
     # 30 labels from traffic with a 0.9 pass rate have no human-fail case 4% of the time.
     cal = calibrate(*_rows(28, 2, 0, 0))
-    with pytest.warns(UndefinedStatisticWarning, match="TPR or TNR is undefined"):
-        res = corrected_pass_rate(np.repeat(["pass", "fail"], [850, 150]), cal)
-    assert math.isnan(res.statistic)  # Rogan-Gladen needs TNR
-    lo, hi = res.confidence_interval
-    assert 0.0 <= lo < hi <= 1.0
+    for method in ("bootstrap", "lee2025"):  # the default, then Lee's
+        with pytest.warns(UndefinedStatisticWarning, match="TPR or TNR is undefined"):
+            res = corrected_pass_rate(np.repeat(["pass", "fail"], [850, 150]), cal,
+                                      method=method, rng=0)  # type: ignore[arg-type]
+        assert math.isnan(res.statistic)  # Rogan-Gladen needs TNR
+        lo, hi = res.confidence_interval
+        assert 0.0 <= lo < hi <= 1.0
     want_lo, want_hi, _ = lee_interval(0.85, 28 / 30, 0.0, 1000, 30, 0)
     assert (lo, hi) == (float(want_lo), float(want_hi))
 
@@ -104,7 +106,7 @@ def test_out_of_range_reports_raw_and_clipped_with_named_warning() -> None:
     # raw estimate (0.05 + 0.9 - 1) / (0.9 + 0.9 - 1) = -0.0625.
     cal = calibrate(*_rows(180, 20, 20, 180))
     with pytest.warns(EstimateOutOfRangeWarning, match=r"below 1 - TNR.*-0\.0625"):
-        res = corrected_pass_rate(np.repeat(["pass", "fail"], [50, 950]), cal)
+        res = corrected_pass_rate(np.repeat(["pass", "fail"], [50, 950]), cal, method="lee2025")
     assert res.statistic == 0.0
     assert res.unclipped_estimate == pytest.approx(-0.0625, rel=1e-12)
     assert res.confidence_interval == (0.0, 0.0)  # Lee's reference, now with a warning
