@@ -45,7 +45,9 @@ def combine(
     """
     codes, uniques = pd.factorize(wide["trace_id"], sort=False)
     n_traces = len(uniques)
-    votes = pd.DataFrame(y.astype(np.int64)).groupby(codes, sort=True).sum().to_numpy()
+    votes = np.column_stack(
+        [np.bincount(codes, weights=y[:, j], minlength=n_traces) for j in range(y.shape[1])]
+    ).astype(np.int64)
     raters = np.bincount(codes, minlength=n_traces)[:, None]
     if rule == "majority":
         out = 2 * votes > raters
@@ -54,14 +56,16 @@ def combine(
         out, ties = votes > 0, 0
     else:
         out, ties = votes == raters, 0
-    first = pd.Series(np.arange(len(wide))).groupby(codes, sort=True).first().to_numpy()
-    per_trace = wide.iloc[first][["trace_id", *keep]].reset_index(drop=True)
+    first = np.empty(n_traces, dtype=np.int64)  # first row of each trace (codes: first-seen order)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
     for col in keep:
-        distinct = wide.groupby(codes, sort=True)[col].nunique(dropna=False)
-        if (distinct > 1).any():
-            tid = uniques[int(np.flatnonzero(distinct.to_numpy() > 1)[0])]
+        ids, _ = pd.factorize(wide[col], use_na_sentinel=False)
+        differs = ids != ids[first[codes]]
+        if differs.any():
+            tid = wide["trace_id"].iloc[int(np.flatnonzero(differs)[0])]
             raise TaxonomyError(
                 f"column {col!r} differs between the annotators of trace {tid!r}; with "
                 f"`annotator={rule!r}` each trace needs one value."
             )
+    per_trace = wide.iloc[first][["trace_id", *keep]].reset_index(drop=True)
     return per_trace, out, ties
