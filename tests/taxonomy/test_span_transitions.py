@@ -254,3 +254,22 @@ def test_fuzz_steps(values: list[object]) -> None:
     for tid, _, first in res.members.to_numpy().tolist():
         failing = [s for s in values[int(tid)] if s["status"] not in (None, "ok", "unset")]  # type: ignore[union-attr,index]
         assert any(str(s["name"] or "(unnamed)") == first for s in failing) or first == "(unnamed)"
+
+
+@pytest.mark.parametrize(
+    ("name", "tool", "chat"),
+    [
+        ("otel_error_spans.json", "execute_tool get_weather", "chat gpt-4o-mini"),
+        ("openinference_error_spans.json", "get_weather", "ChatCompletion"),
+    ],
+)
+def test_real_client_failure_gives_tool_then_chat(name: str, tool: str, chat: str) -> None:
+    # generate_errors.py: chat 1 ok, the app's tool span ok, chat 2 gets HTTP 500 from the real
+    # openai client; the SDK marks the app span failed too (the exception passed through it)
+    df = _load(REAL / name)
+    steps = df["metadata"].iloc[0]["spans"]
+    assert steps[0]["status"] == "error" and steps[-1]["status"] == "error"
+    assert "Error code: 500" in steps[-1]["message"]
+    res = failure_transitions(df, steps="spans")
+    assert res.members[["last_ok", "first_fail"]].to_numpy().tolist() == [[tool, chat]]
+    assert res.statistic == 1.0 and res.n_failing == 1
