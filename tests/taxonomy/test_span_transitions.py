@@ -273,3 +273,63 @@ def test_real_client_failure_gives_tool_then_chat(name: str, tool: str, chat: st
     res = failure_transitions(df, steps="spans")
     assert res.members[["last_ok", "first_fail"]].to_numpy().tolist() == [[tool, chat]]
     assert res.statistic == 1.0 and res.n_failing == 1
+
+
+def test_odd_otlp_status_values_never_break_a_load(tmp_path: Path) -> None:
+    doc = json.loads((SPANS / "otel_agent_errors.json").read_text())
+    spans = doc["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    spans[0]["status"] = {"code": [2], "message": {"x": 1}}  # unhashable code, object message
+    spans[1]["status"] = {"code": 7}
+    spans[2]["status"] = "ERROR"  # not an object: the reader keeps no status
+    p = tmp_path / "odd.json"
+    p.write_text(json.dumps(doc))
+    steps = _load(p)["metadata"].iloc[0]["spans"]
+    assert [(s["status"], s["message"]) for s in steps] == [
+        ("unset", '{"x": 1}'),
+        ("unset", None),
+        ("unset", None),
+    ]
+
+
+def test_inspect_events_of_any_shape() -> None:
+    from evalkit.traces._spans import from_inspect
+
+    events = [
+        {"event": "span_begin", "id": "a", "name": "solver", "type": "solver"},
+        {"event": "span_end", "id": ["not", "hashable"]},
+        {"event": "tool", "span_id": {"x": 1}, "error": {"message": "boom"}},
+        {"event": "tool", "span_id": "a", "error": "tool failed"},
+        {"event": "span_begin", "id": "b", "name": None, "timestamp": "not a time"},
+        "not an event",
+    ]
+    steps = from_inspect(events, sample_error=None)
+    assert [(s["name"], s["status"], s["message"], s["start"]) for s in steps] == [
+        ("solver", "error", "tool failed", None),
+        (None, "ok", None, None),
+    ]
+    # no spans but an error: one "sample" step carries it
+    assert from_inspect("junk", {"message": "crashed"})[0]["message"] == "crashed"
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.dictionaries(
+            st.sampled_from(["event", "id", "span_id", "parent_id", "name", "error", "timestamp"]),
+            st.one_of(
+                st.none(),
+                st.sampled_from(["span_begin", "span_end", "error", "tool", "a", "b"]),
+                st.integers(),
+                st.lists(st.integers(), max_size=2),
+                st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+            ),
+        ),
+        max_size=8,
+    ),
+    st.one_of(st.none(), st.text(max_size=5), st.dictionaries(st.text(max_size=3), st.text())),
+)
+def test_fuzz_inspect_spans(events: list[dict[str, object]], error: object) -> None:
+    from evalkit.traces._spans import from_inspect
+
+    steps = from_inspect(events, error)
+    assert all(s["status"] in ("ok", "error") for s in steps)
