@@ -333,3 +333,14 @@ def test_fuzz_inspect_spans(events: list[dict[str, object]], error: object) -> N
 
     steps = from_inspect(events, error)
     assert all(s["status"] in ("ok", "error") for s in steps)
+
+
+def test_tool_call_ids_that_are_not_text_do_not_crash_the_inspect_reader() -> None:
+    # found by tests/traces/test_langfuse_langsmith_inspect_csv_fuzz.py (a mutated Inspect log)
+    from evalkit.traces._common_messages import tool_calls_from_messages
+
+    messages = [
+        {"role": "assistant", "tool_calls": [{"id": ["x"], "name": "f", "arguments": "{}"}]},
+        {"role": "tool", "tool_call_id": ["x"], "content": "r"},
+    ]
+    assert tool_calls_from_messages(messages) == [{"name": "f", "arguments": {}, "result": None}]
