@@ -9,6 +9,7 @@ exports. ``align_labels`` lines two verdict sets up by trace id.
 from __future__ import annotations
 
 from evalkit.labels._events import LabelEvent
+from evalkit.labels._extension import AppendOnlyTable
 from evalkit.labels._fields import FieldSpec, InvalidLabelError
 from evalkit.labels._schema import SCHEMA_VERSION, LabelStoreError
 from evalkit.labels.align import LabelAlignmentError, align_labels, as_labels
@@ -16,11 +17,12 @@ from evalkit.labels.files import LabelFile, LabelFileError, majority_verdicts, r
 from evalkit.labels.store import LabelStore
 
 # Public home of the names defined in private modules (tracebacks, docs, pickling).
-for _cls in (LabelStoreError, InvalidLabelError, FieldSpec, LabelEvent):
+for _cls in (LabelStoreError, InvalidLabelError, FieldSpec, LabelEvent, AppendOnlyTable):
     _cls.__module__ = __name__
 
 __all__ = [
     "SCHEMA_VERSION",
+    "AppendOnlyTable",
     "FieldSpec",
     "InvalidLabelError",
     "LabelAlignmentError",

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from evalkit.labels._db import Database
 from evalkit.labels._events import LabelEvent, _check_name, _check_time, _event, _iso, _now
+from evalkit.labels._extension import ExtensionTables
 from evalkit.labels._fields import (
     BUILTIN_FIELDS,
     FieldSpec,
@@ -60,7 +61,7 @@ _EVENT_KEYS = frozenset(
     }
 )
 
-class LabelStore(StoreReads):
+class LabelStore(StoreReads, ExtensionTables):
     """A durable label store in one SQLite file, safe for several annotators and processes.
 
     Parameters

@@ -20,6 +20,7 @@ import pandas as pd
 
 from evalkit.stats._common import ConfidenceInterval, Estimate, check_confidence_level
 from evalkit.stats._proportions import wilson_interval
+from evalkit.taxonomy._combine import combine, combine_rule
 from evalkit.taxonomy._errors import TaxonomyError, UnknownModeError, UnknownTaxonomyVersionError
 from evalkit.taxonomy._intervals import weighted_rate_sums
 from evalkit.taxonomy._labels import one_per_trace, wide_view
@@ -55,6 +56,12 @@ class FailureRates:
         Reviewed traces counted (deferred ones excluded).
     taxonomy_name : str
     taxonomy_version : int
+    annotators : str or None
+        The annotator counted, the rule that combined annotators (``'majority'``, ``'any'``,
+        ``'all'``), or None (one annotator per trace).
+    n_ties : int
+        With ``'majority'``: (trace, mode) cells where exactly half the annotators chose the
+        mode (not counted as the mode).
     """
 
     statistic: float
@@ -67,6 +74,8 @@ class FailureRates:
     n_traces: int
     taxonomy_name: str
     taxonomy_version: int
+    annotators: str | None = None
+    n_ties: int = 0
 
     def __repr__(self) -> str:
         lo, hi = self.confidence_interval
@@ -121,6 +130,10 @@ class FailureRates:
             f"v{self.taxonomy_version}, {self.n_traces} traces, {html.escape(self.method)}: "
             f"any mode {self.statistic:.1%} ({self.confidence_level:.0%} CI {lo:.1%} to {hi:.1%})"
         )
+        if self.annotators is not None:
+            head += f"; annotators: {html.escape(self.annotators)}"
+            if self.annotators == "majority":
+                head += f" ({self.n_ties} tied trace-mode cells, not counted)"
         cols = [self.by or "group", "mode", "n", "k", "rate", "ci_low", "ci_high"]
         body = self.table[cols].to_html(index=False, escape=True, float_format="{:.3f}".format)
         return f"<div class='evalkit-failure-rates'>{head}{body}</div>"
@@ -233,7 +246,19 @@ def failure_rates(
         Sampling weights :math:`1/\pi_i` (e.g. the ``'sample_weight'`` column written by
         :func:`evalkit.sample`): rates are then design-weighted and stand for the population.
     annotator : str, optional
-        Whose labels, when several annotators labelled each trace.
+        Whose labels, when several annotators labelled each trace; or a rule that counts each
+        trace once from all its annotators (a deferring annotator does not vote):
+
+        - ``"majority"``: a trace has a mode when more than half of its annotators chose it. A
+          tie (exactly half, e.g. 1 of 2) does **not** count; ``.n_ties`` says how many
+          (trace, mode) cells tied. The ``'(any mode)'`` row is the majority vote on "some
+          mode", so it can exceed every single mode's majority.
+        - ``"any"``: some annotator chose it (an upper bound); ``"all"``: every annotator did
+          (a lower bound).
+
+        A parent mode is voted on like any mode (annotators who chose different children of
+        it agree on the parent). ``by`` and ``weights`` columns must agree between a trace's
+        annotators, and ``weights`` must then be a column name.
     confidence_level : float, default 0.95
 
     Returns
@@ -275,7 +300,9 @@ def failure_rates(
     cl = check_confidence_level(confidence_level)
     cols = ["verdict", "failure_modes", "taxonomy_version"]
     cols += [c for c in (by, weights) if isinstance(c, str)]
-    wide = one_per_trace(wide_view(labels, cols), annotator)
+    raw = wide_view(labels, cols)
+    rule = combine_rule(raw, annotator)
+    wide = raw if rule is not None else one_per_trace(raw, annotator)
     if "verdict" in wide.columns:
         wide = wide[wide["verdict"].astype(object) != "defer"].reset_index(drop=True)
     _check_versions(wide, taxonomy)
@@ -284,9 +311,18 @@ def failure_rates(
             f"`by` column {by!r} is not in the labels (columns: {list(map(str, wide.columns))}); "
             "merge it in from the traces or pass by=None."
         )
-    w = _weights(wide, weights)
     y = mode_matrix(wide["failure_modes"].tolist(), wide["trace_id"], taxonomy)
     y = np.column_stack([y, y.any(axis=1)])
+    n_ties = 0
+    if rule is not None:
+        if weights is not None and not isinstance(weights, str):
+            raise TaxonomyError(
+                f"with `annotator={rule!r}`, `weights` must be a column name (one weight per "
+                f"trace); got {type(weights).__name__}."
+            )
+        keep = list(dict.fromkeys(c for c in (by, weights) if isinstance(c, str)))
+        wide, y, n_ties = combine(wide, y, rule, [c for c in keep if c in wide.columns])
+    w = _weights(wide, weights)
     modes = [*taxonomy.mode_names, ANY]
     group_names: list[str] = []
     g = np.zeros(len(wide), dtype=np.int64)
@@ -359,4 +395,6 @@ def failure_rates(
         n_traces=len(wide),
         taxonomy_name=taxonomy.name,
         taxonomy_version=taxonomy.version,
+        annotators=annotator,
+        n_ties=n_ties,
     )

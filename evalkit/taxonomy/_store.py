@@ -2,14 +2,15 @@
 
 A store file carries its taxonomy history in an append-only ``taxonomy_versions`` table (one
 row per saved version, the JSON document; triggers refuse UPDATE and DELETE, like the events
-table). Labels made under a taxonomy also record the registered ``taxonomy_version`` field, so
-:func:`relabel_queue` can tell which traces a later split or merge affects.
+table), kept through the store's public hook
+:meth:`evalkit.labels.LabelStore.extension_table`. Labels made under a taxonomy also record the
+registered ``taxonomy_version`` field, so :func:`relabel_queue` can tell which traces a later
+split or merge affects.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,32 +22,15 @@ from evalkit.taxonomy._labels import label_table
 from evalkit.taxonomy._model import Taxonomy
 
 VERSION_FIELD = "taxonomy_version"
-_DDL = (
-    """CREATE TABLE IF NOT EXISTS taxonomy_versions (
-        seq      INTEGER PRIMARY KEY AUTOINCREMENT,
-        name     TEXT NOT NULL,
-        version  INTEGER NOT NULL,
-        document TEXT NOT NULL,
-        saved_at TEXT NOT NULL,
-        UNIQUE (name, version)
-    ) STRICT""",
-    """CREATE TRIGGER IF NOT EXISTS taxonomy_no_update BEFORE UPDATE ON taxonomy_versions
-    BEGIN SELECT RAISE(ABORT, 'evalkit taxonomy versions are append-only'); END""",
-    """CREATE TRIGGER IF NOT EXISTS taxonomy_no_delete BEFORE DELETE ON taxonomy_versions
-    BEGIN SELECT RAISE(ABORT, 'evalkit taxonomy versions are append-only'); END""",
-)
+TABLE = "taxonomy_versions"
+_COLUMNS = {"name": "TEXT", "version": "INTEGER", "document": "TEXT", "saved_at": "TEXT"}
 
 
-def _check_store(store: Any) -> None:
-    if not (hasattr(store, "_write") and hasattr(store, "register_field")):
+def _table(store: Any) -> Any:
+    """The store's append-only ``taxonomy_versions`` table (the labels stage's public hook)."""
+    if not (hasattr(store, "extension_table") and hasattr(store, "register_field")):
         raise TaxonomyError(f"`store` must be an evalkit LabelStore; got {type(store).__name__}.")
-
-
-def _has_table(store: Any) -> bool:
-    rows = store._read(
-        "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'taxonomy_versions'"
-    )
-    return bool(rows)
+    return store.extension_table(TABLE, _COLUMNS, unique=("name", "version"))
 
 
 def save_taxonomy(tax: Taxonomy, store: Any) -> Taxonomy:
@@ -58,41 +42,32 @@ def save_taxonomy(tax: Taxonomy, store: Any) -> Taxonomy:
         The store already holds a *different* document under this name and version (two people
         edited the same version), or holds a newer version of this taxonomy.
     """
-    _check_store(store)
+    table = _table(store)
     if not isinstance(tax, Taxonomy):
         raise TaxonomyError(f"`tax` must be a Taxonomy; got {type(tax).__name__}.")
     store.register_field(VERSION_FIELD, kind="int", low=1)
     doc = json.dumps(tax.to_dict(), ensure_ascii=False)
 
-    def txn(conn: sqlite3.Connection) -> None:
-        for statement in _DDL:
-            conn.execute(statement)
-        row = conn.execute(
-            "SELECT document FROM taxonomy_versions WHERE name = ? AND version = ?",
-            (tax.name, tax.version),
-        ).fetchone()
-        if row is not None:
-            if json.loads(row[0]) != json.loads(doc):
+    def txn(tx: Any) -> None:
+        row = tx.select("name = ? AND version = ?", (tax.name, tax.version), columns=["document"])
+        if row:
+            if json.loads(row[0][0]) != json.loads(doc):
                 raise TaxonomyError(
                     f"the store already holds a different taxonomy {tax.name!r} v{tax.version}; "
                     "load it with Taxonomy.from_store and apply your change to it."
                 )
             return
-        newest = conn.execute(
-            "SELECT max(version) FROM taxonomy_versions WHERE name = ?", (tax.name,)
-        ).fetchone()[0]
+        versions = [v for (v,) in tx.select("name = ?", (tax.name,), columns=["version"])]
+        newest = max(versions, default=None)
         if newest is not None and newest > tax.version:
             raise TaxonomyError(
                 f"the store already holds taxonomy {tax.name!r} v{newest}, newer than "
                 f"v{tax.version}; nothing was written."
             )
         saved = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        conn.execute(
-            "INSERT INTO taxonomy_versions (name, version, document, saved_at) VALUES (?,?,?,?)",
-            (tax.name, tax.version, doc, saved),
-        )
+        tx.append({"name": tax.name, "version": tax.version, "document": doc, "saved_at": saved})
 
-    store._write(txn)
+    table.write(txn)
     return tax
 
 
@@ -130,14 +105,8 @@ def load_taxonomy(store: Any, name: str | None = None, *, version: int | None = 
 
 def taxonomy_history(store: Any) -> pd.DataFrame:
     """Return every stored taxonomy version: ``name, version, saved_at, document``."""
-    _check_store(store)
     cols = ["name", "version", "saved_at", "document"]
-    if not _has_table(store):
-        return pd.DataFrame(columns=cols)
-    rows = store._read(
-        "SELECT name, version, saved_at, document FROM taxonomy_versions ORDER BY seq"
-    )
-    return pd.DataFrame(rows, columns=cols)
+    return pd.DataFrame(_table(store).select(columns=cols), columns=cols)
 
 
 def record_modes(

@@ -2,13 +2,15 @@
 
 :func:`failure_transitions` counts, for every failing trace, the pair (last state that worked,
 first state that failed). States come from two label columns, or are derived from a per-trace
-list of steps (``{name, status}`` dicts in pipeline order, e.g. spans with their status). Each
+list of steps: the spans the span-based readers keep in ``metadata["spans"]``, with their
+status, or any ``{name, status}`` dicts in pipeline order (see :mod:`evalkit.taxonomy._steps`). Each
 cell gets its share of failing traces with a Wilson interval; :meth:`FailureTransitions.queue`
 turns a cell into a review queue for the Annotator.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,12 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evalkit.errors import TraceWarning
 from evalkit.stats._common import ConfidenceInterval, check_confidence_level
 from evalkit.stats._proportions import wilson_interval
 from evalkit.taxonomy._errors import TaxonomyError
-
-START = "(start)"
-_OK = {"ok", "success", "unset", "pass", "true", "1"}
+from evalkit.taxonomy._steps import START, StateOf, state_function, steps_values, transition_of
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
@@ -42,6 +43,10 @@ class FailureTransitions:
     n_failing : int
     members : pandas.DataFrame
         ``trace_id, last_ok, first_fail`` for every failing trace.
+    n_traces : int
+        Traces looked at (with steps, when states come from steps).
+    n_without_steps : int
+        Traces left out because they have no steps (``steps=`` only; a warning names them).
     """
 
     statistic: float
@@ -51,6 +56,8 @@ class FailureTransitions:
     states: tuple[str, ...]
     n_failing: int
     members: pd.DataFrame
+    n_traces: int = 0
+    n_without_steps: int = 0
 
     def __repr__(self) -> str:
         return f"FailureTransitions({self.n_failing} failing traces, states={self.states})"
@@ -82,23 +89,6 @@ class FailureTransitions:
         )
 
 
-def _from_steps(steps: Any, tid: Any) -> tuple[str, str] | None:
-    if steps is None or (isinstance(steps, float) and np.isnan(steps)):
-        return None
-    last = START
-    for i, step in enumerate(steps):
-        if not isinstance(step, dict) or "name" not in step:
-            raise TaxonomyError(
-                f"trace {tid!r}: step {i} must be a dict with 'name' and 'status'; got {step!r}."
-            )
-        status = str(step.get("status", "ok")).strip().lower()
-        if status in _OK:
-            last = str(step["name"])
-        else:
-            return last, str(step["name"])
-    return None
-
-
 def _order(rows: list[str], cols: list[str]) -> Any:
     rank = {**{s: i for i, s in enumerate(rows)}, **{s: i for i, s in enumerate(cols)}}
 
@@ -117,6 +107,7 @@ def failure_transitions(
     last_ok: str = "last_ok_state",
     first_fail: str = "first_failed_state",
     steps: str | None = None,
+    state: str | StateOf = "name",
     confidence_level: float = 0.95,
 ) -> FailureTransitions:
     """Count last-successful -> first-failing state pairs over failing traces.
@@ -126,15 +117,28 @@ def failure_transitions(
     data : DataFrame
         One row per trace with ``trace_id`` and either the two state columns (``last_ok``,
         ``first_fail``; a missing ``first_fail`` means the trace did not fail, a missing
-        ``last_ok`` that it failed at the first state) or a ``steps`` column.
+        ``last_ok`` that it failed at the first state) or per-trace steps: a loaded trace
+        frame (:func:`evalkit.load_traces`) with ``steps="spans"``.
     states : sequence of str, optional
         Pipeline states in order (rows and columns of the matrix). Default: the states seen,
         in order of first appearance.
     last_ok, first_fail : str
         Label columns holding the states.
     steps : str, optional
-        Column of per-trace step lists (``[{"name": ..., "status": "ok" | "error"}, ...]``, in
-        pipeline order, e.g. derived from span status); overrides the two state columns.
+        Derive the states from per-trace step lists instead of the two state columns: the
+        column ``steps``, else the ``metadata[steps]`` of each trace. ``steps="spans"`` reads
+        the spans that the OTLP GenAI, OpenInference, Langfuse, LangSmith and Inspect readers
+        keep (``{span_id, parent_id, name, kind, status, message, start, end}``, tree order);
+        any list of ``{"name", "status"}`` dicts in pipeline order works too. A step fails when
+        its status is not one of ``ok``, ``success``, ``unset``, ``pass``, ``true``, ``1`` (or
+        missing). The first failing state is where the error started (the first failing step
+        none of whose descendants failed: a parent span fails because its child did); the last
+        successful state is the step just before it on the same level (its previous sibling,
+        else its parent's, and so on up), or ``"(start)"``.
+    state : {"name", "kind"} or callable, default "name"
+        With ``steps``: what names a state, the step's ``name`` (span name), its ``kind``
+        (e.g. ``LLM``/``TOOL``, ``chat``/``execute_tool``; the name when missing), or a
+        function of the step dict returning text.
     confidence_level : float, default 0.95
 
     Returns
@@ -151,18 +155,40 @@ def failure_transitions(
     >>> res = failure_transitions(df, states=["plan", "search", "answer"])
     >>> res.counts.loc["plan", "search"], res.queue("plan", "search")["trace_id"].tolist()
     (np.int64(2), ['a', 'b'])
+
+    From span status (what the readers keep in ``metadata["spans"]``):
+
+    >>> spans = [{"span_id": "r", "parent_id": None, "name": "agent", "status": "error"},
+    ...          {"span_id": "p", "parent_id": "r", "name": "plan", "status": "ok"},
+    ...          {"span_id": "s", "parent_id": "r", "name": "search", "status": "error",
+    ...           "message": "timeout"}]
+    >>> traces = pd.DataFrame({"trace_id": ["t1", "t2"],
+    ...                        "metadata": [{"spans": spans}, {"spans": spans[1:2]}]})
+    >>> res = failure_transitions(traces, steps="spans")
+    >>> res.members.to_numpy().tolist(), res.n_traces
+    ([['t1', 'plan', 'search']], 2)
     """
     cl = check_confidence_level(confidence_level)
     if not isinstance(data, pd.DataFrame) or "trace_id" not in data.columns:
         raise TaxonomyError("`data` must be a DataFrame with a 'trace_id' column.")
     pairs: list[tuple[Any, str, str]] = []
+    n_traces, without = len(data), []
     if steps is not None:
-        if steps not in data.columns:
-            raise TaxonomyError(f"`steps` column {steps!r} is not in `data`.")
-        for tid, s in zip(data["trace_id"], data[steps], strict=True):
-            pair = _from_steps(s, tid)
-            if pair is not None:
+        state_of = state_function(state)
+        for tid, s in zip(data["trace_id"], steps_values(data, steps), strict=True):
+            pair = transition_of(s, tid, state_of)
+            if s is None or (isinstance(s, float) and s != s):
+                without.append(tid)
+            elif pair is not None:
                 pairs.append((tid, *pair))
+        if without:
+            n_traces -= len(without)
+            warnings.warn(
+                f"{len(without)} of {len(data)} traces have no {steps!r} steps and are left out "
+                f"of the transitions, e.g. {without[:3]}.",
+                TraceWarning,
+                stacklevel=2,
+            )
     else:
         for col, arg in ((last_ok, "last_ok"), (first_fail, "first_fail")):
             if col not in data.columns:
@@ -207,4 +233,6 @@ def failure_transitions(
         states=tuple(order),
         n_failing=n,
         members=members,
+        n_traces=n_traces,
+        n_without_steps=len(without),
     )

@@ -313,7 +313,7 @@ def tool_calls_from_messages(messages: list[dict[str, Any]]) -> list[dict[str, A
     """Flatten assistant tool-call requests, matched to the tool messages that answered them."""
     results: dict[str, str | None] = {}
     for m in messages:
-        if m.get("role") == "tool" and m.get("tool_call_id"):
+        if m.get("role") == "tool" and isinstance(m.get("tool_call_id"), str) and m["tool_call_id"]:
             results[m["tool_call_id"]] = m.get("content")
     out: list[dict[str, Any]] = []
     for m in messages:
@@ -322,7 +322,7 @@ def tool_calls_from_messages(messages: list[dict[str, Any]]) -> list[dict[str, A
                 {
                     "name": tc.get("name"),
                     "arguments": parse_arguments(tc.get("arguments")),
-                    "result": results.get(tc.get("id") or ""),
+                    "result": results.get(tc["id"]) if isinstance(tc.get("id"), str) else None,
                 }
             )
     return out

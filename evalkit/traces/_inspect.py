@@ -39,6 +39,8 @@ from evalkit.traces._common_rows import (
     to_number,
     too_deep,
 )
+from evalkit.traces._spans import attach as attach_spans
+from evalkit.traces._spans import from_inspect as spans_from_inspect
 
 NAME = "inspect"
 
@@ -433,6 +435,7 @@ def _sample_row(
     for k, v in extras.items():
         if not is_missing(v) and v != []:
             metadata[k if k not in metadata else f"inspect.{k}"] = v
+    attach_spans(metadata, spans_from_inspect(sample.get("events"), sample.get("error")))
     started = sample.get("started_at") or spec.get("created")
     return {
         "trace_id": trace_id,

@@ -44,6 +44,8 @@ from evalkit.traces._common_rows import (
 )
 from evalkit.traces._langfuse_otel import read as read_otel
 from evalkit.traces._langfuse_otel import sniff_head
+from evalkit.traces._spans import attach as attach_spans
+from evalkit.traces._spans import from_langfuse as spans_from_langfuse
 
 NAME = "langfuse"
 
@@ -299,6 +301,7 @@ def _trace_row(
     if observation_ids and not observations:
         metadata["observation_ids"] = observation_ids
     metadata["observations"] = [_summary(o) for o in ordered]
+    attach_spans(metadata, spans_from_langfuse(ordered))
     problems = [
         {
             "id": o["id"],

@@ -36,6 +36,8 @@ from evalkit.traces._otlp import (
     span_metadata,
     text_or_none,
 )
+from evalkit.traces._spans import attach as attach_spans
+from evalkit.traces._spans import from_otlp as spans_from_otlp
 
 NAME = "langfuse"
 _OBS = "langfuse.observation."
@@ -144,6 +146,7 @@ def interpret(trace: Trace) -> dict[str, Any]:
     if obs_meta:
         meta["observation_metadata"] = obs_meta
     meta.update(span_metadata(trace, _in_columns))
+    attach_spans(meta, spans_from_otlp(trace))
     session = trace.first("session.id") or trace.first("langfuse.session.id")
     user = trace.first("user.id") or trace.first("langfuse.user.id")
     return {

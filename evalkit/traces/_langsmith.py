@@ -45,6 +45,8 @@ from evalkit.traces._common_rows import (
     to_number,
     too_deep,
 )
+from evalkit.traces._spans import attach as attach_spans
+from evalkit.traces._spans import from_langsmith as spans_from_langsmith
 
 NAME = "langsmith"
 
@@ -420,6 +422,7 @@ def _trace_row(ctx: Ctx, tid: str, group: list[dict[str, Any]]) -> dict[str, Any
     if root_missing:
         metadata["root_run_missing"] = True
     metadata["runs"] = [_run_summary(r) for r in group]
+    attach_spans(metadata, spans_from_langsmith(group))
     session = next((user_meta[k] for k in _SESSION_KEYS if not is_missing(user_meta.get(k))), None)
     user = user_meta.get("user_id")
     model = None

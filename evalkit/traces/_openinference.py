@@ -36,6 +36,9 @@ from evalkit.traces._otlp import (
     span_metadata,
     text_or_none,
 )
+from evalkit.traces._spans import attach as attach_spans
+from evalkit.traces._spans import from_otlp as spans_from_otlp
+from evalkit.traces._spans import phoenix_status
 
 NAME = "openinference"
 
@@ -224,6 +227,7 @@ def interpret(trace: Trace) -> dict[str, Any]:
         meta["response_ids"] = response_ids
     for key, value in span_metadata(trace, _in_columns).items():
         meta.setdefault(key, value)
+    attach_spans(meta, spans_from_otlp(trace))
     inp = summary["input"] if summary["input"] is not None else text_or_none(ra.get("input.value"))
     out = (
         summary["output"] if summary["output"] is not None else text_or_none(ra.get("output.value"))
@@ -339,6 +343,7 @@ def _read_phoenix(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]]:
                     start_ns=_ns(rec.get("start_time"), "start_time"),
                     end_ns=_ns(rec.get("end_time"), "end_time"),
                     attrs=attrs,
+                    status=phoenix_status(rec.get("status_code"), rec.get("status_message")),
                     line=i,
                 )
             )

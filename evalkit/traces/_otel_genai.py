@@ -32,6 +32,8 @@ from evalkit.traces._otlp import (
     span_metadata,
     text_or_none,
 )
+from evalkit.traces._spans import attach as attach_spans
+from evalkit.traces._spans import from_otlp as spans_from_otlp
 
 NAME = "otel_genai"
 
@@ -382,6 +384,7 @@ def interpret(trace: Trace) -> dict[str, Any]:
     status = root.status.get("code")
     if status in (2, "STATUS_CODE_ERROR"):  # only errors are news; OK/UNSET are the norm
         meta["status"] = root.status
+    attach_spans(meta, spans_from_otlp(trace))
     segment = trace.first("segment") or trace.first("app.segment")
     return {
         "session_id": text_or_none(

@@ -8,6 +8,13 @@ Python object per message. Element access (``df.loc[i, "messages"]``, ``df.at``,
 ``iterrows`` hand list cells over as numpy arrays of dicts (call ``.tolist()`` on them).
 ``retrieved`` is Arrow ``list<struct>`` too; ``tool_calls`` and ``metadata`` hold Python
 lists/dicts (their values vary in type).
+
+Steps: readers of span-based formats (OTLP GenAI, OpenInference, Langfuse, LangSmith, Inspect)
+put the trace's spans in ``metadata["spans"]`` (:data:`SPANS_KEY`): a list in tree order
+(parents before children, siblings by start time) of dicts with the keys :data:`SPAN_KEYS`,
+``status`` being ``"ok"``, ``"error"`` or ``"unset"`` (nothing recorded) and ``message`` the
+error or status message; ``start``/``end`` are ISO-8601 UTC text. A source's own ``spans``
+metadata value moves to ``metadata["metadata.spans"]``.
 """
 
 from __future__ import annotations
@@ -44,7 +51,11 @@ CANONICAL_COLUMNS: Final[dict[str, tuple[str, str]]] = {
     "output_tokens": ("Int64", "Completion tokens, summed over generations."),
     "cost_usd": ("float64", "Cost in US dollars, if known."),
     "segment": ("string", "Task or category, if known."),
-    "metadata": ("object", "Everything else, as a dict."),
+    "metadata": (
+        "object",
+        "Everything else, as a dict; metadata['spans'] is the ordered list of steps "
+        "(span_id, parent_id, name, kind, status, message, start, end).",
+    ),
     "source": (
         "struct<source>[pyarrow]",
         "Provenance: {format, file, line, span_id} to replay the row to its origin.",
@@ -57,6 +68,19 @@ MESSAGE_KEYS: Final[tuple[str, ...]] = ("role", "content", "tool_calls", "tool_c
 TOOL_CALL_KEYS: Final[tuple[str, ...]] = ("name", "arguments", "result")
 RETRIEVED_KEYS: Final[tuple[str, ...]] = ("id", "text", "score")
 SOURCE_KEYS: Final[tuple[str, ...]] = ("format", "file", "line", "span_id")
+#: ``metadata`` key of the per-trace list of steps (spans), filled by the span-based readers.
+SPANS_KEY: Final = "spans"
+#: Keys of one step in ``metadata["spans"]``; ``status`` is ``"ok"``, ``"error"`` or ``"unset"``.
+SPAN_KEYS: Final[tuple[str, ...]] = (
+    "span_id",
+    "parent_id",
+    "name",
+    "kind",
+    "status",
+    "message",
+    "start",
+    "end",
+)
 
 #: A tool call inside a message: arguments stay the JSON text the model produced.
 MESSAGE_TOOL_CALL_TYPE: Final = pa.struct(

@@ -3,8 +3,9 @@
 ``Annotator(..., taxonomy=tax)`` shows the taxonomy's active modes as the failure-mode toggles
 and records, beside every ``failure_modes`` label, the taxonomy version it was made under.
 ``Annotator(..., mode="relabel", taxonomy=tax)`` reviews the (trace, mode) questions that
-:meth:`evalkit.taxonomy.Taxonomy.relabel_queue` lists (by default for the store at hand): the
-toggles are the modes asked about, and the reviewer answers each one yes (on) or no (off).
+:meth:`evalkit.taxonomy.Taxonomy.relabel_queue` lists (by default for the store at hand): each
+question gets explicit Yes / No buttons (keys ``y`` / ``n`` answer the next open question);
+``Annotator.answer`` does the same from code.
 """
 
 from __future__ import annotations
@@ -125,3 +126,75 @@ def current_modes(
             continue
         out.extend(p for p in parts if p not in asked)
     return list(dict.fromkeys(out))
+
+
+# ---------------------------------------------------------------------- relabel: yes / no answers
+_ANSWERS = ("yes", "no")
+
+
+def _session_answers(ann: Any) -> dict[tuple[str, str], str]:
+    answers: dict[tuple[str, str], str] | None = getattr(ann, "_relabel_answers", None)
+    if answers is None:
+        answers = {}
+        ann._relabel_answers = answers
+    return answers
+
+
+def asked_modes(ann: Any, trace_id: str) -> list[str]:
+    """The modes asked about on ``trace_id`` in the relabel pass (all modes for a plain queue)."""
+    q = ann.questions
+    if q is None:
+        return []
+    modes = [m for m in q.loc[q["trace_id"] == trace_id, "mode"] if isinstance(m, str)]
+    return list(dict.fromkeys(modes)) or list(ann.failure_modes)
+
+
+def question_state(ann: Any, trace_id: str | None) -> list[dict[str, Any]]:
+    """The shown trace's questions with their answers: ``{mode, question, answer}``.
+
+    An answer given in this session counts; before one, a ``failure_modes`` label of this
+    annotator made under the current taxonomy version answers every question (chosen: yes).
+    """
+    if getattr(ann, "questions", None) is None or trace_id is None:
+        return []
+    answers = _session_answers(ann)
+    own = ann._own_state(trace_id)
+    chosen = set(own.get("failure_modes") or [])
+    session = any(tid == trace_id for tid, _ in answers)
+    current = (
+        ann.taxonomy is not None
+        and "failure_modes" in own
+        and own.get("taxonomy_version") == ann.taxonomy.version
+    )
+    out = []
+    for mode in asked_modes(ann, trace_id):
+        if session:
+            ans = answers.get((trace_id, mode))
+        else:
+            ans = ("yes" if mode in chosen else "no") if current else None
+        out.append({"mode": mode, "question": f"Does this trace show {mode!r}?", "answer": ans})
+    return out
+
+
+def answer_question(ann: Any, answer: str, mode: str | None, trace_id: str | None) -> Any:
+    """Record a yes/no answer to one relabel question (default: the trace's next open one)."""
+    if ann.questions is None:
+        raise ValueError("answer() is for the relabel pass: Annotator(..., mode='relabel').")
+    if answer not in _ANSWERS:
+        raise ValueError(f"`answer` must be one of 'yes', 'no'; got {answer!r}.")
+    tid = ann._target(trace_id)
+    asked = asked_modes(ann, tid)
+    if mode is None:
+        open_ = [q["mode"] for q in question_state(ann, tid) if q["answer"] is None]
+        if not open_:
+            raise ValueError(f"every question on trace {tid!r} is answered; pass `mode=`.")
+        mode = open_[0]
+    if mode not in asked:
+        raise ValueError(f"`mode` {mode!r} is not asked on trace {tid!r}; asked: {asked}.")
+    chosen = [m for m in (ann._own_state(tid).get("failure_modes") or []) if m != mode]
+    if answer == "yes":
+        chosen.append(mode)
+    event = ann._record(tid, "failure_modes", chosen)
+    _session_answers(ann)[(tid, mode)] = answer
+    ann._refresh()
+    return event

@@ -15,6 +15,7 @@ import numpy as np
 import traitlets
 
 from evalkit.widgets._annotator_args import _check_choice
+from evalkit.widgets._annotator_taxonomy import question_state
 from evalkit.widgets._render import render_trace
 
 if TYPE_CHECKING:
@@ -309,6 +310,7 @@ class _AnnotatorView(anywidget.AnyWidget):
                 "fields": list(self.fields),
                 "failure_modes": list(self.failure_modes),
                 "can_add_mode": getattr(self, "taxonomy", None) is not None,  # taxonomy hook
+                "questions": question_state(self, tid),  # taxonomy hook: relabel yes / no
                 "known_codes": list(self._known_codes),
                 "segments": list(self._segment_names),
                 "has_judges": self._has_judges,

@@ -28,6 +28,7 @@ from evalkit.widgets._annotator_args import (
 from evalkit.widgets._annotator_taxonomy import (
     AnnotatorMode,
     add_mode,
+    answer_question,
     current_modes,
     record_version,
     taxonomy_args,
@@ -308,6 +309,10 @@ class Annotator(_AnnotatorView):
         self._refresh()
         return self.taxonomy
 
+    def answer(self, answer: str, mode: str | None = None, *, trace_id: str | None = None) -> Any:
+        """Relabel pass: answer 'yes' or 'no' to a mode question (default: the next open one)."""
+        return answer_question(self, answer, mode, trace_id)  # taxonomy hook
+
     def add_code(self, code: str, *, trace_id: str | None = None) -> LabelEvent | None:
         """Add an open code to the current trace (or ``trace_id``); ``None`` if already there."""
         if not isinstance(code, str) or not code.strip():
@@ -507,6 +512,8 @@ class Annotator(_AnnotatorView):
                     self.add_code(content.get("code") or "", trace_id=content.get("trace_id"))
             elif kind == "mode":
                 self.toggle_mode(content.get("mode") or "", trace_id=content.get("trace_id"))
+            elif kind == "answer":  # taxonomy hook: relabel yes / no
+                self.answer(str(content.get("answer")), content.get("mode") or None)
             elif kind == "add_mode":  # taxonomy hook
                 self.add_mode(str(content.get("name") or "").strip())
             elif kind == "table":

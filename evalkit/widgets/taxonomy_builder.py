@@ -25,6 +25,8 @@ from evalkit.widgets._annotator_args import _open_store
 if TYPE_CHECKING:
     import os
 
+    import pandas as pd
+
     from evalkit.labels import LabelStore
 
 _STATIC = Path(__file__).parent / "static"
@@ -39,7 +41,10 @@ class TaxonomyBuilder(anywidget.AnyWidget):
     Lists every open code and every suggested note cluster of failing traces with its count and
     example notes; selected items are grouped into a mode (new or existing) with a name,
     definition, severity and parent. Shows coverage: the share of failing traces mapped to some
-    mode, and the notes that are not yet. Every change is a new taxonomy version in the store.
+    mode, and the notes that are not yet. A mode can be split into new modes with its codes
+    assigned to them; the relabel queue that splits and merges open is listed per mode. Every
+    change is a new taxonomy version in the store. Keyboard: ``j``/``k`` move, ``x`` selects,
+    ``/`` names the mode, ``g`` groups, ``u`` unmaps, ``?`` lists the keys.
 
     Parameters
     ----------
@@ -225,6 +230,40 @@ class TaxonomyBuilder(anywidget.AnyWidget):
         """Merge modes into one (existing or new)."""
         self._commit(self.taxonomy.merge(modes, into, who=self.who), f"merged into {into}")
 
+    def split(
+        self,
+        mode: str,
+        into: Sequence[str],
+        *,
+        codes: dict[str, str] | None = None,
+        why: str = "",
+    ) -> None:
+        """Split a mode into new modes (at least two); ``codes`` assigns its codes to them.
+
+        Traces labelled with the old mode are queued for relabeling (see :meth:`relabel_queue`).
+        """
+        new = self.taxonomy.split(mode, list(into), codes=codes, who=self.who, why=why)
+        self._commit(new, f"split {mode} into {', '.join(into)}")
+
+    def relabel_queue(self) -> pd.DataFrame:
+        """The (trace, mode) questions the taxonomy's splits and merges opened in the store.
+
+        Open them with ``Annotator(traces, store, taxonomy=builder.taxonomy, mode="relabel")``.
+        """
+        return self.taxonomy.relabel_queue(self._store)
+
+    def _relabel_state(self) -> dict[str, Any]:
+        try:
+            q = self.relabel_queue()
+        except TaxonomyError as exc:
+            return {"error": str(exc), "n": 0, "traces": 0, "by_mode": []}
+        by_mode = [
+            {"mode": str(m), "count": len(g), "traces": list(map(str, g["trace_id"][:_EXAMPLES])),
+             "reason": str(g["reason"].iloc[-1])}
+            for m, g in q.groupby("mode", sort=False)
+        ]  # fmt: skip
+        return {"n": len(q), "traces": int(q["trace_id"].nunique()), "by_mode": by_mode}
+
     def retire(self, mode: str) -> None:
         """Retire a mode (its codes become unmapped)."""
         self._commit(self.taxonomy.retire(mode, who=self.who), f"retired {mode}")
@@ -257,7 +296,8 @@ class TaxonomyBuilder(anywidget.AnyWidget):
                 counts[it["mode"]] = counts.get(it["mode"], 0) + it["count"]
         modes = [
             {"name": m.name, "definition": m.definition, "severity": m.severity,
-             "parent": m.parent, "items": counts.get(m.name, 0)}
+             "parent": m.parent, "items": counts.get(m.name, 0),
+             "codes": sorted(c for c, t in code_map.items() if t == m.name)}
             for m in self.taxonomy.active_modes
         ]  # fmt: skip
         log = [
@@ -275,6 +315,7 @@ class TaxonomyBuilder(anywidget.AnyWidget):
             "scale": list(self.taxonomy.severity_scale),
             "message": self._message[0],
             "message_kind": self._message[1],
+            "relabel": self._relabel_state(),
         }
 
     def _on_msg(self, _widget: Any, content: dict[str, Any], _buffers: Any) -> None:
@@ -304,6 +345,10 @@ class TaxonomyBuilder(anywidget.AnyWidget):
             self.rename(str(c.get("old")), str(c.get("new") or "").strip())
         elif kind == "retire":
             self.retire(str(c.get("mode")))
+        elif kind == "split":
+            codes = c.get("codes") if isinstance(c.get("codes"), dict) else None
+            into = [str(n).strip() for n in c.get("into") or [] if str(n).strip()]
+            self.split(str(c.get("mode")), into, codes=codes)
         elif kind == "merge":
             self.merge(list(c.get("modes") or []), str(c.get("into") or "").strip())
         elif kind == "unmap":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import pytest
 
@@ -88,3 +90,38 @@ def test_relabel_verdict_without_toggles_answers_no(traces, tmp_path) -> None:
         # t1: no mode any more; t2: the former name 'refusal' resolves to 'wrong_refusal'
         assert rates.to_dict() == {"wrong_refusal": 1, "no_link": 0, "no_action": 0,
                                    "(any mode)": 1}  # fmt: skip
+
+
+def test_relabel_answers_yes_and_no_explicitly(traces, tmp_path) -> None:
+    tax = Taxonomy(modes=["refusal", "dead_end"])
+    with LabelStore(tmp_path / "l.sqlite") as store:
+        record_modes(store, "t1", ["dead_end"], taxonomy=tax, annotator="bo")
+        t2 = tax.split("dead_end", ["no_link", "no_action"], **W)
+        ann = Annotator(traces, store, annotator="bo", taxonomy=t2, mode="relabel")
+
+        def answers() -> list[Any]:
+            return [(q["mode"], q["answer"]) for q in ann.state["questions"]]
+
+        assert answers() == [("no_link", None), ("no_action", None)]
+        ann.answer("no")  # the next open question: no_link
+        assert answers() == [("no_link", "no"), ("no_action", None)]
+        ann.answer("yes")
+        mine = lambda: store.labels(field="failure_modes").set_index("trace_id")["value"]  # noqa: E731
+        assert mine()["t1"] == ["no_action"]
+        ann.answer("no", "no_action")  # change of mind: recorded, shown
+        assert answers() == [("no_link", "no"), ("no_action", "no")] and mine()["t1"] == []
+        with pytest.raises(ValueError, match=r"every question on trace 't1' is answered"):
+            ann.answer("yes")
+        with pytest.raises(ValueError, match=r"`answer` must be one of 'yes', 'no'; got 'maybe'"):
+            ann.answer("maybe")
+        with pytest.raises(ValueError, match=r"`mode` 'refusal' is not asked on trace 't1'"):
+            ann.answer("yes", "refusal")
+        # a new session reads the answers back from the labels made under the current version
+        again = Annotator(
+            traces, store, annotator="bo", taxonomy=t2, mode="relabel", queue=ann.questions
+        )
+        assert [q["answer"] for q in again.state["questions"]] == ["no", "no"]
+        review = Annotator(traces, store, annotator="cy", taxonomy=t2)
+        assert review.state["questions"] == []
+        with pytest.raises(ValueError, match=r"answer\(\) is for the relabel pass"):
+            review.answer("yes")

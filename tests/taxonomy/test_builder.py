@@ -79,3 +79,34 @@ def test_messages_and_errors_are_shown(store: LabelStore) -> None:
         b.group([], "x")
     with pytest.raises(TypeError, match="`taxonomy` must be a Taxonomy"):
         TaxonomyBuilder(store, taxonomy=pd.DataFrame())  # type: ignore[arg-type]
+
+
+def test_split_with_codes_and_the_relabel_queue_view(store: LabelStore) -> None:
+    from evalkit.taxonomy import record_modes
+
+    b = TaxonomyBuilder(store, name="support", who="ana", n_clusters=2)
+    b.group(["code:said no", "code:dead end"], "unhelpful")
+    assert b.state["relabel"] == {"n": 0, "traces": 0, "by_mode": []}
+    for tid in ("t1", "t3"):
+        record_modes(store, tid, ["unhelpful"], taxonomy=b.taxonomy, annotator="ana")
+    assert b.state["modes"][0]["codes"] == ["dead end", "said no"]
+    # the browser's message: one code assigned, the other left unmapped
+    b._handle(
+        {"type": "split", "mode": "unhelpful", "into": [" refusal", "dead_end ", ""],
+         "codes": {"said no": "refusal"}}
+    )  # fmt: skip
+    tax = Taxonomy.from_store(store, "support")
+    assert tax.version == 3 and tax.mode_names == ("refusal", "dead_end")
+    assert tax.code_map == {"said no": "refusal"} and tax.changelog[-1].op == "split"
+    rq = b.state["relabel"]
+    # t1 and t3 were labelled "unhelpful" under v2: each gets one question per new mode
+    assert (rq["n"], rq["traces"]) == (4, 2)
+    assert [(m["mode"], m["count"], m["traces"]) for m in rq["by_mode"]] == [
+        ("refusal", 2, ["t1", "t3"]),
+        ("dead_end", 2, ["t1", "t3"]),
+    ]
+    assert rq["by_mode"][0]["reason"] == "split of unhelpful in v3"
+    assert b.relabel_queue().equals(tax.relabel_queue(store))
+    b._on_msg(None, {"type": "split", "mode": "refusal", "into": ["only_one"]}, None)
+    assert "at least two distinct new modes" in b.state["message"]
+    assert b.taxonomy.version == 3

@@ -21,6 +21,7 @@ const HELP = [
   ["u", "undo your last change"],
   ["D  (Shift+d)", "jump to the next deferred trace"],
   ["Shift + 1…9", "switch failure mode 1…9 on or off"],
+  ["y / n", "relabel pass: yes / no to the next open question"],
   ["j / k  ·  → / ←", "next / previous trace"],
   ["n", "write a note: the first thing that went wrong"],
   ["Ctrl/⌘ + Enter", "save the note (or add the code) and go to the next trace"],
@@ -186,6 +187,31 @@ function render({ model, el }) {
   addMode.type = "text";
   addMode.placeholder = "new failure mode, Enter";
   modes.after(addMode);
+  // taxonomy hook: the relabel pass, one explicit yes / no question per mode (keys y / n)
+  const questionBox = h("div", "ek-questions");
+  addMode.after(questionBox);
+  const renderQuestions = (qs) => {
+    questionBox.hidden = !qs.length;
+    questionBox.replaceChildren(...qs.map((q) => {
+      const row = h("div", "ek-question");
+      row.dataset.mode = q.mode;
+      row.dataset.answer = q.answer || "";
+      row.append(h("span", "ek-question-text", q.question));
+      for (const [ans, label] of [["yes", "Yes"], ["no", "No"]]) {
+        const b = h("button", "ek-mode ek-answer", label);
+        b.dataset.answer = ans;
+        b.dataset.on = q.answer === ans ? "1" : "0";
+        b.addEventListener("click", (e) => {
+          e.stopPropagation();
+          send({ type: "answer", answer: ans, mode: q.mode });
+          root.focus({ preventScroll: true });
+        });
+        row.append(b);
+      }
+      return row;
+    }));
+    if (qs.length) modesTitle.hidden = modes.hidden = addMode.hidden = true;
+  };
 
   const errorBox = h("div", "ek-error");
   const deadBox = h("div", "ek-dead");
@@ -311,6 +337,7 @@ function render({ model, el }) {
       modes.append(b);
     });
     modeNames = modeList;
+    renderQuestions(s.questions || []);
     if (segSel.options.length !== (s.segments || []).length + 1) {
       segSel.replaceChildren();
       for (const seg of ["", ...(s.segments || [])]) {
@@ -511,6 +538,11 @@ function render({ model, el }) {
     if (e.key === "Escape") {
       e.preventDefault();
       toggleHelp(false);
+      return;
+    }
+    if ((e.key === "y" || e.key === "n") && ((model.get("state") || {}).questions || []).length) {
+      e.preventDefault(); // taxonomy hook: relabel yes / no
+      send({ type: "answer", answer: e.key === "y" ? "yes" : "no" });
       return;
     }
     if (e.key === "n") {
