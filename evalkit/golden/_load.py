@@ -43,8 +43,9 @@ def verify_golden(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise GoldenSchemaError(f"{p / SCHEMA}: not valid JSON: {e}") from e
     check = case_checker(schema)  # compiled once; jsonschema only explains a failing case
     seen: set[str] = set()
+    where = str(p / CASES)
     for i, c in iter_cases(p):
-        check(c, f"{p / CASES}:{i}")
+        check(c, f"{where}:{i}")
         if c["case_id"] in seen:
             from evalkit.golden._errors import CaseIdCollisionError
 

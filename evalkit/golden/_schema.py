@@ -159,17 +159,17 @@ def case_checker(schema: dict[str, Any] | None = None) -> Callable[[dict[str, An
     ...
     evalkit.golden._errors.GoldenSchemaError: line 1: field 'case_id' violates the schema: ...
     """
-    v = validator(schema)
     if schema is not None and schema != CASE_SCHEMA:
+        v = validator(schema)
         return lambda case, where: validate_case(v, case, where=where)
-    fast = _fast_default()
+    fast = _fast_default()  # jsonschema (slow to import) is loaded only to explain a failure
     import fastjsonschema
 
     def check(case: dict[str, Any], where: str) -> None:
         try:
             fast(case)
         except fastjsonschema.JsonSchemaException as e:
-            validate_case(v, case, where=where)  # the precise error from jsonschema
+            validate_case(validator(), case, where=where)  # the precise error from jsonschema
             # both must agree; a disagreement is still a violation, named by fastjsonschema
             raise GoldenSchemaError(f"{where}: violates the schema: {e}") from e
 
