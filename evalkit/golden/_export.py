@@ -250,8 +250,10 @@ def export_golden(
     traces : pandas.DataFrame or path
         The canonical trace frame (or anything :func:`evalkit.load_traces` reads).
     labels : path, LabelFile, LabelStore or pandas.DataFrame
-        Long labels (``trace_id, verdict`` and optionally ``annotator, failure_modes,
-        severity, labeled_at``). Every labelled trace becomes a case.
+        Labels (``trace_id, verdict`` and optionally ``annotator, failure_modes, severity,
+        labeled_at``), or store labels (``LabelStore.labels()``: one row per field). Every
+        labelled trace becomes a case. Text fields ``reference_high`` / ``reference_borderline``
+        (the Annotator's reference answers) become references with the annotator as author.
     path : str or os.PathLike
         The golden folder: absent, empty, or a golden set (which is updated). A non-empty
         folder that is not a golden set raises :class:`GoldenTargetError`.
@@ -281,6 +283,15 @@ def export_golden(
     ------
     GoldenTargetError, GoldenManifestError, GoldenTamperError, GoldenSchemaError,
     CaseIdCollisionError, GoldenError
+
+    Notes
+    -----
+    Re-exporting: existing cases keep their split and ``added_at``; updated cases keep frame
+    references and get the store's current reference per (author, quality). ``holdout``,
+    ``floor`` and ``stratify`` of *this* export place the new cases: per stratum (this
+    ``stratify``; ``None`` is one stratum) the holdout quota is computed over existing and new
+    cases and only new cases fill what it still lacks. Each export's settings are kept in its
+    ``exports`` record. The previous version is streamed, never held in memory.
 
     Examples
     --------

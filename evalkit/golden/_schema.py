@@ -156,8 +156,8 @@ def case_checker(schema: dict[str, Any] | None = None) -> Callable[[dict[str, An
     >>> check = case_checker()
     >>> check({"case_id": "x"}, "line 1")
     Traceback (most recent call last):
-    ...
-    evalkit.golden._errors.GoldenSchemaError: line 1: field 'case_id' violates the schema: ...
+    evalkit.golden._errors.GoldenSchemaError: line 1: field '<case>' violates the schema: \
+'trace_id' is a required property
     """
     if schema is not None and schema != CASE_SCHEMA:
         v = validator(schema)
