@@ -139,8 +139,9 @@ _FINDERS = (
     _Finder("EMAIL", _EMAIL, _email_ok, re.compile("@")),
     _Finder("IBAN", _IBAN, _iban_ok, re.compile(r"[A-Z]{2}\d{2}")),
     _Finder("CARD", _CARD, _card_ok, _DIGIT_RUN),
-    _Finder("API_KEY", _API_KEY, gate=re.compile(
-        r"sk|pk|rk|gh|github_pat|glpat|hf_|npm_|SG\.|xox|xapp|AKIA|ASIA|AIza|eyJ|bearer", re.I)),
+    _Finder("API_KEY", _API_KEY, gate=re.compile(  # each shape's fixed start, as it is cased
+        r"[spr]k[-_]|gh[pousr]_|github_pat_|glpat-|hf_|npm_|SG\.|xox|xapp-|AKIA|ASIA|AIza|eyJ"
+        r"|(?i:bearer)")),
     _Finder("IPV6", _IPV6, _ipv6_ok, re.compile(":")),
     _Finder("IPV4", _IPV4, _ip_ok, re.compile(r"\d\.\d")),
     _Finder("PHONE", _PHONE, _phone_ok, _DIGIT_RUN),
