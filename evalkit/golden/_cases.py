@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit.golden._errors import CaseIdCollisionError, GoldenError
-from evalkit.golden._schema import QUALITIES
+from evalkit.golden._schema import QUALITIES, REFERENCE_FIELDS
 
 
 def case_id_for(trace_id: str) -> str:
@@ -38,31 +38,75 @@ def _label_frame(labels: Any) -> tuple[pd.DataFrame, str, str | None]:
     from evalkit.golden._folder import sha256_file
 
     if isinstance(labels, (str, os.PathLike)):
+        from evalkit.golden._storehash import is_sqlite, store_sha256
         from evalkit.labels import read_labels
 
         p = Path(labels)
-        return read_labels(p).rows.copy(), str(p), sha256_file(p)
+        digest = store_sha256(p) if is_sqlite(p) else sha256_file(p)
+        rows = read_labels(p).rows
+        return (_wide(rows) if _is_long(rows) else rows.copy()), str(p), digest
     if type(labels).__name__ == "LabelFile":
-        return labels.rows.copy(), str(getattr(labels, "path", "LabelFile")), None
+        rows = labels.rows
+        rows = _wide(rows) if _is_long(rows) else rows.copy()
+        return rows, str(getattr(labels, "path", "LabelFile")), None
     if type(labels).__name__ == "LabelStore":
-        rows = labels.labels()
-        wide = rows.pivot_table(index=["trace_id", "annotator"], columns="field",
-                                values="value", aggfunc="last").reset_index()
-        wide["labeled_at"] = rows.groupby(["trace_id", "annotator"])["created_at"].max().to_numpy()
-        path = getattr(labels, "path", None)
-        digest = sha256_file(Path(path)) if path and Path(path).is_file() else None
-        return wide, str(path or "LabelStore"), digest
+        from evalkit.golden._storehash import store_sha256
+
+        where = Path(labels.path) if getattr(labels, "path", None) else None
+        return (_wide(labels.labels()), str(where or "LabelStore"),
+                store_sha256(where) if where is not None and where.is_file() else None)
     if isinstance(labels, pd.DataFrame):
         try:
-            rows = pd.util.hash_pandas_object(labels, index=False)
+            hashed = pd.util.hash_pandas_object(labels, index=False)
         except TypeError:  # unhashable cells (lists): hash their text
-            rows = pd.util.hash_pandas_object(labels.astype(str), index=False)
-        digest = hashlib.sha256(rows.to_numpy().tobytes()).hexdigest()
+            hashed = pd.util.hash_pandas_object(labels.astype(str), index=False)
+        digest = hashlib.sha256(hashed.to_numpy().tobytes()).hexdigest()
+        if _is_long(labels):  # store.labels() or a store export: one row per field
+            return _wide(labels), "DataFrame", digest
         return labels.copy(), "DataFrame", digest
     raise GoldenError(
         "`labels` must be a label file path, a LabelFile, a LabelStore or a DataFrame; "
         f"got {type(labels).__name__}."
     )
+
+
+def _is_long(df: pd.DataFrame) -> bool:
+    return {"trace_id", "annotator", "field", "value"} <= set(df.columns) and \
+        "verdict" not in df.columns
+
+
+def _wide(rows: pd.DataFrame) -> pd.DataFrame:
+    """Long store labels (a row per trace, annotator and field) -> a row per trace, annotator."""
+    if "undone" in rows.columns:
+        rows = rows[~rows["undone"].astype(bool)]
+    keys = ["trace_id", "annotator"]
+    wide = rows.pivot_table(index=keys, columns="field", values="value",
+                            aggfunc="last").reset_index()
+    wide.columns.name = None
+    if "created_at" in rows.columns:
+        at = rows.groupby(keys)["created_at"].max().rename("labeled_at").reset_index()
+        wide = wide.merge(at, on=keys)
+    if "verdict" not in wide.columns:
+        wide["verdict"] = None
+    return wide
+
+
+def store_references(df: pd.DataFrame) -> dict[str, dict[tuple[str, str], str]]:
+    """``trace_id -> {(author, quality): text}`` from reference fields (``''``: cleared).
+
+    The fields are :data:`~evalkit.golden._schema.REFERENCE_FIELDS` (the Annotator's), one
+    column each in wide labels; the author is the row's annotator.
+    """
+    out: dict[str, dict[tuple[str, str], str]] = {}
+    ann = df["annotator"] if "annotator" in df.columns else pd.Series("unknown", index=df.index)
+    for field, quality in REFERENCE_FIELDS.items():
+        if field not in df.columns:
+            continue
+        for tid, a, text in zip(df["trace_id"], ann, df[field], strict=True):
+            t = _text(text)
+            if t is not None:
+                out.setdefault(str(tid), {})[(str(a), quality)] = t.strip()
+    return out
 
 
 def _modes(value: Any) -> list[str]:
@@ -72,8 +116,14 @@ def _modes(value: Any) -> list[str]:
     return [m.strip() for m in t.split(";") if m.strip()] if t else []
 
 
-def summarise_labels(labels: Any, *, taxonomy: Any = None) -> tuple[pd.DataFrame, str, str | None]:
-    """One row per labelled trace: verdict (majority, ties -> None), modes, severity, provenance."""
+def summarise_labels(
+    labels: Any, *, taxonomy: Any = None
+) -> tuple[pd.DataFrame, str, str | None, dict[str, dict[tuple[str, str], str]]]:
+    """One row per labelled trace: verdict (majority, ties -> None), modes, severity, provenance.
+
+    Also returns the reference answers found in the labels (:func:`store_references`). A row
+    holding only references (no verdict) counts for its references, not as a verdict.
+    """
     df, source, digest = _label_frame(labels)
     if "trace_id" not in df.columns or "verdict" not in df.columns:
         raise GoldenError(
@@ -82,7 +132,16 @@ def summarise_labels(labels: Any, *, taxonomy: Any = None) -> tuple[pd.DataFrame
         )
     df = df.copy()
     df["trace_id"] = df["trace_id"].astype(str)
+    refs = store_references(df)
     df["verdict"] = df["verdict"].map(_text).str.lower()
+    ref_cols = [c for c in REFERENCE_FIELDS if c in df.columns]
+    if ref_cols:
+        only_refs = df["verdict"].isna() & df[ref_cols].notna().any(axis=1)
+        other = [c for c in ("note", "open_codes", "failure_modes", "severity")
+                 if c in df.columns]
+        if other:
+            only_refs &= df[other].isna().all(axis=1)
+        df = df[~only_refs]
     empty = df[df["verdict"].isna()]
     if len(empty):
         raise GoldenError(
@@ -132,7 +191,7 @@ def summarise_labels(labels: Any, *, taxonomy: Any = None) -> tuple[pd.DataFrame
         out["last"] = [None if pd.isna(v) else iso[v] for v in hi]
     else:
         out["first"] = out["last"] = None
-    return out, source, digest
+    return out, source, digest, refs
 
 
 def check_references(references: Any) -> dict[str, list[dict[str, Any]]]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import getpass
+import heapq
 import json
 import os
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,13 +29,13 @@ from evalkit.golden._folder import (
     write_version,
 )
 from evalkit.golden._redact import ENTITY_TYPES, Redactor
-from evalkit.golden._schema import SCHEMA_VERSION, schema_text, validate_case, validator
+from evalkit.golden._schema import QUALITIES, SCHEMA_VERSION, case_checker, schema_text
 from evalkit.golden._split import assign_splits
 
 FORMAT_VERSION = 1
-#: an export validates every new or updated case against the JSON Schema when there are at
-#: most this many; else a seeded sample of :data:`SAMPLE_VALIDATION` (cases are built by typed
-#: code, the sample guards against regressions; ``verify_golden`` validates every case).
+#: an export checks every new or updated case against the schema when there are at most this
+#: many; else a seeded sample of :data:`SAMPLE_VALIDATION` (cases are built by typed code, the
+#: sample guards against regressions; ``verify_golden`` checks every case).
 FULL_VALIDATION_MAX = 1_000
 SAMPLE_VALIDATION = 1_000
 
@@ -102,43 +103,69 @@ def _merge_refs(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[di
     return out
 
 
+class Counts:
+    """Counts per split, per segment x split, per failure mode x split and per verdict."""
+
+    def __init__(self) -> None:
+        self.split: Counter[str] = Counter()
+        self.seg: dict[str, Counter[str]] = defaultdict(Counter)
+        self.mode: dict[str, Counter[str]] = defaultdict(Counter)
+        self.verdict: Counter[str] = Counter()
+
+    def add(self, c: dict[str, Any]) -> None:
+        """Count one case."""
+        self.split[c["split"]] += 1
+        self.seg[c["segment"]][c["split"]] += 1
+        self.verdict[str(c["expected_verdict"])] += 1
+        for m in c["failure_modes"]:
+            self.mode[m][c["split"]] += 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """The manifest's ``counts`` (sorted keys)."""
+        return {
+            "split": dict(sorted(self.split.items())),
+            "segment": {k: dict(sorted(v.items())) for k, v in sorted(self.seg.items())},
+            "failure_mode": {k: dict(sorted(v.items())) for k, v in sorted(self.mode.items())},
+            "verdict": dict(sorted(self.verdict.items())),
+        }
+
+
 def counts(cases: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """Counts per split, per segment x split, per failure mode x split and per verdict."""
-    split: Counter[str] = Counter()
-    seg: dict[str, Counter[str]] = defaultdict(Counter)
-    mode: dict[str, Counter[str]] = defaultdict(Counter)
-    verdict: Counter[str] = Counter()
+    acc = Counts()
     for c in cases:
-        split[c["split"]] += 1
-        seg[c["segment"]][c["split"]] += 1
-        verdict[str(c["expected_verdict"])] += 1
-        for m in c["failure_modes"]:
-            mode[m][c["split"]] += 1
-    return {
-        "split": dict(sorted(split.items())),
-        "segment": {k: dict(sorted(v.items())) for k, v in sorted(seg.items())},
-        "failure_mode": {k: dict(sorted(v.items())) for k, v in sorted(mode.items())},
-        "verdict": dict(sorted(verdict.items())),
-    }
+        acc.add(c)
+    return acc.to_dict()
 
 
-def write_cases_and_manifest(path: Path, cases: list[dict[str, Any]],
-                             manifest: dict[str, Any],
-                             prepare: Callable[[dict[str, Any]], None] | None = None,
-                             before_manifest: Callable[[], None] | None = None) -> None:
-    """Write ``cases`` (sorted by id) and a manifest with fresh counts and hashes, atomically."""
+def write_stream(path: Path, entries: Iterable[tuple[dict[str, Any], str | None]],
+                 manifest: dict[str, Any],
+                 prepare: Callable[[dict[str, Any]], None] | None = None,
+                 before_manifest: Callable[[], None] | None = None) -> None:
+    """Write ``(case, line)`` entries, already in ``case_id`` order, and the manifest, atomically.
+
+    ``line`` is the case's unchanged line from the previous version (written as is) or ``None``
+    (``prepare(case)`` runs, then the case is encoded). Counts and hashes are taken on the way,
+    so neither the old nor the new set is ever held whole.
+    """
     import hashlib
 
-    cases.sort(key=lambda c: c["case_id"])
     hashes: dict[str, str] = {}
+    acc = Counts()
 
     def write_cases(fh: Any) -> None:
         h = hashlib.sha256()
         dumps = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
-        for c in cases:
-            if prepare is not None:
-                prepare(c)
-            line = dumps(c) + "\n"
+        last = None
+        for c, line in entries:
+            if last is not None and c["case_id"] <= last:
+                raise GoldenError(f"internal: cases out of order at {c['case_id']!r}")
+            last = c["case_id"]
+            if line is None:
+                if prepare is not None:
+                    prepare(c)
+                line = dumps(c) + "\n"
+            acc.add(c)
             h.update(line.encode())
             fh.write(line)
         hashes[CASES] = h.hexdigest()
@@ -151,11 +178,56 @@ def write_cases_and_manifest(path: Path, cases: list[dict[str, Any]],
     def write_manifest(fh: Any) -> None:
         if before_manifest is not None:
             before_manifest()
-        manifest["counts"] = counts(cases)
+        manifest["counts"] = acc.to_dict()
         manifest["files"] = dict(sorted(hashes.items()))
         fh.write(dump_manifest(manifest))
 
     write_version(path, {SCHEMA: write_schema, CASES: write_cases, MANIFEST: write_manifest})
+
+
+def write_cases_and_manifest(path: Path, cases: list[dict[str, Any]],
+                             manifest: dict[str, Any],
+                             prepare: Callable[[dict[str, Any]], None] | None = None,
+                             before_manifest: Callable[[], None] | None = None) -> None:
+    """Write ``cases`` (sorted by id here) and a manifest with fresh counts and hashes."""
+    cases.sort(key=lambda c: c["case_id"])
+    write_stream(path, ((c, None) for c in cases), manifest, prepare, before_manifest)
+
+
+def _is_store(labels: Any) -> bool:
+    if type(labels).__name__ == "LabelStore":
+        return True
+    if isinstance(labels, (str, os.PathLike)):
+        from evalkit.golden._storehash import is_sqlite
+
+        return is_sqlite(Path(labels))
+    return False
+
+
+def _old_state(target: Path, new_ids: set[str]) -> tuple[
+        dict[str, tuple[str, str, str, str]], dict[str, list[dict[str, Any]]]]:
+    """One pass over the previous ``cases.jsonl``: what each case keeps, updated cases' refs.
+
+    Per case ``(trace_id, split, segment, added_at)``; the references of the cases in
+    ``new_ids`` (this export updates them).
+    """
+    meta: dict[str, tuple[str, str, str, str]] = {}
+    refs: dict[str, list[dict[str, Any]]] = {}
+    for _, c in iter_cases(target):
+        cid = c["case_id"]
+        meta[cid] = (c["trace_id"], c["split"], c["segment"], c["added_at"])
+        if cid in new_ids:
+            refs[cid] = c["references"]
+    return meta, refs
+
+
+def _unchanged(target: Path, skip: set[str]) -> Iterator[tuple[dict[str, Any], str | None]]:
+    """The previous version's cases that this export does not update, with their lines."""
+    with (target / CASES).open(encoding="utf-8") as fh:
+        for line in fh:
+            c = json.loads(line)
+            if c["case_id"] not in skip:
+                yield c, line
 
 
 def export_golden(
@@ -178,8 +250,10 @@ def export_golden(
     traces : pandas.DataFrame or path
         The canonical trace frame (or anything :func:`evalkit.load_traces` reads).
     labels : path, LabelFile, LabelStore or pandas.DataFrame
-        Long labels (``trace_id, verdict`` and optionally ``annotator, failure_modes,
-        severity, labeled_at``). Every labelled trace becomes a case.
+        Labels (``trace_id, verdict`` and optionally ``annotator, failure_modes, severity,
+        labeled_at``), or store labels (``LabelStore.labels()``: one row per field). Every
+        labelled trace becomes a case. Text fields ``reference_high`` / ``reference_borderline``
+        (the Annotator's reference answers) become references with the annotator as author.
     path : str or os.PathLike
         The golden folder: absent, empty, or a golden set (which is updated). A non-empty
         folder that is not a golden set raises :class:`GoldenTargetError`.
@@ -210,6 +284,15 @@ def export_golden(
     GoldenTargetError, GoldenManifestError, GoldenTamperError, GoldenSchemaError,
     CaseIdCollisionError, GoldenError
 
+    Notes
+    -----
+    Re-exporting: existing cases keep their split and ``added_at``; updated cases keep frame
+    references and get the store's current reference per (author, quality). ``holdout``,
+    ``floor`` and ``stratify`` of *this* export place the new cases: per stratum (this
+    ``stratify``; ``None`` is one stratum) the holdout quota is computed over existing and new
+    cases and only new cases fill what it still lacks. Each export's settings are kept in its
+    ``exports`` record. The previous version is streamed, never held in memory.
+
     Examples
     --------
     >>> import tempfile, pandas as pd
@@ -233,18 +316,27 @@ def export_golden(
         from evalkit.traces import load_traces
 
         traces = load_traces(traces)
-    summary, label_source, label_digest = summarise_labels(labels, taxonomy=taxonomy)
+    summary, label_source, label_digest, store_refs = summarise_labels(labels, taxonomy=taxonomy)
     refs = check_references(references)
+    for tid, by_key in store_refs.items():  # the Annotator's references, one per author/quality
+        refs.setdefault(tid, []).extend(
+            {"text": t, "quality": q, "author": a} for (a, q), t in sorted(
+                by_key.items(), key=lambda kv: (QUALITIES.index(kv[0][1]), kv[0][0])) if t)
     new_cases = build_cases(traces, summary, refs, stratify=stratify, label_source=label_source)
+    del summary, refs
+    new_cases.sort(key=lambda c: c["case_id"], reverse=True)  # pop() hands out in id order
+    new_ids = {c["case_id"] for c in new_cases}
 
     exists = check_target(target)
     now = now_iso()
-    old: dict[str, dict[str, Any]] = {}
+    settings = {"holdout": holdout, "floor": floor, "stratify": stratify,
+                "redact": redactor_name}
+    old_meta: dict[str, tuple[str, str, str, str]] = {}
+    old_refs: dict[str, list[dict[str, Any]]] = {}
     if exists:
         manifest = read_manifest(target)
         verify_hashes(target, manifest)  # the file is the one evalkit wrote (and validated)
-        for _, c in iter_cases(target):
-            old[c["case_id"]] = c
+        old_meta, old_refs = _old_state(target, new_ids)
         salt = manifest["holdout"]["salt"]
     else:
         salt = "0" if rng is None else str(int(np.random.default_rng(rng).integers(2**63)))
@@ -255,53 +347,49 @@ def export_golden(
                         "last_rotated": None, "rotations": []},
         }
     for c in new_cases:
-        prev = old.get(c["case_id"])
-        if prev is not None and prev["trace_id"] != c["trace_id"]:
+        prev = old_meta.get(c["case_id"])
+        if prev is not None and prev[0] != c["trace_id"]:
             from evalkit.golden._errors import CaseIdCollisionError
 
             raise CaseIdCollisionError(
-                f"{target / CASES}: case {c['case_id']!r} belongs to trace {prev['trace_id']!r}; "
+                f"{target / CASES}: case {c['case_id']!r} belongs to trace {prev[0]!r}; "
                 f"trace {c['trace_id']!r} hashes to the same id."
             )
-    one_stratum = manifest["holdout"]["stratify"] is None
-    all_cases = [*new_cases, *(c for cid, c in old.items())]
-    splits = assign_splits([c["case_id"] for c in all_cases],
-                           ["" if one_stratum else c["segment"] for c in all_cases],
-                           existing={cid: c["split"] for cid, c in old.items()},
+    # This export's settings rule the new cases: strata from this `stratify`, the quota
+    # round(holdout * n) floored by `floor` over each stratum's existing and new cases.
+    # Existing cases never move; each export's settings are kept in its record (history).
+    one_stratum = stratify is None
+    ids = [c["case_id"] for c in new_cases]
+    ids += [cid for cid in old_meta if cid not in new_ids]
+    strata = ["" if one_stratum else c["segment"] for c in new_cases]
+    strata += ["" if one_stratum else m[2] for cid, m in old_meta.items() if cid not in new_ids]
+    splits = assign_splits(ids, strata, existing={cid: m[1] for cid, m in old_meta.items()},
                            holdout=holdout, floor=floor, salt=salt)
-    del all_cases
-    old_refs: dict[str, list[dict[str, Any]]] = {}
-    merged = old  # updated in place: replaced old cases can be freed as we go
+    del ids, strata
     n_new = n_updated = 0
-    fresh: set[str] = set()
     for c in new_cases:
-        prev = merged.get(c["case_id"])
+        prev = old_meta.get(c["case_id"])
         if prev is None:
             c["split"], c["added_at"] = splits[c["case_id"]], now
             n_new += 1
         else:
-            c["split"], c["added_at"] = prev["split"], prev["added_at"]
-            old_refs[c["case_id"]] = prev["references"]
+            c["split"], c["added_at"] = prev[1], prev[3]
             n_updated += 1
-        merged[c["case_id"]] = c
-        fresh.add(c["case_id"])
-    del new_cases
+    del splits
 
     report: Counter[str] = Counter()
     touched = 0
-    v = validator()
-    # every new or updated case when few; else a seeded sample (verify_golden checks all)
-    to_check = sorted(fresh)
+    check = case_checker()  # compiled once
+    to_check = sorted(new_ids)
     if len(to_check) > FULL_VALIDATION_MAX:
         picks = np.random.default_rng(0).choice(len(to_check), SAMPLE_VALIDATION, replace=False)
         to_check = [to_check[i] for i in picks]
-    check = set(to_check)
+    checked = set(to_check)
+    del to_check
 
     def prepare(c: dict[str, Any]) -> None:
         nonlocal touched
         cid = c["case_id"]
-        if cid not in fresh:
-            return
         if factory is not None:
             fn = factory()
             if _apply(c, fn):
@@ -309,13 +397,17 @@ def export_golden(
             if isinstance(fn, Redactor):
                 report.update(fn.counts)
         if cid in old_refs:
-            c["references"] = _merge_refs(old_refs[cid], c["references"])
-        if cid in check:
-            validate_case(v, c, where=f"case {cid!r} (trace {c['trace_id']!r})")
+            # the label store speaks for its (author, quality) pairs: an edited or cleared
+            # reference replaces the one exported before; other references are kept
+            spoken = {(a, q) for a, q in store_refs.get(c["trace_id"], {})}
+            kept = [r for r in old_refs.pop(cid) if (r["author"], r["quality"]) not in spoken]
+            c["references"] = _merge_refs(kept, c["references"])
+        if cid in checked:
+            check(c, f"case {cid!r} (trace {c['trace_id']!r})")
 
     export_record = {
         "time": now, "who": whoami(), "new": n_new, "updated": n_updated,
-        "label_source": label_source, "label_sha256": label_digest,
+        "label_source": label_source, "label_sha256": label_digest, "settings": settings,
     }
     manifest["exports"].append(export_record)
     manifest["updated_at"] = now
@@ -323,16 +415,25 @@ def export_golden(
                             {"name": getattr(taxonomy, "name", None),
                              "version": getattr(taxonomy, "version", None)})
     from evalkit import __version__
+    from evalkit.golden._storehash import METHOD
 
     manifest["provenance"] = {"evalkit_version": __version__, "time": now, "who": whoami(),
-                              "label_source": label_source, "label_sha256": label_digest}
+                              "label_source": label_source, "label_sha256": label_digest,
+                              "label_hash_method": METHOD if _is_store(labels) else "sha256"}
     redaction: dict[str, Any] = {"redactor": redactor_name, "entity_types": list(ENTITY_TYPES)}
     manifest["redaction"] = redaction
-    cases = list(merged.values())
 
     def finish_report() -> None:  # runs after every case was written, before the manifest
         redaction["counts"] = dict(sorted(report.items()))
         redaction["cases_changed"] = touched
 
-    write_cases_and_manifest(target, cases, manifest, prepare, finish_report)
+    def new_entries() -> Iterator[tuple[dict[str, Any], str | None]]:
+        while new_cases:  # hand each case over and forget it: written cases are freed
+            yield new_cases.pop(), None
+
+    entries: Iterable[tuple[dict[str, Any], str | None]] = new_entries()
+    if old_meta:
+        entries = heapq.merge(entries, _unchanged(target, new_ids),
+                              key=lambda e: e[0]["case_id"])
+    write_stream(target, entries, manifest, prepare, finish_report)
     return manifest

@@ -17,7 +17,7 @@ from evalkit.golden._folder import (
     update_manifest,
     verify_hashes,
 )
-from evalkit.golden._schema import SPLITS, validate_case, validator
+from evalkit.golden._schema import SPLITS, case_checker
 
 Split = Literal["active", "holdout", "retired", "all"]
 CASE_COLUMNS: tuple[str, ...] = (
@@ -41,10 +41,11 @@ def verify_golden(path: str | os.PathLike[str]) -> dict[str, Any]:
         schema = json.loads((p / SCHEMA).read_text(encoding="utf-8"))
     except (UnicodeError, json.JSONDecodeError) as e:
         raise GoldenSchemaError(f"{p / SCHEMA}: not valid JSON: {e}") from e
-    v = validator(schema)
+    check = case_checker(schema)  # compiled once; jsonschema only explains a failing case
     seen: set[str] = set()
+    where = str(p / CASES)
     for i, c in iter_cases(p):
-        validate_case(v, c, where=f"{p / CASES}:{i}")
+        check(c, f"{where}:{i}")
         if c["case_id"] in seen:
             from evalkit.golden._errors import CaseIdCollisionError
 

@@ -19,25 +19,35 @@ ENTITY_TYPES: tuple[str, ...] = (
     "EMAIL", "IBAN", "CARD", "API_KEY", "IPV6", "IPV4", "PHONE", "NAME",
 )
 
-_EMAIL = re.compile(
-    r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"
+_EMAIL = re.compile(  # unicode local parts and domains; an apostrophe inside (o'brien@)
+    r"(?<![\w.+-])[\w%+-](?:[\w.%+'-]*[\w%+-])?@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}\b"
+    r"(?!:[\w~/])"  # git@github.com:org/repo is an SSH remote, not a mailbox
 )
+#: "logo@2x.png": file names with a scale suffix look like addresses
+_FILE_TLDS = frozenset({"png", "jpg", "jpeg", "gif", "webp", "svg", "ico", "bmp", "tif", "tiff",
+                        "avif", "heic", "pdf"})
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
-_CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
+_CARD = re.compile(r"(?<![\d-])(?:\d(?: {1,2}|-)?){12,18}\d(?![\d-])")
 _API_KEY = re.compile(
     r"\b(?:sk|pk|rk)[-_](?:live|test|proj)?[-_]?[A-Za-z0-9]{16,}\b"  # Stripe/OpenAI style
-    r"|\bgh[pousr]_[A-Za-z0-9]{30,}\b"  # GitHub tokens
-    r"|\bxox[abpr]-[A-Za-z0-9-]{10,}\b"  # Slack tokens
-    r"|\bAKIA[0-9A-Z]{16}\b"  # AWS access key ids
+    r"|\bsk-ant-[A-Za-z0-9_-]{20,}"  # Anthropic
+    r"|\bgh[pousr]_[A-Za-z0-9]{30,}\b|\bgithub_pat_[A-Za-z0-9_]{22,}\b"  # GitHub tokens
+    r"|\bglpat-[A-Za-z0-9_-]{20,}"  # GitLab personal access tokens
+    r"|\bhf_[A-Za-z0-9]{30,}\b|\bnpm_[A-Za-z0-9]{36}\b"  # Hugging Face, npm
+    r"|\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b"  # SendGrid
+    r"|\b(?:xox[abposr]|xapp)-[A-Za-z0-9-]{10,}\b"  # Slack tokens
+    r"|\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"  # AWS access key ids (long-term, temporary)
     r"|\bAIza[0-9A-Za-z_-]{35}\b"  # Google API keys
     r"|\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b"  # JWTs
     r"|(?i:\bbearer\s+)[A-Za-z0-9._~+/-]{20,}=*"  # bearer tokens
 )
-_IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
+_IPV6 = re.compile(  # ::ffff:192.0.2.128 and 64:ff9b::198.51.100.7 end in a dotted quad
+    r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{0,4})(?![\w:])"
+)
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]|\.\d)")
 _PHONE = re.compile(
     r"(?<![\w+.-])(?:\+\d{1,3}[ .-]?|1-)?(?:\(\d{1,4}\)[ .-]?)?"
-    r"\d{1,5}(?:[ .-]\d{1,6}){1,5}(?![\w-])"
+    r"\d{1,6}(?:[ .-]\d{1,9}){1,5}(?![\w-])"
     r"|(?<![\w+])\+\d{8,15}\b"
 )
 
@@ -62,7 +72,20 @@ def _iban_ok(text: str) -> bool:
 
 def _card_ok(text: str) -> bool:
     digits = re.sub(r"\D", "", text)
-    return 13 <= len(digits) <= 19 and _luhn(digits) and len(set(digits)) > 1
+    if not (13 <= len(digits) <= 19 and _luhn(digits) and len(set(digits)) > 1):
+        return False
+    # lengths the network of the first digits issues (a 15-digit "4..." is an IMEI, not a Visa)
+    if digits[0] == "4":
+        return len(digits) in (13, 16, 19)
+    if digits[:2] in ("34", "37"):
+        return len(digits) == 15
+    if "51" <= digits[:2] <= "55" or "2221" <= digits[:4] <= "2720":
+        return len(digits) == 16
+    return True
+
+
+def _email_ok(text: str) -> bool:
+    return text.rsplit(".", 1)[-1].lower() not in _FILE_TLDS
 
 
 def _ip_ok(text: str) -> bool:
@@ -83,6 +106,20 @@ def _phone_ok(text: str) -> bool:
         return True
     if not 8 <= len(digits) <= 15:
         return False
+    if re.fullmatch(r"0\d(?:\.\d{2}){4}", text):  # French style 01.42.68.53.00
+        return True
+    if text[0] not in "+(":
+        groups = re.split(r"[ .()-]+", text)
+        if len(groups) == 2 and (text[0] != "0" or "." in text):  # 1000-2000, 94107-1234,
+            return False  # 0.0001305: ranges, ZIP+4, ids, decimals
+        if re.match(r"(?:19|20)\d{2}[ .-]", text):  # 2025.03.18.1202, 2025-0042-117
+            return False
+        if re.fullmatch(r"\d{1,2}[.-]\d{1,2}[.-]\d{4}", text):  # 18.03.2025
+            return False
+        if re.fullmatch(r"\d+(?:\.\d+){3,}", text):  # versions 10.0.19045.3803
+            return False
+        if re.fullmatch(r"97[89]-[\d-]+", text) and len(digits) == 13:  # ISBN-13
+            return False
     # dates (2025-03-18), dotted quads (999.999.999.999) and versions are digit runs, not phones
     date = re.fullmatch(r"\d{4}-\d{2}-\d{2}", text)
     return not (date or re.fullmatch(r"\d{1,3}(?:\.\d{1,3}){2,}", text))
@@ -99,10 +136,12 @@ class _Finder:
 
 _DIGIT_RUN = re.compile(r"\d[\d ().-]{5,}\d")  # phones, cards: 7+ digit-ish characters
 _FINDERS = (
-    _Finder("EMAIL", _EMAIL, gate=re.compile("@")),
+    _Finder("EMAIL", _EMAIL, _email_ok, re.compile("@")),
     _Finder("IBAN", _IBAN, _iban_ok, re.compile(r"[A-Z]{2}\d{2}")),
     _Finder("CARD", _CARD, _card_ok, _DIGIT_RUN),
-    _Finder("API_KEY", _API_KEY, gate=re.compile(r"sk|pk|rk|gh|xox|AKIA|AIza|eyJ|bearer", re.I)),
+    _Finder("API_KEY", _API_KEY, gate=re.compile(  # each shape's fixed start, as it is cased
+        r"[spr]k[-_]|gh[pousr]_|github_pat_|glpat-|hf_|npm_|SG\.|xox|xapp-|AKIA|ASIA|AIza|eyJ"
+        r"|(?i:bearer)")),
     _Finder("IPV6", _IPV6, _ipv6_ok, re.compile(":")),
     _Finder("IPV4", _IPV4, _ip_ok, re.compile(r"\d\.\d")),
     _Finder("PHONE", _PHONE, _phone_ok, _DIGIT_RUN),

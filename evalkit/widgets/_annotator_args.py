@@ -16,10 +16,12 @@ if TYPE_CHECKING:
 
     from evalkit.labels import LabelStore
 
-Field = Literal["verdict", "note", "open_codes", "failure_modes"]
+Field = Literal["verdict", "note", "open_codes", "failure_modes", "reference"]
 Order = Literal["as-is", "random"]
 
-FIELDS: Final[tuple[str, ...]] = ("verdict", "note", "open_codes", "failure_modes")
+FIELDS: Final[tuple[str, ...]] = (
+    "verdict", "note", "open_codes", "failure_modes", "reference"
+)
 ORDERS: Final[tuple[str, ...]] = ("as-is", "random")
 
 
@@ -104,7 +106,9 @@ def _check_args(
     chosen: list[str] = (
         list(fields)
         if fields is not None
-        else ["verdict", "note", "open_codes"] + (["failure_modes"] if modes else [])
+        else ["verdict", "note", "open_codes"]
+        + (["failure_modes"] if modes else [])
+        + ["reference"]
     )
     for f in chosen:
         _check_choice("fields", f, FIELDS)

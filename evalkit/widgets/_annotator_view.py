@@ -15,6 +15,7 @@ import numpy as np
 import traitlets
 
 from evalkit.widgets._annotator_args import _check_choice
+from evalkit.widgets._annotator_reference import reference_state
 from evalkit.widgets._annotator_taxonomy import question_state
 from evalkit.widgets._render import render_trace
 
@@ -307,6 +308,7 @@ class _AnnotatorView(anywidget.AnyWidget):
                 "note": self._own.get("note") or "",
                 "codes": list(self._own.get("open_codes") or []),
                 "modes": list(self._own.get("failure_modes") or []),
+                **reference_state(self._own),
                 "fields": list(self.fields),
                 "failure_modes": list(self.failure_modes),
                 "can_add_mode": getattr(self, "taxonomy", None) is not None,  # taxonomy hook

@@ -25,6 +25,7 @@ from evalkit.widgets._annotator_args import (
     _check_choice,
     _open_store,
 )
+from evalkit.widgets._annotator_reference import Quality
 from evalkit.widgets._annotator_taxonomy import (
     AnnotatorMode,
     add_mode,
@@ -77,9 +78,11 @@ class Annotator(_AnnotatorView):
     (stay, to write a note), ``d`` defer (and next; a pass or fail is kept), ``D`` next deferred
     trace, ``u`` undo, ``j``/``k`` or the arrow keys for next/previous, ``n`` to write the note,
     Ctrl/Cmd+Enter to save the note (or add the code) and go next, Shift+1..9 to switch a
-    failure mode, Space/Shift+Space, PgDn/PgUp, Home/End to scroll the trace, ``t`` for the
-    queue table (:meth:`table`), ``?`` for help. Keys pressed in the widget never reach
-    JupyterLab's own shortcuts; after a kernel restart a stale widget says so and refuses keys.
+    failure mode, ``r`` to write a reference answer and ``R`` to switch it between high and
+    borderline (:meth:`set_reference`), Space/Shift+Space, PgDn/PgUp, Home/End to scroll the
+    trace, ``t`` for the queue table (:meth:`table`), ``?`` for help. Keys pressed in the
+    widget never reach JupyterLab's own shortcuts; after a kernel restart a stale widget says
+    so and refuses keys.
 
     Parameters
     ----------
@@ -93,9 +96,9 @@ class Annotator(_AnnotatorView):
     queue : pd.DataFrame or sequence of str, optional
         The review queue: a frame with a ``trace_id`` column (such as a judge-disagreement queue)
         or a list of ids, in review order. Every id must be in ``traces``. Default: all traces.
-    fields : sequence of {'verdict', 'note', 'open_codes', 'failure_modes'}, optional
+    fields : sequence of {'verdict', 'note', 'open_codes', 'failure_modes', 'reference'}, optional
         What to collect. Default: verdict, note and open codes, plus failure modes when
-        ``failure_modes`` is given.
+        ``failure_modes`` is given, and reference answers (high / borderline).
     failure_modes : sequence of str, optional
         The taxonomy's failure modes, shown as toggles.
     order : {'as-is', 'random'}, default 'as-is'
@@ -140,7 +143,10 @@ class Annotator(_AnnotatorView):
      ['t1', 'note', 'greeting ignores the question']]
     """
 
-    _esm = _STATIC / "annotator.js"
+    # the reference box's code comes first; annotator.js holds the module's default export
+    _esm = "\n".join(
+        (_STATIC / f).read_text("utf-8") for f in ("annotator_reference.js", "annotator.js")
+    )
     _css = trace_css() + "\n" + (_STATIC / "annotator.css").read_text("utf-8")
 
     def __init__(
@@ -299,6 +305,22 @@ class Annotator(_AnnotatorView):
         if text.strip() == (self._own_state(tid).get("note") or "").strip():
             return None
         event = self._record(tid, "note", text.strip())
+        self._refresh()
+        return event
+
+    def set_reference(
+        self, text: str, *, quality: Quality = "high", trace_id: str | None = None
+    ) -> LabelEvent | None:
+        """Save a reference answer: ``quality`` 'high' (the bar) or 'borderline' (acceptable).
+
+        An empty ``text`` clears it. Stored as text field ``reference_high`` or
+        ``reference_borderline`` (registered on first use), read by :func:`evalkit.export_golden`
+        with this annotator as the author; ``None`` when unchanged. In the widget: ``r`` writes,
+        ``R`` (Alt+B in the box) switches. Example: :mod:`evalkit.widgets._annotator_reference`.
+        """
+        from evalkit.widgets._annotator_reference import save_reference
+
+        event = save_reference(self, text, quality=quality, trace_id=trace_id)
         self._refresh()
         return event
 
@@ -503,6 +525,14 @@ class Annotator(_AnnotatorView):
                 self.press(content.get("key"))  # type: ignore[arg-type]
             elif kind == "note":
                 self.set_note(content.get("text") or "", trace_id=content.get("trace_id"))
+                if content.get("next"):
+                    self.next()
+            elif kind == "reference":
+                self.set_reference(
+                    content.get("text") or "",
+                    quality=content.get("quality") or "high",
+                    trace_id=content.get("trace_id"),
+                )
                 if content.get("next"):
                     self.next()
             elif kind == "code":

@@ -102,9 +102,11 @@ class _StaticHandler(tornado.web.RequestHandler):
 
             self.set_header("Content-Type", "text/css; charset=utf-8")
             self.finish(str(Annotator._css))
-        elif self.kind == "esm":
+        elif self.kind == "esm":  # the widget's module: annotator.js and the files it needs
+            from evalkit.widgets.annotator import Annotator
+
             self.set_header("Content-Type", "text/javascript; charset=utf-8")
-            self.finish((_STATIC / "annotator.js").read_text("utf-8"))
+            self.finish(str(Annotator._esm))
         else:
             self.set_header("Content-Type", "text/javascript; charset=utf-8")
             self.finish((_STATIC / "review_page.js").read_text("utf-8"))

@@ -243,6 +243,7 @@ def test_sample_data_round_trip(tmp_path: Path) -> None:
 
 
 def test_labels_from_a_label_store(tmp_path: Path) -> None:
+    from evalkit.golden._storehash import store_sha256
     from evalkit.labels import LabelStore
 
     tr = make_traces(4)
@@ -252,7 +253,9 @@ def test_labels_from_a_label_store(tmp_path: Path) -> None:
             store.record(t, annotator=a, field="verdict", value="fail" if i == 0 else "pass")
     store.record("t0", annotator="ann_a", field="failure_modes", value=["ignored_context"])
     m = export_golden(tr, store, tmp_path / "g", holdout=0.0, floor=0.0)
-    assert m["provenance"]["label_sha256"] == sha256_file(tmp_path / "labels.sqlite")
+    # a content hash of one snapshot (WAL included): see test_store_hash.py
+    assert m["provenance"]["label_sha256"] == store_sha256(tmp_path / "labels.sqlite")
+    assert m["provenance"]["label_hash_method"].startswith("sqlite-content-v1")
     df = load_golden(tmp_path / "g").set_index("trace_id")
     assert df.loc["t0", "expected_verdict"] == "fail"
     assert df.loc["t0", "failure_modes"] == ["ignored_context"]

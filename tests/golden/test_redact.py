@@ -18,12 +18,12 @@ SET = Path(__file__).resolve().parents[1] / "fixtures/golden/redaction_set.jsonl
 NAMES = ["Lucas Novak", "Maria Lopez", "Chen Wei", "Ana Silva", "Tom Nguyen"]
 
 
-def measure() -> pd.DataFrame:
-    """Strict per-type precision/recall of find_entities on the labelled set."""
+def measure(path: Path = SET) -> pd.DataFrame:
+    """Strict per-type precision/recall of find_entities on a labelled set."""
     tp: Counter[str] = Counter()
     fp: Counter[str] = Counter()
     fn: Counter[str] = Counter()
-    for line in SET.read_text().splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         r = json.loads(line)
         text = r["text"]
         exp = {(e["type"], text.index(e["value"]), text.index(e["value"]) + len(e["value"]))
@@ -113,3 +113,45 @@ def test_fuzz_redact_never_crashes(text: str) -> None:
     assert isinstance(out, str)
     if not find_entities(text, names=["Ana Silva"]):
         assert out == text
+
+
+HOLDOUT = SET.with_name("redaction_holdout.jsonl")
+
+
+def test_holdout_set_is_large_and_new() -> None:
+    rows = [json.loads(x) for x in HOLDOUT.read_text(encoding="utf-8").splitlines()]
+    first = {json.loads(x)["text"] for x in SET.read_text(encoding="utf-8").splitlines()}
+    assert len(rows) >= 150 and sum(not r["entities"] for r in rows) >= 60
+    assert not first & {r["text"] for r in rows}  # no string of the first set
+    for r in rows:
+        for e in r["entities"]:
+            assert e["value"] in r["text"]
+
+
+def test_precision_recall_on_the_holdout_set() -> None:
+    # Out-of-sample before the fixes it prompted (README: all types P 0.828, R 0.835; API_KEY
+    # recall 0.20, PHONE precision 0.63); these floors hold the figures after them (in-sample).
+    df = measure(HOLDOUT).set_index("type")
+    print("\n" + df.to_string(float_format="{:.3f}".format))
+    assert (df.precision >= 0.85).all(), df
+    assert (df.recall >= 0.9).all(), df
+    total = df[["tp", "fp", "fn"]].sum()
+    assert total.tp / (total.tp + total.fp) >= 0.95 and total.tp / (total.tp + total.fn) >= 0.95
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("::ffff:192.0.2.128", "IPV6"),  # the IPv4 tail was left behind
+    ("sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789", "API_KEY"),
+    ("j.o'brien+work@example.ie", "EMAIL"),
+    ("+358 40 1234567", "PHONE"),
+])
+def test_holdout_fixes_whole_spans(text: str, kind: str) -> None:
+    assert find_entities(f"x {text} y") == [(2, 2 + len(text), kind)]
+
+
+@pytest.mark.parametrize("text", [
+    "logo@2x.png", "git@github.com:acme/bot.git", "18.03.2025", "1000-2000", "94107-1234",
+    "10.0.19045.3803", "ISBN 978-0-306-40615-7", "IMEI 490154203237518", "0.0001305",
+])
+def test_holdout_lookalikes_stay(text: str) -> None:
+    assert find_entities(text) == []

@@ -138,7 +138,7 @@ def test_saved_only_after_the_store_committed(store: LabelStore) -> None:
 def test_note_codes_and_modes(store: LabelStore) -> None:
     modes = ["hallucinated_policy", "no_next_step"]
     ann = Annotator(_traces(), store, annotator="a", failure_modes=modes)
-    assert ann.fields == ["verdict", "note", "open_codes", "failure_modes"]
+    assert ann.fields == ["verdict", "note", "open_codes", "failure_modes", "reference"]
     ann.press("2")
     assert ann.set_note("  invented a 90-day refund window ") is not None
     assert ann.set_note("invented a 90-day refund window") is None  # unchanged: nothing written
@@ -415,7 +415,8 @@ def test_store_path_is_accepted(tmp_path: Path) -> None:
         (
             {"fields": ["verdict", "severity"]},
             ValueError,
-            r"`fields` must be one of 'verdict', 'note', 'open_codes', 'failure_modes'; "
+            r"`fields` must be one of 'verdict', 'note', 'open_codes', 'failure_modes', "
+            r"'reference'; "
             r"got 'severity'",
         ),
         ({"fields": ["note"]}, ValueError, r"`fields` must include 'verdict'; got \['note'\]"),

@@ -50,6 +50,7 @@ def test_review_over_websocket(tmp_path: Path) -> None:
             assert "labelling as &lt;b&gt;ann" in body and "<b>ann" not in body
             js = await client.fetch(f"{base}/annotator.js?token=s3cret")
             assert b"export default" in js.body
+            assert b"function referenceBox" in js.body  # the module is whole (both files)
             with pytest.raises(tornado.httpclient.HTTPClientError):
                 await tornado.websocket.websocket_connect(f"ws://127.0.0.1:{port}/ws?annotator=x")
             req = tornado.httpclient.HTTPRequest(

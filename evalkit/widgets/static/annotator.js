@@ -24,7 +24,9 @@ const HELP = [
   ["y / n", "relabel pass: yes / no to the next open question"],
   ["j / k  ·  → / ←", "next / previous trace"],
   ["n", "write a note: the first thing that went wrong"],
-  ["Ctrl/⌘ + Enter", "save the note (or add the code) and go to the next trace"],
+  ["r", "write a reference answer (what a good reply says)"],
+  ["R  (Shift+r)", "switch the reference: high / borderline (Alt+B in the box)"],
+  ["Ctrl/⌘ + Enter", "save the note, reference (or add the code) and go to the next trace"],
   ["Space / Shift+Space", "scroll the trace down / up (also PgDn / PgUp)"],
   ["Home / End", "first / last message of the trace"],
   ["Esc", "leave the note / close this help"],
@@ -180,7 +182,8 @@ function render({ model, el }) {
   const pending = h("span", "ek-pending");
   const saved = h("span", "ek-saved");
   status.append(pending, saved);
-  side.append(noteLabel, note, codesTitle, codeRow, chips, modesTitle, modes, othersTitle, others, status);
+  const ref = referenceBox({ h, send, root }); // annotator_reference.js
+  side.append(noteLabel, note, ref.el, codesTitle, codeRow, chips, modesTitle, modes, othersTitle, others, status);
   main.append(traceBox, side);
   // taxonomy hook: add a mode from the widget (a new taxonomy version), shown with taxonomy=
   const addMode = h("input", "ek-add-mode");
@@ -290,6 +293,7 @@ function render({ model, el }) {
       // Text typed while the kernel moved on belongs to the trace it was typed on: save it there.
       saveNote(false);
     }
+    ref.render(s, traceChanged);
     shownTrace = s.trace_id || null;
     if (traceChanged || document.activeElement !== note) {
       note.value = s.note || "";
@@ -548,6 +552,12 @@ function render({ model, el }) {
     if (e.key === "n") {
       e.preventDefault();
       if (!note.hidden) note.focus();
+      return;
+    }
+    if (e.key === "r" || e.key === "R") {
+      e.preventDefault();
+      if (e.key === "r") ref.focus();
+      else ref.toggle();
       return;
     }
     const action = KEY_ACTIONS[e.key];
