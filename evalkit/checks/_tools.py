@@ -30,6 +30,7 @@ from evalkit.checks._core import (
 from evalkit.checks._json import compile_schema, schema_error
 
 _SCHEMA_KEYS = ("tools", "llm.tools", "gen_ai.tool.definitions")
+_CACHE_MAX = 200_000  # validation verdicts kept per check (cleared when full)
 
 
 def _calls(cell: Any) -> list[dict[str, Any]]:
@@ -247,10 +248,29 @@ def tool_args_valid(schemas: Mapping[str, Any] | None = None, *, from_trace: boo
                 cache[key] = exc
         return cache[key]
 
-    def one(calls: list[dict[str, Any]], meta: Any) -> tuple[int, str]:
-        # schemas in the trace are read only when a called tool has no given schema
+    verdict_cache: dict[tuple[int, str], str | None] = {}
+
+    def validate(v: Any, args: Any) -> str | None:
+        # the same arguments recur (retries, canned flows): validate each distinct value once
+        try:
+            key = (id(v), json.dumps(args, sort_keys=True, separators=(",", ":")))
+        except (TypeError, ValueError):  # not JSON-serialisable: validate it uncached
+            return schema_error(v, args)
+        if key not in verdict_cache:
+            if len(verdict_cache) >= _CACHE_MAX:
+                verdict_cache.clear()
+            verdict_cache[key] = schema_error(v, args)
+        return verdict_cache[key]
+
+    def one(calls: list[dict[str, Any]], meta: Any, metas: dict[int, Any]) -> tuple[int, str]:
+        # schemas in the trace are read only when a called tool has no given schema, once per
+        # metadata object (formats share one tools list between the traces of a file)
         need = from_trace and any(str(c.get("name")) not in given for c in calls)
-        found = tool_schemas(meta) if need else {}
+        found: dict[str, Any] = {}
+        if need:
+            if id(meta) not in metas:
+                metas[id(meta)] = tool_schemas(meta)
+            found = metas[id(meta)]
         if not given and not found:
             return NA, "no tool schema in the trace"
         for c in calls:
@@ -267,7 +287,7 @@ def tool_args_valid(schemas: Mapping[str, Any] | None = None, *, from_trace: boo
             else:
                 known = sorted(set(given) | set(found))
                 return FAIL, f"{tool}: not among the defined tools {known}"[:200]
-            err = schema_error(v, {} if args is None else args)
+            err = validate(v, {} if args is None else args)
             if err is not None:
                 return FAIL, f"{tool}: {err}"
         return PASS, ""
@@ -279,10 +299,11 @@ def tool_args_valid(schemas: Mapping[str, Any] | None = None, *, from_trace: boo
         n = len(cells)
         codes = np.full(n, NA, dtype=np.int8)
         reasons = np.full(n, "no tool calls", dtype=object)
+        seen: dict[int, Any] = {}  # per run: the frame keeps every metadata object alive
         for i, (cell, meta) in enumerate(zip(cells, metas, strict=True)):
             calls = _calls(cell)
             if calls:
-                codes[i], reasons[i] = one(calls, meta)
+                codes[i], reasons[i] = one(calls, meta, seen)
         return verdicts_from(n, [(codes == NA, NA, reasons), (codes == FAIL, FAIL, reasons)])
 
     return Check(name=name, func=run,
