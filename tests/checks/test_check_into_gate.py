@@ -38,9 +38,12 @@ def test_check_out_files_are_gate_runs(tmp_path: Path,
     written = pd.read_csv(base)
     assert {"trace_id", "verdict", "segment", "judge"} <= set(written.columns)
 
-    assert main(["gate", str(base), str(same), "--judge", "check:budget"]) == 0
+    # --bound point: with the default lower bound, segments of 16-120 traces cannot show that
+    # even identical runs stay within 0.03 (the interval is wider), and the gate fails
+    gate = ["--judge", "check:budget", "--bound", "point"]
+    assert main(["gate", str(base), str(same), *gate]) == 0
     assert "gate passed" in capsys.readouterr().out
-    assert main(["gate", str(base), str(slow), "--judge", "check:budget"]) == 1
+    assert main(["gate", str(base), str(slow), *gate]) == 1
     out = capsys.readouterr().out
     assert "gate FAILED" in out
     # per segment: the segment column of the check files reached the gate (oracle: the traces)
