@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-#: Words that negate a statement (plus the contractions ``n't`` and the prefix ``non-``).
+#: Words that negate a statement (plus the contraction ``n't`` and words starting ``non``).
 NEGATION_WORDS: frozenset[str] = frozenset({
     "not", "no", "never", "cannot", "none", "nothing", "nobody", "neither", "nor", "nowhere",
 })
@@ -56,10 +56,8 @@ _DATE = re.compile(
     rf"\b(?P<mon>{'|'.join(_MONTHS)})[a-z]*\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b",
     re.IGNORECASE,
 )
-_NEGATION = re.compile(
-    r"\b(?:" + "|".join(sorted(NEGATION_WORDS)) + r")\b|n['’]t\b|\bnon-?(?=[a-z])",
-    re.IGNORECASE,
-)
+_DIGIT = re.compile(r"\d")
+_NUMBER_SET = frozenset(NUMBER_WORDS)
 _WORD = re.compile(r"[^\W\d_]+")
 # clauses: sentence ends, and commas, semicolons or colons followed by a space ("10,000" stays)
 _CLAUSE = re.compile(r"(?<=[.!?;,:])\s+|\n+")
@@ -177,19 +175,28 @@ def claims(text: str) -> tuple[Claim, ...]:
     >>> [(x.negated, sorted(x.stems)) for x in c]
     [(True, ['annua', 'plans', 'refun']), (False, ['billi', 'plan'])]
     """
+    return tuple(_claim(c.strip()) for c in _CLAUSE.split(text) if c.strip())
+
+
+@lru_cache(maxsize=131_072)
+def _claim(clause: str) -> Claim:
+    """One clause as a :class:`Claim` (cached: greetings and closings repeat across answers)."""
+    low = clause.lower()
+    words = _WORD.findall(low)
+    stems = frozenset(stem(w) for w in words if len(w) >= 3 and w not in _skip())
+    # the quantity regexes are the costly part: run them only where a number can be
+    maybe_number = _DIGIT.search(clause) is not None or not _NUMBER_SET.isdisjoint(words)
+    negated = (not NEGATION_WORDS.isdisjoint(words) or "n't" in low or "n’t" in low
+               or any(w.startswith("non") for w in words))
+    return Claim(text=clause, stems=stems,
+                 quantities=quantities(clause) if maybe_number else (), negated=negated)
+
+
+@lru_cache(maxsize=1)
+def _skip() -> frozenset[str]:
     from evalkit.checks._grounded import STOPWORDS
 
-    out = []
-    for s in _CLAUSE.split(text):
-        s = s.strip()
-        if not s:
-            continue
-        words = [w for w in _WORD.findall(s.lower()) if len(w) >= 3]
-        stems = frozenset(stem(w) for w in words if w not in STOPWORDS and w not in _STOP3
-                          and w not in NEGATION_WORDS and w != "non")
-        out.append(Claim(text=s, stems=stems, quantities=quantities(s),
-                         negated=bool(_NEGATION.search(s))))
-    return tuple(out)
+    return STOPWORDS | _STOP3 | NEGATION_WORDS | {"non"}
 
 
 def overlap(answer: Claim, source: Claim) -> float:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -29,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from evalkit.checks import _frame as F
-from evalkit.checks._claims import claims, overlap
+from evalkit.checks._claims import Claim, Quantity, claims, overlap
 from evalkit.checks._core import FAIL, NA, PASS, Check, CheckError, Verdicts, verdicts_from
 from evalkit.checks._distinct import distinct_rows, string_codes
 
@@ -85,12 +86,26 @@ def _groups(output: pa.Array, arr: Any, docs: list[list[tuple[str, str]]] | None
     return group, output.take(pa.array(first)).to_pylist(), out_docs
 
 
-def _rule_verdict(answer: str, docs: list[tuple[str, str]], min_overlap: float,
-                  negation_overlap: float, rules: frozenset[str]) -> tuple[int, str]:
+@lru_cache(maxsize=4096)
+def _doc_index(docs: tuple[tuple[str, str], ...]) -> tuple[
+        list[tuple[str, Claim]], list[Quantity], frozenset[str], bool]:
+    """A document set's clauses, quantities, stems and whether any clause is negated (cached)."""
     doc_claims = [(d, c) for d, text in docs for c in claims(text)]
     known = [q for _, c in doc_claims for q in c.quantities]
+    stems = frozenset().union(*(c.stems for _, c in doc_claims))
+    return doc_claims, known, stems, any(c.negated for _, c in doc_claims)
+
+
+def _rule_verdict(answer: str, docs: list[tuple[str, str]], min_overlap: float,
+                  negation_overlap: float, rules: frozenset[str]) -> tuple[int, str]:
+    doc_claims, known, doc_stems, doc_negated = _doc_index(tuple(docs))
     floor = min(min_overlap, negation_overlap)
     for a in claims(answer):
+        # cheap exits first: too few shared words, or nothing either rule could flag
+        if len(a.stems & doc_stems) < _MIN_SHARED or not (
+                ("quantity" in rules and a.quantities)
+                or ("negation" in rules and (a.negated or doc_negated))):
+            continue
         aligned = [(d, c, overlap(a, c)) for d, c in doc_claims
                    if len(a.stems & c.stems) >= _MIN_SHARED]
         aligned = [x for x in aligned if x[2] >= floor]
