@@ -179,3 +179,28 @@ def test_fuzz_never_raises_untyped_errors(answer: str, doc: str) -> None:
     assert set(verdicts(t, checks.contradicts_retrieved())) <= {"pass", "fail"}
     assert verdicts(t, checks.contradicts_retrieved(nli=lambda p: [0.0] * len(p))) in (
         ["pass"],)
+
+
+# ---------------------------------------------------------------- per-distinct-value caches
+def test_lexical_overlap_grouped_equals_row_by_row(sample_traces: pd.DataFrame) -> None:
+    # the Arrow path computes once per distinct (answer, documents); the object path per trace
+    t = pd.concat([sample_traces, sample_traces.assign(
+        trace_id=sample_traces["trace_id"].astype(str) + "-copy")], ignore_index=True)
+    t = t[["trace_id", "output", "retrieved"]]
+    grouped = evalkit.run_checks(t, [checks.lexical_overlap()], by=None).frame
+    plain = t.assign(retrieved=pd.Series(t["retrieved"].astype(object).tolist(), dtype=object))
+    rows = evalkit.run_checks(plain, [checks.lexical_overlap()], by=None).frame
+    pd.testing.assert_frame_equal(grouped.astype(str), rows.astype(str))
+
+
+def test_tool_args_cache_gives_each_call_its_own_verdict() -> None:
+    schema = {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}
+    calls = [[{"name": "f", "arguments": {"id": "a"}}], [{"name": "f", "arguments": {"id": 1}}],
+             [{"name": "f", "arguments": {"id": True}}], [{"name": "f", "arguments": {"id": 1.0}}]]
+    c = checks.tool_args_valid({"f": schema})
+    # repeated and equal-looking arguments (1, 1.0, True) in one frame, then each alone
+    t = frame(tool_calls=calls * 3)
+    together = verdicts(t, c)
+    alone = [verdicts(frame(tool_calls=[x]), checks.tool_args_valid({"f": schema}))[0]
+             for x in calls * 3]
+    assert together == alone == ["pass", "fail", "fail", "fail"] * 3
