@@ -81,3 +81,42 @@ def distinct_rows(
     group = np.asarray(pc.dictionary_encode(keys).indices.to_numpy(), dtype=np.int64)
     _, first = np.unique(group, return_index=True)
     return first.astype(np.int64), group
+
+
+def message_groups(msgs: pa.ListArray) -> tuple[NDArray[np.int64], NDArray[np.int64]] | None:
+    """Group conversations equal in every message's role, content and tool calls (Arrow).
+
+    ``None`` when the messages are not a list of structs with string ``role``/``content`` (and,
+    if present, tool calls with string ``name``/``arguments``): then nothing is grouped.
+    """
+    if not pa.types.is_struct(msgs.type.value_type):
+        return None
+    flat = pc.list_flatten(msgs)
+    st = flat.type
+    n = len(msgs)
+    counts = np.asarray(pc.fill_null(pc.list_value_length(msgs), 0).to_numpy(), dtype=np.int64)
+    parents = np.asarray(pc.list_parent_indices(msgs).to_numpy(), dtype=np.int64)
+    try:
+        parts = []
+        for name in ("role", "content"):
+            col = (pc.struct_field(flat, name) if st.get_field_index(name) >= 0
+                   else pa.nulls(len(flat), pa.string()))
+            parts.append((string_codes(col.cast(pa.large_string())), counts))
+        if st.get_field_index("tool_calls") >= 0:
+            tcs = pc.struct_field(flat, "tool_calls")
+            if not (pa.types.is_list(tcs.type) or pa.types.is_large_list(tcs.type)):
+                return None
+            n_tc = np.asarray(pc.fill_null(pc.list_value_length(tcs), 0).to_numpy(),
+                              dtype=np.int64)
+            parts.append((n_tc, counts))  # calls per message keep the calls in their place
+            tflat = pc.list_flatten(tcs)
+            per_row = np.bincount(parents, weights=n_tc, minlength=n).astype(np.int64)
+            for name in ("name", "arguments"):
+                if not pa.types.is_struct(tflat.type):
+                    return None
+                col = (pc.struct_field(tflat, name) if tflat.type.get_field_index(name) >= 0
+                       else pa.nulls(len(tflat), pa.string()))
+                parts.append((string_codes(col.cast(pa.large_string())), per_row))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None  # e.g. arguments kept as structs: no grouping, every trace on its own
+    return distinct_rows(n, [], parts)
