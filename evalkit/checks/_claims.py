@@ -161,7 +161,7 @@ def quantities(sentence: str) -> tuple[Quantity, ...]:
     return tuple(out)
 
 
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=16_384)  # bounded memory: answers are long and rarely repeat whole
 def claims(text: str) -> tuple[Claim, ...]:
     """The clauses of ``text`` as :class:`Claim` objects (cached per distinct text).
 
@@ -178,7 +178,7 @@ def claims(text: str) -> tuple[Claim, ...]:
     return tuple(_claim(c.strip()) for c in _CLAUSE.split(text) if c.strip())
 
 
-@lru_cache(maxsize=131_072)
+@lru_cache(maxsize=65_536)
 def _claim(clause: str) -> Claim:
     """One clause as a :class:`Claim` (cached: greetings and closings repeat across answers)."""
     low = clause.lower()
