@@ -3,8 +3,10 @@
 Exit codes: 0 every gate condition holds (or no gate was given), 1 a condition fails, 2 bad
 input or usage (unreadable traces, unknown check in the config, malformed gate...). A markdown
 summary goes to ``$GITHUB_STEP_SUMMARY`` when it is set; ``--json`` prints machine output;
-``--out`` writes the verdicts as a long judge-style label file (``judge = check:<name>``) that
-``evalkit calibrate HUMAN OUT --judge check:<name>`` reads.
+``--out`` writes the verdicts as a long judge-style label file (``trace_id, judge, verdict,
+segment, note, source`` with ``judge = check:<name>``; the segment column is named after ``--by``
+and left out with ``--by none``) that ``evalkit calibrate HUMAN OUT --judge check:<name>`` reads
+and that ``evalkit gate BASELINE CANDIDATE --judge check:<name>`` compares per segment.
 """
 
 from __future__ import annotations
@@ -69,6 +71,9 @@ def _write_out(result: Any, path: str, na_as: str | None) -> int:
         f = result.frame[result.frame["check"] == name]
         notes = dict(zip(f["trace_id"].astype(str), f["reason"].astype(str), strict=True))
         v.insert(1, "judge", f"check:{name}")
+        if result.segments is not None:  # the run file `evalkit gate` compares per segment
+            col = result.by if result.by not in ("trace_id", "judge", "verdict") else "segment"
+            v[col] = v["trace_id"].map(result.segments).astype(object)
         v["note"] = v["trace_id"].map(notes)
         v["source"] = f"check:{name}"
         frames.append(v)

@@ -16,7 +16,8 @@ text vs references         :func:`regex`, :func:`contains`, :func:`not_contains`
                            :func:`exact`, :func:`normalized_exact`
 behaviour                  :func:`refusal`, :func:`language_match`
 budgets                    :func:`budget` (latency, tokens, cost; per segment)
-groundedness proxies       :func:`cites_retrieved`, :func:`lexical_overlap`
+groundedness proxies       :func:`cites_retrieved`, :func:`lexical_overlap`,
+                           :func:`contradicts_retrieved` (or your NLI model)
 =========================  ===========================================================
 
 Custom checks are plain functions wrapped with :func:`evalkit.check`; configs load with
@@ -73,6 +74,7 @@ _LAZY: dict[str, str] = {
     "budget": "evalkit.checks._budget",
     "cites_retrieved": "evalkit.checks._grounded",
     "lexical_overlap": "evalkit.checks._grounded",
+    "contradicts_retrieved": "evalkit.checks._contradict",
 }
 
 _getattr, __dir__, __all__ = attach(__name__, _LAZY)

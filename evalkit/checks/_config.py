@@ -35,7 +35,16 @@ from evalkit.checks._core import Check, CheckConfigError, CheckError
 
 def registry() -> dict[str, Callable[..., Check]]:
     """Built-in check name -> factory (what a config's ``check:`` may name)."""
-    from evalkit.checks import _budget, _grounded, _json, _language, _refusal, _text, _tools
+    from evalkit.checks import (
+        _budget,
+        _contradict,
+        _grounded,
+        _json,
+        _language,
+        _refusal,
+        _text,
+        _tools,
+    )
 
     return {
         "json_valid": _json.json_valid,
@@ -55,6 +64,7 @@ def registry() -> dict[str, Callable[..., Check]]:
         "budget": _budget.budget,
         "cites_retrieved": _grounded.cites_retrieved,
         "lexical_overlap": _grounded.lexical_overlap,
+        "contradicts_retrieved": _contradict.contradicts_retrieved,
     }
 
 

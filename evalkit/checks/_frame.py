@@ -31,8 +31,7 @@ def strings(frame: pd.DataFrame, name: str) -> pa.Array:
     s = column(frame, name)
     arr: Any = s.array
     if hasattr(arr, "__arrow_array__"):
-        out = arr.__arrow_array__()
-        out = out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
+        out = one_chunk(arr.__arrow_array__())
     else:
         vals = s.astype(object)
         out = pa.array(vals.where(vals.notna(), None).tolist(), from_pandas=True)
@@ -41,6 +40,13 @@ def strings(frame: pd.DataFrame, name: str) -> pa.Array:
             return pa.nulls(len(s), pa.large_string())
         raise CheckError(f"column {name!r} must hold text; got Arrow type {out.type}.")
     return out.cast(pa.large_string())
+
+
+def one_chunk(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One Arrow array (a single chunk is used as is: ``combine_chunks`` would copy it)."""
+    if isinstance(arr, pa.ChunkedArray):
+        return arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
+    return arr
 
 
 def as_bool(arr: pa.Array | pa.ChunkedArray) -> NDArray[np.bool_]:
@@ -75,8 +81,7 @@ def list_column(frame: pd.DataFrame, name: str) -> pa.ListArray | None:
     """A list-of-struct column (``messages``, ``retrieved``) as one Arrow ListArray, if Arrow."""
     s = column(frame, name)
     if isinstance(s.dtype, pd.ArrowDtype):
-        arr = s.array.__arrow_array__()
-        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        arr = one_chunk(s.array.__arrow_array__())
         if pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type):
             return arr
     return None

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 
 from evalkit.checks import _frame as F
 from evalkit.checks._core import FAIL, NA, Check, CheckError, Verdicts, verdicts_from
+from evalkit.checks._distinct import distinct_rows, string_codes
 from evalkit.checks._text import compile_regex
 
 _CHUNK = 100_000
@@ -183,6 +184,39 @@ def _overlap_chunk(output: pa.Array, arr: pa.ListArray | None, frame: pd.DataFra
     return total, shared
 
 
+def doc_text_codes(ret: pa.ListArray) -> tuple[np.ndarray, np.ndarray]:
+    """Per retrieved document (flattened, in row order): its text's code; and docs per trace."""
+    flat = pc.list_flatten(ret)
+    text = (pc.struct_field(flat, "text") if pa.types.is_struct(flat.type)
+            and flat.type.get_field_index("text") >= 0 else pa.nulls(len(flat), pa.string()))
+    counts = np.asarray(pc.fill_null(pc.list_value_length(ret), 0).to_numpy(), dtype=np.int64)
+    return string_codes(text.cast(pa.large_string())), counts
+
+
+def _per_distinct(output: pa.Array, ret: pa.ListArray | None, frame: pd.DataFrame,
+                  min_len: int, stop: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Run :func:`_overlap_chunk` once per distinct (answer, retrieved texts).
+
+    Returns ``total`` and ``shared`` per distinct input, and the distinct input of each trace.
+    """
+    n = len(output)
+    if ret is not None:
+        first, group = distinct_rows(n, [string_codes(output)], [doc_text_codes(ret)])
+        output, ret = output.take(pa.array(first)), ret.take(pa.array(first))
+    else:
+        first, group = np.arange(n), np.arange(n)
+    m = len(first)
+    total, shared = np.zeros(m), np.zeros(m)
+    for start in range(0, m, _CHUNK):  # bounded memory: slices are zero-copy
+        stop_ = min(m, start + _CHUNK)
+        t, s = _overlap_chunk(
+            output.slice(start, stop_ - start),
+            None if ret is None else ret.slice(start, stop_ - start),
+            frame.iloc[start:stop_] if ret is None else None, min_len, stop)
+        total[start:stop_], shared[start:stop_] = t, s
+    return total, shared, group
+
+
 def lexical_overlap(*, min_overlap: float = 0.3, min_token_len: int = 4,
                     name: str = "lexical_overlap_proxy") -> Check:
     """Share of the answer's content words that occur in the retrieved text (a proxy).
@@ -213,25 +247,18 @@ def lexical_overlap(*, min_overlap: float = 0.3, min_token_len: int = 4,
 
     def run(frame: Any) -> Verdicts:
         n = len(frame)
-        total = np.zeros(n)
-        shared = np.zeros(n)
         output = F.strings(frame, "output")
         ret = F.list_column(frame, "retrieved")
-        for start in range(0, n, _CHUNK):  # bounded memory: slices are zero-copy
-            stop_ = min(n, start + _CHUNK)
-            t, s = _overlap_chunk(
-                output.slice(start, stop_ - start),
-                None if ret is None else ret.slice(start, stop_ - start),
-                frame.iloc[start:stop_] if ret is None else None, min_token_len, stop)
-            total[start:stop_], shared[start:stop_] = t, s
+        total, shared, group = _per_distinct(output, ret, frame, min_token_len, stop)
         ndocs = F.list_lengths(frame, "retrieved")
         with np.errstate(invalid="ignore", divide="ignore"):
             share = shared / total
         low = (total > 0) & (share < min_overlap)
-        why = np.full(n, "", dtype=object)
-        for i in np.flatnonzero(low).tolist():
+        why = np.full(len(total), "", dtype=object)
+        for i in np.flatnonzero(low).tolist():  # once per distinct input
             why[i] = (f"overlap {share[i]:.2f} < {min_overlap:g} "
                       f"({int(shared[i])} of {int(total[i])} words)")
+        low, total, why = low[group], total[group], why[group]
         return verdicts_from(n, [(ndocs == 0, NA, "nothing retrieved"),
                                  (total == 0, NA, "no content words in the answer"),
                                  (low, FAIL, why)])

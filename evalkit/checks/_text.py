@@ -184,14 +184,28 @@ def _references(frame: pd.DataFrame, reference: str | pd.Series) -> pa.Array:
 
 
 def normalize(arr: pa.Array) -> pa.Array:
-    """NFKC, lower-cased, without punctuation or whitespace: what normalised exact match compares.
+    """NFKC, lower-cased, punctuation removed, whitespace collapsed: what normalised match compares.
+
+    Punctuation (anything but letters, digits and whitespace) is removed, as in the SQuAD
+    evaluation script's ``normalize_answer``; whitespace runs become one space and the ends are
+    trimmed. Words stay apart: ``"ice cream"`` and ``"icecream"`` differ, ``"e-mail"`` and
+    ``"email"`` are equal. Each distinct string is normalised once.
 
     Examples
     --------
     >>> import pyarrow as pa
-    >>> normalize(pa.array(["  The Answer:  42! ", "ＡＢＣ"])).to_pylist()
-    ['theanswer42', 'abc']
+    >>> normalize(pa.array(["  The Answer:  42! ", "ＡＢＣ", "ice cream", "icecream"])).to_pylist()
+    ['the answer 42', 'abc', 'ice cream', 'icecream']
     """
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    # references and answers repeat (canned replies, one golden answer per question):
+    # normalise the distinct strings only
+    enc = pc.dictionary_encode(arr)
+    return _normalize_distinct(enc.dictionary).take(enc.indices)
+
+
+def _normalize_distinct(arr: pa.Array) -> pa.Array:
     a = pc.utf8_normalize(arr, "NFKC")
     if isinstance(a, pa.ChunkedArray):
         a = a.combine_chunks()
@@ -202,9 +216,9 @@ def normalize(arr: pa.Array) -> pa.Array:
         fixed = [unicodedata.normalize("NFKC", t) for t in pc.filter(a, marks).to_pylist()]
         a = pc.replace_with_mask(a, marks, pa.array(fixed, type=a.type))
     a = pc.utf8_lower(a)
-    # one RE2 pass (dropping whitespace too) is 3x faster than removing punctuation and then
-    # collapsing whitespace; "ice cream" and "icecream" compare equal, which is rarely wrong
-    return pc.replace_substring_regex(a, r"[^\pL\pN]+", "")
+    a = pc.utf8_trim_whitespace(pc.replace_substring_regex(a, r"[^\pL\pN\s]+", ""))
+    # splitting on whitespace and joining with one space is 2x faster than an RE2 ``\s+`` pass
+    return pc.binary_join(pc.utf8_split_whitespace(a), pa.scalar(" ", a.type))
 
 
 def exact(reference: Any, *, column: str = "output", normalized: bool = False,
@@ -255,5 +269,14 @@ def exact(reference: Any, *, column: str = "output", normalized: bool = False,
 
 def normalized_exact(reference: Any, *, column: str = "output",
                      name: str = "normalized_exact") -> Check:
-    """Exact match after :func:`normalize` (ignores case, Unicode width, punctuation, spaces)."""
+    """Exact match after :func:`normalize` (ignores case, Unicode width, punctuation, extra spaces).
+
+    Examples
+    --------
+    >>> import pandas as pd, evalkit
+    >>> t = pd.DataFrame({"trace_id": ["a", "b"], "output": ["Ice  cream!", "icecream"]})
+    >>> c = normalized_exact({"a": "ice cream", "b": "ice cream"})
+    >>> evalkit.run_checks(t, [c], by=None).frame["verdict"].tolist()
+    ['pass', 'fail']
+    """
     return exact(reference, column=column, normalized=True, name=name)

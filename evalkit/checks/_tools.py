@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from evalkit.checks import _frame as F
 from evalkit.checks._core import (
@@ -27,9 +28,11 @@ from evalkit.checks._core import (
     str_list,
     verdicts_from,
 )
+from evalkit.checks._distinct import message_groups
 from evalkit.checks._json import compile_schema, schema_error
 
 _SCHEMA_KEYS = ("tools", "llm.tools", "gen_ai.tool.definitions")
+_CACHE_MAX = 200_000  # validation verdicts kept per check (cleared when full)
 
 
 def _calls(cell: Any) -> list[dict[str, Any]]:
@@ -247,10 +250,29 @@ def tool_args_valid(schemas: Mapping[str, Any] | None = None, *, from_trace: boo
                 cache[key] = exc
         return cache[key]
 
-    def one(calls: list[dict[str, Any]], meta: Any) -> tuple[int, str]:
-        # schemas in the trace are read only when a called tool has no given schema
+    verdict_cache: dict[tuple[int, str], str | None] = {}
+
+    def validate(v: Any, args: Any) -> str | None:
+        # the same arguments recur (retries, canned flows): validate each distinct value once
+        try:
+            key = (id(v), json.dumps(args, sort_keys=True, separators=(",", ":")))
+        except (TypeError, ValueError):  # not JSON-serialisable: validate it uncached
+            return schema_error(v, args)
+        if key not in verdict_cache:
+            if len(verdict_cache) >= _CACHE_MAX:
+                verdict_cache.clear()
+            verdict_cache[key] = schema_error(v, args)
+        return verdict_cache[key]
+
+    def one(calls: list[dict[str, Any]], meta: Any, metas: dict[int, Any]) -> tuple[int, str]:
+        # schemas in the trace are read only when a called tool has no given schema, once per
+        # metadata object (formats share one tools list between the traces of a file)
         need = from_trace and any(str(c.get("name")) not in given for c in calls)
-        found = tool_schemas(meta) if need else {}
+        found: dict[str, Any] = {}
+        if need:
+            if id(meta) not in metas:
+                metas[id(meta)] = tool_schemas(meta)
+            found = metas[id(meta)]
         if not given and not found:
             return NA, "no tool schema in the trace"
         for c in calls:
@@ -267,7 +289,7 @@ def tool_args_valid(schemas: Mapping[str, Any] | None = None, *, from_trace: boo
             else:
                 known = sorted(set(given) | set(found))
                 return FAIL, f"{tool}: not among the defined tools {known}"[:200]
-            err = schema_error(v, {} if args is None else args)
+            err = validate(v, {} if args is None else args)
             if err is not None:
                 return FAIL, f"{tool}: {err}"
         return PASS, ""
@@ -279,10 +301,11 @@ def tool_args_valid(schemas: Mapping[str, Any] | None = None, *, from_trace: boo
         n = len(cells)
         codes = np.full(n, NA, dtype=np.int8)
         reasons = np.full(n, "no tool calls", dtype=object)
+        seen: dict[int, Any] = {}  # per run: the frame keeps every metadata object alive
         for i, (cell, meta) in enumerate(zip(cells, metas, strict=True)):
             calls = _calls(cell)
             if calls:
-                codes[i], reasons[i] = one(calls, meta)
+                codes[i], reasons[i] = one(calls, meta, seen)
         return verdicts_from(n, [(codes == NA, NA, reasons), (codes == FAIL, FAIL, reasons)])
 
     return Check(name=name, func=run,
@@ -365,7 +388,8 @@ def no_invented_ids(*, keys: Sequence[str] | None = None, name: str = "no_invent
         found = _id_values(args, kset)
         return len(found), [f"{k}={v!r} ({tool})" for k, v in found if v.lower() not in known]
 
-    def one(msgs: list[tuple[Any, Any, Any]], cell: Any) -> tuple[int, str]:
+    def one(msgs: list[tuple[Any, Any, Any]], cell: Any) -> tuple[int, str, bool]:
+        """Verdict, reason, and whether the ``tool_calls`` cell was read (not the messages)."""
         known: list[str] = []
         invented: list[str] = []
         checked, seen_call = 0, False
@@ -389,8 +413,8 @@ def no_invented_ids(*, keys: Sequence[str] | None = None, name: str = "no_invent
                     text += "\n" + (res if isinstance(res, str)
                                      else json.dumps(res, default=str)).lower()
         if invented:
-            return FAIL, ("invented: " + ", ".join(invented))[:200]
-        return (PASS, "") if checked else (NA, "no id-like arguments")
+            return FAIL, ("invented: " + ", ".join(invented))[:200], not seen_call
+        return ((PASS, "") if checked else (NA, "no id-like arguments")) + (not seen_call,)
 
     def run(frame: Any) -> Verdicts:
         cells = F.objects(frame, "tool_calls")
@@ -398,10 +422,28 @@ def no_invented_ids(*, keys: Sequence[str] | None = None, name: str = "no_invent
         rows = np.array([i for i, c in enumerate(cells) if _calls(c)], dtype=np.int64)
         codes = np.full(n, NA, dtype=np.int8)
         reasons = np.full(n, "no tool calls", dtype=object)
+        arr = F.list_column(frame, "messages")
         for start in range(0, len(rows), 25_000):  # bounded memory: message text is large
             part = rows[start:start + 25_000]
-            for i, m in zip(part.tolist(), F.message_tuples(frame, part), strict=True):
-                codes[i], reasons[i] = one(m, cells[i])
+            # equal conversations (retries, replays) are checked once per chunk
+            groups = (None if arr is None
+                      else message_groups(arr.take(pa.array(part, type=pa.int64()))))
+            first, group = groups if groups is not None else (np.arange(len(part)),
+                                                               np.arange(len(part)))
+            rep = part[first]
+            res = [one(m, cells[i]) for i, m in
+                   zip(rep.tolist(), F.message_tuples(frame, rep), strict=True)]
+            g_codes = np.array([r[0] for r in res], dtype=np.int8)
+            g_why = np.array([r[1] for r in res] + [""], dtype=object)[:-1]
+            codes[part], reasons[part] = g_codes[group], g_why[group]
+            # a conversation without calls in its messages used the tool_calls cell, which
+            # the grouping does not see: check those traces one by one
+            redo = np.flatnonzero(np.array([r[2] for r in res], dtype=bool)[group])
+            redo = redo[~np.isin(redo, first)]
+            if len(redo):
+                for i, m in zip(part[redo].tolist(), F.message_tuples(frame, part[redo]),
+                                strict=True):
+                    codes[i], reasons[i], _ = one(m, cells[i])
         return verdicts_from(n, [(codes == NA, NA, reasons), (codes == FAIL, FAIL, reasons)])
 
     return Check(name=name, func=run, columns=("tool_calls", "messages"),

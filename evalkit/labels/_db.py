@@ -192,6 +192,17 @@ class Database:
                     f"cannot read label store {str(self.path)!r}: {exc}."
                 ) from exc
 
+    def stamp(self) -> tuple[int, int]:
+        """Changes since the last call differ when anyone committed a write: a cache key.
+
+        ``total_changes`` counts this connection's own writes; ``PRAGMA data_version`` changes
+        when another connection (another store object or process) commits.
+        """
+        with self.lock:
+            conn = self.connection()
+            version = self.retry(lambda: conn.execute("PRAGMA data_version").fetchone()[0])
+            return conn.total_changes, int(version)
+
     def close(self) -> None:
         """Close the connection (idempotent)."""
         with self.lock:

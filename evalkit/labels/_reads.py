@@ -23,6 +23,8 @@ class StoreReads:
     __slots__ = ()
     path: Path
     _read: Callable[..., list[tuple[Any, ...]]]
+    _stamp: Callable[[], tuple[int, int]]
+    _verdict_cache: list[Any]  # [(stamp, frame)] once filled
     _spec: Callable[[Any], FieldSpec]
 
     def labels(
@@ -70,6 +72,40 @@ class StoreReads:
             return _frame(rows, LABEL_COLUMNS, where=str(self.path))
         rows = self._read(f"SELECT {cols}, undone FROM label_events {where} ORDER BY seq", params)
         return _frame(rows, [*LABEL_COLUMNS, "undone"], where=str(self.path))
+
+    def current_verdicts(self) -> pd.DataFrame:
+        """Every current ``verdict`` label as ``trace_id, annotator, source, value`` (shared frame).
+
+        A narrow query (no notes, timestamps or JSON decoding of other fields), cached and reused
+        until anyone commits a write to the store (this object or another process): filters
+        that run on every click stay cheap. The frame is shared between calls: do not modify it.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> from evalkit.labels import LabelStore
+        >>> with LabelStore(os.path.join(tempfile.mkdtemp(), "l.sqlite")) as store:
+        ...     _ = store.record("t1", annotator="a", field="verdict", value="fail")
+        ...     first = store.current_verdicts()
+        ...     same = store.current_verdicts() is first
+        ...     _ = store.record("t1", annotator="a", field="verdict", value="pass")
+        ...     same, store.current_verdicts()["value"].tolist()
+        (True, ['pass'])
+        """
+        import pandas as pd
+
+        stamp = self._stamp()
+        if self._verdict_cache and self._verdict_cache[0][0] == stamp:
+            return self._verdict_cache[0][1]
+        rows = self._read(
+            "SELECT trace_id, annotator, source, value FROM latest WHERE field = 'verdict' "
+            "ORDER BY seq"
+        )
+        df = pd.DataFrame(rows, columns=["trace_id", "annotator", "source", "value"],
+                          dtype=object)
+        df["value"] = pd.Series([decode(v) for v in df["value"]], index=df.index, dtype=object)
+        self._verdict_cache[:] = [(stamp, df)]
+        return df
 
     def history(self, trace_id: str) -> pd.DataFrame:
         """Every event for one trace in commit order, undo events included.

@@ -135,6 +135,8 @@ class LabelStore(StoreReads, ExtensionTables):
         self._db = Database(self.path, self.timeout)
         self._write = self._db.write
         self._read = self._db.read
+        self._stamp = self._db.stamp
+        self._verdict_cache: list[Any] = []  # current_verdicts(): [(write stamp, frame)]
         try:
             self._load_fields()
         except BaseException:

@@ -73,7 +73,7 @@ def _contains(arr: Any, text: str) -> np.ndarray:
 
 def _others(ann: Annotator, ids: pd.Series, own_done: np.ndarray) -> np.ndarray:
     """Other annotators' and judges' current verdicts per queued trace, hidden when blind."""
-    labels = ann.store.labels(field="verdict")
+    labels = ann.store.current_verdicts()  # cached until the store changes
     labels = labels[labels["annotator"] != ann.annotator]
     out = np.full(len(ids), "", dtype=object)
     if len(labels):

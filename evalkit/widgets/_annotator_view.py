@@ -153,6 +153,8 @@ class _AnnotatorView(anywidget.AnyWidget):
         segment: str | None = None,
         judge_verdict: JudgeVerdict | None = None,
         disagreement: bool = False,
+        check_verdict: JudgeVerdict | None = None,
+        source: str | None = None,
     ) -> int:
         """Show only some traces of the queue; call with no arguments to show all again.
 
@@ -165,6 +167,12 @@ class _AnnotatorView(anywidget.AnyWidget):
             none failed it. Judges are labels whose ``source`` starts with ``'judge'``.
         disagreement : bool, default False
             Keep traces whose current pass/fail labels (annotators and judges) are not unanimous.
+        check_verdict : {'pass', 'fail'}, optional
+            The same over code checks: labels whose ``source`` starts with ``'check:'``
+            (``CheckResult.to_store``).
+        source : str, optional
+            Narrow ``judge_verdict`` or ``check_verdict`` to the labels of this one source, e.g.
+            ``'check:no_invented_ids'`` or ``'judge:gpt-4o'`` (one of the store's sources).
 
         Returns
         -------
@@ -176,20 +184,32 @@ class _AnnotatorView(anywidget.AnyWidget):
             _check_choice("segment", segment, self._segment_names)
         if judge_verdict is not None:
             _check_choice("judge_verdict", judge_verdict, ("pass", "fail"))
+        if check_verdict is not None:
+            _check_choice("check_verdict", check_verdict, ("pass", "fail"))
         keep = np.ones(len(self._ids), dtype=bool)
         if segment is not None and self._segments_q is not None:
             keep &= self._segments_q == segment
-        if judge_verdict is not None or disagreement:
-            labels = self._store.labels(field="verdict")
+        if source is not None and (judge_verdict is None) == (check_verdict is None):
+            raise ValueError("`source` narrows `judge_verdict` or `check_verdict`: pass exactly "
+                             f"one of them with it; got source={source!r}.")
+        votes = [("judge", judge_verdict), ("check:", check_verdict)]
+        if any(v is not None for _, v in votes) or disagreement:
+            labels = self._store.current_verdicts()  # cached until the store changes
             labels = labels[labels["value"].isin(["pass", "fail"])]
             import pandas as pd
 
             # Hash lookups (pandas isin): np.isin on object arrays compares every pair.
             ids = pd.Series(self._ids, dtype=object)
-            if judge_verdict is not None:
-                judged = labels[labels["source"].str.startswith("judge")]
+            for prefix, verdict in votes:
+                if verdict is None:
+                    continue
+                judged = labels[labels["source"].astype(str).str.startswith(prefix)]
+                if source is not None:
+                    known = sorted(set(judged["source"].astype(str)))
+                    _check_choice("source", source, known or ["(none with that prefix)"])
+                    judged = judged[judged["source"] == source]
                 failed = set(judged.loc[judged["value"] == "fail", "trace_id"])
-                if judge_verdict == "fail":
+                if verdict == "fail":
                     keep &= ids.isin(failed).to_numpy()
                 else:
                     keep &= ids.isin(set(judged["trace_id"]) - failed).to_numpy()
@@ -201,6 +221,8 @@ class _AnnotatorView(anywidget.AnyWidget):
             "segment": segment,
             "judge_verdict": judge_verdict,
             "disagreement": bool(disagreement),
+            "check_verdict": check_verdict,
+            "source": source,
         }
         done = {self._qpos[t] for t, v in self._verdicts.items() if v in ("pass", "fail")}
         todo = np.flatnonzero(~np.isin(self._view, np.fromiter(done, np.int64, len(done))))

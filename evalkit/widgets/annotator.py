@@ -125,7 +125,8 @@ class Annotator(_AnnotatorView):
     the queue without a pass/fail from this annotator (deferred traces come back). Navigation does
     constant work whatever the queue size: one trace is rendered and one trace's history is read.
     Filters (:meth:`filter`) select by segment, judge verdict (labels whose ``source`` starts with
-    ``'judge'``) or disagreement (the trace's current pass/fail labels, from anyone, differ).
+    ``'judge'``), check verdict (``'check:'``; ``source=`` narrows either to one source) or
+    disagreement (the trace's current pass/fail labels, from anyone, differ).
 
     Examples
     --------
@@ -216,6 +217,8 @@ class Annotator(_AnnotatorView):
             "segment": None,
             "judge_verdict": None,
             "disagreement": False,
+            "check_verdict": None,
+            "source": None,
         }
         nxt = prog["next_index"]
         self._cursor = int(nxt) if nxt is not None else 0
@@ -563,6 +566,8 @@ class Annotator(_AnnotatorView):
                     segment=content.get("segment"),
                     judge_verdict=content.get("judge_verdict"),
                     disagreement=bool(content.get("disagreement")),
+                    check_verdict=content.get("check_verdict"),
+                    source=content.get("source"),
                 )
             else:
                 raise ValueError(f"unknown message type {kind!r}")

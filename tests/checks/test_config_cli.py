@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import evalkit
 from evalkit.checks import CheckConfigError, load_config
 from evalkit.cli import main
 
@@ -123,8 +124,12 @@ def test_cli_json_and_out_feed_evalkit_calibrate(tmp_path: Path,
     assert (budget["n_fail"], budget["n_na"]) == (12, 110)
     assert {r["segment"] for r in data["by_segment"]} >= {"billing", "legal_threats"}
     written = pd.read_csv(out)
-    assert list(written.columns) == ["trace_id", "judge", "verdict", "note", "source"]
+    assert list(written.columns) == ["trace_id", "judge", "verdict", "segment", "note",
+                                     "source"]
     assert len(written) == 3 * 600
+    # the segment of each row is the trace's (oracle: the trace file itself)
+    segs = evalkit.load_traces(TRACES).set_index("trace_id")["segment"].astype(str)
+    assert (written["segment"] == written["trace_id"].map(segs)).all()
     human = ROOT / "data" / "labels" / "human.csv"
     assert main(["calibrate", str(human), str(out), "--annotator", "majority",
                  "--judge", "check:no_invented_ids", "--min-tpr", "0.9", "--min-tnr", "0"]) == 0

@@ -43,6 +43,8 @@ CHECKS = [
     checks.budget(latency_ms=1000, tokens=100, cost_usd=0.01,
                   by_segment={"a": {"latency_ms": 10}}),
     checks.cites_retrieved(pattern=r"\[(\w+)\]"), checks.lexical_overlap(),
+    checks.contradicts_retrieved(),
+    checks.contradicts_retrieved(nli=lambda pairs: [len(h) % 2 for _, h in pairs]),
 ]
 
 
@@ -95,7 +97,8 @@ def test_config_loader_raises_only_config_errors(config: object) -> None:
        kwargs=st.dictionaries(st.sampled_from(
            ["pattern", "text", "schema", "fields", "keys", "segments", "latency_ms", "tokens",
             "by_segment", "phrases", "extra", "languages", "min_chars", "min_overlap",
-            "reference", "schemas", "require", "name", "column"]), config_value, max_size=3))
+            "reference", "schemas", "require", "name", "column", "rules", "negation_overlap",
+            "nli", "nli_threshold", "batch_size"]), config_value, max_size=3))
 def test_factories_raise_only_typed_errors(name: str, kwargs: dict) -> None:
     factory = checks.registry()[name]
     try:

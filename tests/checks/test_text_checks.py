@@ -86,6 +86,27 @@ def test_normalize_matches_a_hand_derived_normalisation() -> None:
 
     from evalkit.checks._text import normalize
 
-    # NFKC maps fullwidth letters and the ligature; punctuation and spaces go
-    got = normalize(pa.array(["Ｔｈｅ  ﬁle:  №5!", "Ça va?", None])).to_pylist()
-    assert got == ["thefileno5", "çava", None]
+    # NFKC maps fullwidth letters and the ligature (and № to "No"); punctuation goes, the
+    # run of two spaces becomes one, the ends are trimmed
+    got = normalize(pa.array(["Ｔｈｅ  ﬁle:  №5!", "Ça va?", None, " a\u00a0 b\t"])).to_pylist()
+    assert got == ["the file no5", "ça va", None, "a b"]
+
+
+def test_normalized_exact_keeps_words_apart() -> None:
+    # decided: whitespace is collapsed, not dropped (SQuAD's normalize_answer does the same);
+    # "ice cream" and "icecream" are different answers, "e-mail" and "email" the same word
+    t = frame(output=["Ice   cream.", "icecream", "E-mail", "Paris, France"],
+              expected=["ice cream", "ice cream", "email", "paris france"])
+    assert verdicts(t, checks.normalized_exact("expected")) == ["pass", "fail", "pass", "pass"]
+
+
+def test_normalize_repeated_values_agree_with_one_by_one() -> None:
+    import pyarrow as pa
+
+    from evalkit.checks._text import normalize
+
+    # the per-distinct-value cache gives what normalising each string alone gives
+    vals = ["A  b", None, "ｃ!", "A  b", "ｃ!", "", None]
+    whole = normalize(pa.array(vals)).to_pylist()
+    alone = [normalize(pa.array([v], pa.string())).to_pylist()[0] for v in vals]
+    assert whole == alone == ["a b", None, "c", "a b", "c", "", None]
