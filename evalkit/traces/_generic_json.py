@@ -28,6 +28,7 @@ from typing import Any
 
 from evalkit.errors import TraceWarning
 from evalkit.traces._base import ErrorSink
+from evalkit.traces._columns import apply_columns, check_columns, first_of, get_path
 from evalkit.traces._common_files import (
     iter_jsonl,
     lines_of_items,
@@ -68,81 +69,11 @@ _SCALARS = {
     "cost_usd": ("cost_usd", "cost"),
     "segment": ("segment", "category", "task"),
 }
-_COLUMNS = frozenset(
-    {
-        "trace_id",
-        "messages",
-        "input",
-        "output",
-        "model",
-        "session_id",
-        "user_id",
-        "timestamp",
-        "latency_ms",
-        "input_tokens",
-        "output_tokens",
-        "cost_usd",
-        "segment",
-        "retrieved",
-    }
-)
-
-
 def sniff(path: Path, head: bytes) -> bool:
     """Any JSON object or array file (the last JSON reader tried)."""
     if path.suffix.lower() not in _SUFFIXES:
         return False
     return head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[")
-
-
-def get_path(record: Any, path: str) -> tuple[bool, Any]:
-    """Follow a dotted path (``"response.messages"``, ``"turns.0.text"``); ``(found, value)``.
-
-    Examples
-    --------
-    >>> get_path({"a": {"b": [1, {"c": 2}]}}, "a.b.1.c")
-    (True, 2)
-    >>> get_path({"a": 1}, "a.b")
-    (False, None)
-    >>> get_path({"x.y": 3}, "x.y")  # a key with a dot in it wins
-    (True, 3)
-    """
-    if isinstance(record, Mapping) and path in record:
-        return True, record[path]
-    value = record
-    for part in path.split("."):
-        if isinstance(value, Mapping) and part in value:
-            value = value[part]
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        else:
-            return False, None
-    return True, value
-
-
-def _check_columns(columns: Any) -> dict[str, str]:
-    """``columns=`` as for CSV (their field -> canonical name); returned as canonical -> path."""
-    if columns is None:
-        return {}
-    if not isinstance(columns, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in columns.items()
-    ):
-        raise TypeError(
-            "`columns` must map your field paths to canonical names (str -> str), e.g. "
-            "{'response.messages': 'messages'}; "
-            f"got {columns!r}."
-        )
-    out: dict[str, str] = {}
-    for theirs, ours in columns.items():
-        if ours not in _COLUMNS:
-            raise ValueError(
-                f"`columns` maps {theirs!r} to {ours!r}, which is not a canonical column; "
-                f"allowed: {', '.join(sorted(_COLUMNS))}."
-            )
-        if ours in out:
-            raise ValueError(f"`columns` maps both {out[ours]!r} and {theirs!r} to {ours!r}.")
-        out[ours] = theirs
-    return out
 
 
 def _records(ctx: Ctx, data: bytes, path: Path) -> list[tuple[int, Any]]:
@@ -172,7 +103,7 @@ def read(
     path: Path, *, sink: ErrorSink, columns: Mapping[str, str] | None = None
 ) -> list[dict[str, Any]]:
     """Read generic JSON / JSON Lines records into canonical rows (one per record)."""
-    cols = _check_columns(columns)
+    cols = check_columns(columns)
     path = Path(path)
     ctx = Ctx(sink=sink, fmt=NAME, file=str(path))
     try:
@@ -332,7 +263,7 @@ def _row(ctx: Ctx, line: int, rec: Any, cols: dict[str, str]) -> dict[str, Any]:
         ctx, values["latency_ms"], field=cols.get("latency_ms", "latency_ms"), line=line
     )
     cost = to_number(ctx, values["cost_usd"], field=cols.get("cost_usd", "cost_usd"), line=line)
-    return {
+    row = {
         "trace_id": str(tid),
         "timestamp": parse_time(
             ctx, values["timestamp"], field=cols.get("timestamp", "timestamp"), line=line
@@ -354,3 +285,7 @@ def _row(ctx: Ctx, line: int, rec: Any, cols: dict[str, str]) -> dict[str, Any]:
         "source": ctx.source(line),
         "_hashed": hashed,
     }
+    structured: dict[str, str] = {c: cols[c] for c in ("metadata", "tool_calls") if c in cols}
+    if structured:  # mapped as given, over what the record's own fields gave
+        apply_columns(ctx, row, first_of(rec), structured, line=line)
+    return row

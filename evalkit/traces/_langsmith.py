@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.traces._base import ErrorSink
+from evalkit.traces._columns import apply_columns, check_columns, first_of
 from evalkit.traces._common_files import (
     iter_jsonl,
     lines_of_items,
@@ -87,8 +88,13 @@ def is_langsmith_parquet(path: Path) -> bool:
     )
 
 
-def read(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]]:
-    """Read LangSmith runs into canonical rows (one per trace)."""
+def read(path: Path, *, sink: ErrorSink, columns: Any = None) -> list[dict[str, Any]]:
+    """Read LangSmith runs into canonical rows (one per trace).
+
+    ``columns=`` paths are looked up in the trace's root run (``extra.metadata.x``,
+    ``outputs.answer``...), then in its other runs in order.
+    """
+    cols = check_columns(columns)
     path = Path(path)
     ctx = Ctx(sink=sink, fmt=NAME, file=str(path))
     try:
@@ -113,7 +119,7 @@ def read(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]]:
             records = [(lines[i], f"{prefix}[{i}]", rec) for i, rec in enumerate(doc)]
     except RecordSkipped:
         return []
-    return _build(ctx, records)
+    return _build(ctx, records, cols)
 
 
 def _parquet_records(ctx: Ctx, path: Path) -> list[tuple[int, str, Any]]:
@@ -155,7 +161,9 @@ def _flatten(records: list[tuple[int, str, Any]]) -> list[tuple[int, str, Any]]:
     return out
 
 
-def _build(ctx: Ctx, records: list[tuple[int, str, Any]]) -> list[dict[str, Any]]:
+def _build(
+    ctx: Ctx, records: list[tuple[int, str, Any]], cols: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     runs: list[dict[str, Any]] = []
     bad_traces: set[str] = set()
     seen_ids: set[str] = set()
@@ -180,7 +188,14 @@ def _build(ctx: Ctx, records: list[tuple[int, str, Any]]) -> list[dict[str, Any]
         if tid in bad_traces:
             continue  # one of its runs was bad and is already reported
         try:
-            rows.append(_trace_row(ctx, tid, group))
+            row = _trace_row(ctx, tid, group)
+            if cols:  # the root run first (_trace_row put it in source.span_id)
+                root = row["source"]["span_id"]
+                runs_in_order = sorted(group, key=lambda r: r["id"] != root)
+                lookup = first_of(*(r["raw"] for r in runs_in_order))
+                src = row["source"]
+                apply_columns(ctx, row, lookup, cols, line=src["line"], span_id=root)
+            rows.append(row)
         except RecordSkipped:
             continue
         except RecursionError:

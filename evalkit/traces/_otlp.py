@@ -27,12 +27,13 @@ _MAX_NANOS = int(pd.Timestamp.max.value)
 
 
 class SpanError(Exception):
-    """A span-level problem: the field (dotted path) and what is wrong with it."""
+    """A span-level problem: the field (dotted path), what is wrong, and the span (if not root)."""
 
-    def __init__(self, field: str | None, message: str) -> None:
+    def __init__(self, field: str | None, message: str, span_id: str | None = None) -> None:
         super().__init__(message)
         self.field = field
         self.message = message
+        self.span_id = span_id
 
 
 @dataclass
@@ -472,23 +473,64 @@ def maybe_json(value: Any) -> Any:
     return value
 
 
-def num(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
+def num(value: Any, field: str, span_id: str | None = None) -> float | None:
+    """A number attribute (or its decimal string); null stays null, NaN counts as missing.
+
+    Anything else (text that is not a number, a boolean, infinity) is a :class:`SpanError`
+    naming ``field`` (the attribute) and ``span_id``, never a silent null.
+
+    Examples
+    --------
+    >>> num("0.5", "document.score"), num(None, "x"), num(float("nan"), "x")
+    (0.5, None, None)
+    >>> num("Infinity", "llm.cost.total", "ab12")
+    Traceback (most recent call last):
+    ...
+    evalkit.traces._otlp.SpanError: must be a finite number; got 'Infinity' (not finite)
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, (int, float)):
-        return float(value) if math.isfinite(value) else None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise SpanError(field, f"must be a number; got {_kind(value)} {value!r:.60}", span_id)
     if isinstance(value, str):
         try:
-            f = float(value)
+            f = float(value.strip())
         except ValueError:
-            return None
-        return f if math.isfinite(f) else None
-    return None
+            raise SpanError(field, f"must be a number; got {value!r:.60}", span_id) from None
+    else:
+        try:
+            f = float(value)
+        except OverflowError:  # an integer beyond float range: not a plausible count or cost
+            raise SpanError(
+                field, f"is too large; got a {len(str(value))}-digit number", span_id
+            ) from None
+    if math.isnan(f):
+        return None
+    if math.isinf(f):
+        raise SpanError(field, f"must be a finite number; got {value!r:.60} (not finite)", span_id)
+    return f
 
 
-def int_or_none(value: Any) -> int | None:
-    f = num(value)
-    return int(f) if f is not None and f == int(f) and abs(f) < 2**62 else None
+def int_or_none(value: Any, field: str, span_id: str | None = None) -> int | None:
+    """A whole-number attribute (token count); see :func:`num` for what is an error.
+
+    Examples
+    --------
+    >>> int_or_none("12", "llm.token_count.prompt"), int_or_none(3.0, "x")
+    (12, 3)
+    >>> int_or_none(2.5, "gen_ai.usage.input_tokens")
+    Traceback (most recent call last):
+    ...
+    evalkit.traces._otlp.SpanError: must be a whole number; got 2.5
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value  # exact, however large: the shared number check bounds it to int64
+    f = num(value, field, span_id)
+    if f is None:
+        return None
+    if not f.is_integer():
+        raise SpanError(field, f"must be a whole number; got {value!r:.60}", span_id)
+    return int(f)
 
 
 def text_or_none(value: Any) -> str | None:
@@ -503,9 +545,21 @@ def text_or_none(value: Any) -> str | None:
 
 
 def read_traces(
-    path: Path, *, sink: ErrorSink, fmt: str, interpret: Callable[[Trace], dict[str, Any]]
+    path: Path,
+    *,
+    sink: ErrorSink,
+    fmt: str,
+    interpret: Callable[[Trace], dict[str, Any]],
+    columns: Any = None,
 ) -> Any:
-    """Read spans, group them, and turn each trace into a canonical row with ``interpret``."""
+    """Read spans, group them, and turn each trace into a canonical row with ``interpret``.
+
+    ``columns=`` (field path -> canonical column) overrides values from the trace's spans
+    (:mod:`evalkit.traces._columns`).
+    """
+    from evalkit.traces._columns import check_columns
+
+    cols = check_columns(columns)
     file = str(path)
     before = len(sink.errors)
     spans = read_spans(path, sink=sink, fmt=fmt)
@@ -521,7 +575,7 @@ def read_traces(
                 TraceError(
                     file=file,
                     line=trace.root.line,
-                    span_id=trace.root.span_id,
+                    span_id=err.span_id or trace.root.span_id,
                     field=err.field,
                     message=err.message,
                     format=fmt,
@@ -537,7 +591,26 @@ def read_traces(
             "line": trace.root.line,
             "span_id": trace.root.span_id,
         }
+        if cols and not with_columns(row, trace, cols, sink=sink, fmt=fmt, file=file):
+            continue
         rows.append(row)
     from evalkit.traces._frames import rows_to_frame
 
     return rows_to_frame(rows) if rows else rows
+
+
+def with_columns(
+    row: dict[str, Any], trace: Trace, cols: dict[str, str], *, sink: ErrorSink, fmt: str, file: str
+) -> bool:
+    """Apply ``columns=`` paths to a trace's row; ``False`` when the trace was reported instead."""
+    from evalkit.traces._columns import apply_columns, trace_lookup
+    from evalkit.traces._common_rows import Ctx, RecordSkipped
+
+    ctx = Ctx(sink=sink, fmt=fmt, file=file)
+    try:
+        apply_columns(
+            ctx, row, trace_lookup(trace), cols, line=trace.root.line, span_id=trace.root.span_id
+        )
+    except RecordSkipped:
+        return False
+    return True

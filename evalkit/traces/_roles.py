@@ -18,7 +18,8 @@ spellings                                                      canonical
 
 Any other role (``asssistant``, ``critic``...) is an error: :func:`check_roles` reports every
 trace holding one as a :class:`~evalkit.TraceError` naming the file, line and role (raised in
-``errors="raise"`` mode; the trace is skipped and reported in ``errors="collect"``), so that a
+``errors="raise"`` mode; the trace is skipped and reported in ``errors="collect"``; under
+``errors="warn"`` a warning names them and the trace is kept with the role as written), so that a
 typo never silently turns answers into ``output = None``. Map such roles yourself first (or
 fix the file) to load those traces.
 """
@@ -72,6 +73,8 @@ def canonical_role(role: Any) -> Any:
 def check_roles(frame: pd.DataFrame, sink: ErrorSink) -> pd.DataFrame:
     """Report traces with a message role outside :data:`CANONICAL_ROLES`; drop them (collect).
 
+    Under ``errors="warn"`` (``sink.keeps``) the traces are reported and kept as they are.
+
     Vectorised over the Arrow ``messages`` column: a frame of known roles costs one ``is_in``.
     """
     if frame.empty:
@@ -112,8 +115,11 @@ def check_roles(frame: pd.DataFrame, sink: ErrorSink) -> pd.DataFrame:
                     f"unknown message role {role_list[at]!r}: expected one of "
                     f"{', '.join(sorted(CANONICAL_ROLES))} or a spelling in ROLE_TABLE "
                     "(user/human, assistant/ai/gpt/bot/model/agent, ...)"
+                    + ("; the trace is kept with the role as written" if sink.keeps else "")
                 ),
                 format=src.get("format"),
             )
         )
+    if sink.keeps:
+        return frame
     return frame.loc[~drop].reset_index(drop=True)
