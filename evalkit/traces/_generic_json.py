@@ -82,11 +82,14 @@ def _records(ctx: Ctx, data: bytes, path: Path) -> list[tuple[int, Any]]:
         first = body.split(b"\n", 1)[0].strip()
         if first.endswith(b"}") and first != b"{":
             return list(iter_jsonl(ctx, data))
-    try:
-        doc, text = load_json_text(ctx, data)
+    quiet = Ctx(sink=ErrorSink(mode="collect"), fmt=ctx.fmt, file=ctx.file)
+    try:  # reported only once we know it is not JSON Lines either (in every errors= mode)
+        doc, text = load_json_text(quiet, data)
     except RecordSkipped:
         if body[:1] == b"{" and b"\n" in body.strip():  # maybe JSON Lines after all
             return list(iter_jsonl(ctx, data))
+        for error in quiet.sink.errors:
+            ctx.sink.add(error)
         raise
     if isinstance(doc, Mapping):
         for key in _LIST_KEYS:
