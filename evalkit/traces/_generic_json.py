@@ -22,19 +22,14 @@ numbered (``-2``, ``-3``) when the same content repeats. Every problem is a
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from evalkit.errors import TraceWarning
 from evalkit.traces._base import ErrorSink
 from evalkit.traces._columns import apply_columns, check_columns, first_of, get_path
-from evalkit.traces._common_files import (
-    iter_jsonl,
-    lines_of_items,
-    load_json_text,
-    read_bytes,
-)
+from evalkit.traces._common_files import lines_of_items, load_json_text, read_bytes
 from evalkit.traces._common_messages import (
     last_text,
     messages_from_value,
@@ -50,7 +45,7 @@ from evalkit.traces._common_rows import (
     to_number,
     too_deep,
 )
-from evalkit.traces._jsonio import content_hash
+from evalkit.traces._jsonio import content_hash, iter_jsonl
 
 NAME = "json"
 _SUFFIXES = (".json", ".jsonl", ".ndjson", ".jsonlines")
@@ -69,6 +64,11 @@ _SCALARS = {
     "cost_usd": ("cost_usd", "cost"),
     "segment": ("segment", "category", "task"),
 }
+#: rows turned into a canonical (Arrow-backed) frame at a time: a big JSON Lines file is read
+#: line by line and never held as Python rows all at once (issue 12.15)
+CHUNK = 2_000
+
+
 def sniff(path: Path, head: bytes) -> bool:
     """Any JSON object or array file (the last JSON reader tried)."""
     if path.suffix.lower() not in _SUFFIXES:
@@ -76,18 +76,32 @@ def sniff(path: Path, head: bytes) -> bool:
     return head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[")
 
 
+def _first_line(path: Path) -> bytes:
+    """The first non-blank line of the file (BOM and surrounding blanks stripped)."""
+    with open(path, "rb") as fh:
+        for raw in fh:
+            line = raw.lstrip(b"\xef\xbb\xbf").strip()
+            if line:
+                return line
+    return b""
+
+
+def _is_json_lines(path: Path) -> bool:
+    """A ``.jsonl``-like name (not ``.json``) whose first line is a whole JSON object."""
+    if path.suffix.lower() == ".json":
+        return False
+    first = _first_line(path)
+    return first[:1] == b"{" and first.endswith(b"}") and first != b"{"
+
+
 def _records(ctx: Ctx, data: bytes, path: Path) -> list[tuple[int, Any]]:
     body = data.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if path.suffix.lower() != ".json" and body[:1] == b"{":
-        first = body.split(b"\n", 1)[0].strip()
-        if first.endswith(b"}") and first != b"{":
-            return list(iter_jsonl(ctx, data))
     quiet = Ctx(sink=ErrorSink(mode="collect"), fmt=ctx.fmt, file=ctx.file)
     try:  # reported only once we know it is not JSON Lines either (in every errors= mode)
         doc, text = load_json_text(quiet, data)
     except RecordSkipped:
         if body[:1] == b"{" and b"\n" in body.strip():  # maybe JSON Lines after all
-            return list(iter_jsonl(ctx, data))
+            return list(iter_jsonl(data, sink=ctx.sink, fmt=ctx.fmt, file=ctx.file))
         for error in quiet.sink.errors:
             ctx.sink.add(error)
         raise
@@ -102,18 +116,29 @@ def _records(ctx: Ctx, data: bytes, path: Path) -> list[tuple[int, Any]]:
     ctx.fail(f"expected a JSON object or array of records, got {type(doc).__name__}", line=1)
 
 
-def read(
-    path: Path, *, sink: ErrorSink, columns: Mapping[str, str] | None = None
-) -> list[dict[str, Any]]:
-    """Read generic JSON / JSON Lines records into canonical rows (one per record)."""
+def read(path: Path, *, sink: ErrorSink, columns: Mapping[str, str] | None = None) -> Any:
+    """Read generic JSON / JSON Lines records into a canonical frame (one row per record).
+
+    JSON Lines are streamed: read line by line and turned into Arrow-backed frames
+    :data:`CHUNK` rows at a time, so memory stays bounded by the result, not by Python rows of
+    the whole file. A single JSON document (or array) is parsed whole, as JSON requires.
+    """
     cols = check_columns(columns)
     path = Path(path)
     ctx = Ctx(sink=sink, fmt=NAME, file=str(path))
+    records: Iterable[tuple[int, Any]]
     try:
-        records = _records(ctx, read_bytes(ctx, path), path)
+        if _is_json_lines(path):
+            records = iter_jsonl(path, sink=sink, fmt=NAME)
+        else:
+            records = _records(ctx, read_bytes(ctx, path), path)
     except RecordSkipped:
         return []
-    rows = []
+    from evalkit.traces import schema
+    from evalkit.traces._frames import checked_frame
+
+    rows: list[dict[str, Any]] = []
+    frames = []
     seen: dict[str, int] = {}
     repeats: list[int] = []
     for line, rec in records:
@@ -133,6 +158,9 @@ def read(
                 repeats.append(line)
                 row["trace_id"] = f"{row['trace_id']}-{n}"
         rows.append(row)
+        if len(rows) == CHUNK:
+            frames.append(checked_frame(rows, sink))
+            rows = []
     if repeats:
         warnings.warn(
             f"{path}: {len(repeats)} record(s) repeat the content of an earlier one (first at line "
@@ -140,7 +168,9 @@ def read(
             TraceWarning,
             stacklevel=4,
         )
-    return rows
+    if rows:
+        frames.append(checked_frame(rows, sink))
+    return schema.concat(frames) if frames else []
 
 
 def _pick(rec: Mapping[str, Any], names: tuple[str, ...], used: set[str]) -> Any:

@@ -17,7 +17,6 @@ from typing import Any
 from evalkit.traces._base import ErrorSink
 from evalkit.traces._columns import apply_columns, check_columns, first_of
 from evalkit.traces._common_files import (
-    iter_jsonl,
     lines_of_items,
     load_json_text,
     looks_like_jsonl,
@@ -43,6 +42,7 @@ from evalkit.traces._common_rows import (
     to_number,
     too_deep,
 )
+from evalkit.traces._jsonio import iter_jsonl
 from evalkit.traces._langfuse_otel import read as read_otel
 from evalkit.traces._langfuse_otel import sniff_head
 
@@ -98,7 +98,8 @@ def read(path: Path, *, sink: ErrorSink, columns: Any = None) -> list[dict[str, 
 def _records(ctx: Ctx, data: bytes, path: Path) -> list[tuple[int, str, Any]]:
     """Return ``(line_or_index, field_prefix, record)`` for every trace/observation record."""
     if looks_like_jsonl(data, path):
-        return [(line, "", rec) for line, rec in iter_jsonl(ctx, data)]
+        jsonl = iter_jsonl(data, sink=ctx.sink, fmt=ctx.fmt, file=ctx.file)
+        return [(line, "", rec) for line, rec in jsonl]
     doc, text = load_json_text(ctx, data)
     if isinstance(doc, list):
         lines = lines_of_items(text, len(doc))

@@ -19,7 +19,6 @@ from typing import Any
 from evalkit.traces._base import ErrorSink
 from evalkit.traces._columns import apply_columns, check_columns, first_of
 from evalkit.traces._common_files import (
-    iter_jsonl,
     lines_of_items,
     load_json_text,
     looks_like_jsonl,
@@ -46,6 +45,7 @@ from evalkit.traces._common_rows import (
     to_number,
     too_deep,
 )
+from evalkit.traces._jsonio import iter_jsonl
 
 NAME = "langsmith"
 
@@ -102,7 +102,8 @@ def read(path: Path, *, sink: ErrorSink, columns: Any = None) -> list[dict[str, 
         if data.startswith(b"PAR1"):
             records = _parquet_records(ctx, path)
         elif looks_like_jsonl(data, Path(path)):
-            records = [(line, "", rec) for line, rec in iter_jsonl(ctx, data)]
+            jsonl = iter_jsonl(data, sink=ctx.sink, fmt=ctx.fmt, file=ctx.file)
+            records = [(line, "", rec) for line, rec in jsonl]
         else:
             doc, text = load_json_text(ctx, data)
             key, prefix = None, ""

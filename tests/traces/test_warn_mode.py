@@ -152,3 +152,37 @@ def test_a_bad_first_line_of_json_lines_is_reported_once(tmp_path):
     path.write_text('{bad\n{"input": "q", "output": "a"}\n')
     df, errors = load_traces(path, format="json", errors="collect")
     assert [e.line for e in errors] == [1] and df["input"].tolist() == ["q"]
+
+
+@pytest.mark.parametrize("fmt", ["auto", "json"])
+def test_one_unstorable_row_does_not_lose_the_rest_of_its_chunk(tmp_path, fmt):
+    """A token count beyond int64 failed the whole chunk (the whole file, for small files)."""
+    good = {"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]}
+    bad = {
+        "request": {"model": "m", "messages": [{"role": "user", "content": "q"}]},
+        "response": {
+            "id": "c1",
+            "object": "chat.completion",
+            "created": 1,
+            "model": "m",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": "x"},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {"prompt_tokens": 2**70, "completion_tokens": 1},
+        },
+    }
+    if fmt == "json":  # the generic reader takes usage from the top of the record
+        bad = {"input": "q", "output": "x", "usage": {"input_tokens": 2**70}}
+    path = tmp_path / "mixed.jsonl"
+    path.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
+    options = {} if fmt == "auto" else {"format": fmt}
+    df, errors = load_traces(path, errors="collect", **options)
+    assert df["output"].tolist() == ["b"]
+    assert [(e.line, e.field) for e in errors] == [(2, "input_tokens")]
+    with pytest.warns(TraceProblemWarning, match="too large for a 64-bit token count"):
+        df = load_traces(path, errors="warn", **options)
+    assert df["output"].tolist() == ["b", "x"] and pd.isna(df.loc[1, "input_tokens"])
