@@ -15,6 +15,7 @@ from typing import Any
 
 from evalkit.errors import TraceError
 from evalkit.traces._base import ErrorSink
+from evalkit.traces._common_rows import plain
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -255,7 +256,12 @@ def content_hash(prefix: str, value: Any) -> str:
 
 
 def parse_arguments(value: Any) -> Any:
-    """Parse tool-call arguments given as a JSON string; keep the raw value when it is not JSON.
+    """Parse tool-call arguments given as JSON text; the one parser of every reader.
+
+    Text that is not JSON is kept verbatim (a model's malformed arguments are a failure mode to
+    see, not to hide). An empty or blank string means "no arguments" and gives ``{}``, as a
+    call with no parameters does (models and SDKs write ``""`` for it); the message keeps the
+    raw text. Values that are not text (already parsed by the format) come back as plain Python.
 
     Examples
     --------
@@ -263,10 +269,17 @@ def parse_arguments(value: Any) -> Any:
     {'city': 'Paris'}
     >>> parse_arguments('not json {')
     'not json {'
+    >>> parse_arguments(""), parse_arguments("  ")
+    ({}, {})
+    >>> parse_arguments({"a": 1})
+    {'a': 1}
     """
     if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return {}
         try:
-            return json.loads(value)
+            return json.loads(text)
         except (ValueError, RecursionError):
             return value
-    return value
+    return plain(value)

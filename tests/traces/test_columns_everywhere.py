@@ -212,3 +212,13 @@ def test_phoenix_parquet_columns(tmp_path):
     root = frame[frame["parent_id"].isna()].iloc[0]
     (row,) = load_traces(path, columns={"name": "segment"}).to_dict("records")
     assert row["segment"] == root["name"]
+
+
+def test_an_unrecognised_file_with_columns_is_a_trace_error_not_an_option_error(tmp_path):
+    """Found by the fuzz test: no reader ran, so `columns` was 'an option no reader accepts'."""
+    path = tmp_path / "null.json"
+    path.write_text("null")
+    df, errors = load_traces(path, columns={"x": "segment"}, errors="collect")
+    assert df.empty and [e.file for e in errors] == [str(path)]
+    with pytest.raises(TypeError, match="no reader accepts: delimiter"):
+        load_traces(REAL / "langsmith_runs.jsonl", delimiter=";")
