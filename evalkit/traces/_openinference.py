@@ -29,6 +29,7 @@ from evalkit.traces._otlp import (
     Trace,
     group,
     int_or_none,
+    interpreted,
     maybe_json,
     num,
     read_traces,
@@ -364,19 +365,8 @@ def _read_phoenix(path: Path, *, sink: ErrorSink, columns: Any = None) -> list[d
             )
     rows = []
     for trace in group(spans, file=file, sink=sink, fmt=NAME):
-        try:
-            row = interpret(trace)
-        except SpanError as err:
-            sink.add(
-                TraceError(
-                    file=file,
-                    line=trace.root.line,
-                    span_id=err.span_id or trace.root.span_id,
-                    field=err.field,
-                    message=err.message,
-                    format=NAME,
-                )
-            )
+        row = interpreted(trace, interpret, sink=sink, fmt=NAME, file=file)
+        if row is None:
             continue
         row.update(
             trace_id=trace.trace_id, timestamp=trace.timestamp(), latency_ms=trace.latency_ms

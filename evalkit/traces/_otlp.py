@@ -544,6 +544,31 @@ def text_or_none(value: Any) -> str | None:
         return str(value)
 
 
+def interpreted(
+    trace: Trace,
+    interpret: Callable[[Trace], dict[str, Any]],
+    *,
+    sink: ErrorSink,
+    fmt: str,
+    file: str,
+) -> dict[str, Any] | None:
+    """``interpret(trace)``; a :class:`SpanError` is reported (naming its span) and gives None."""
+    try:
+        return interpret(trace)
+    except SpanError as err:
+        sink.add(
+            TraceError(
+                file=file,
+                line=trace.root.line,
+                span_id=err.span_id or trace.root.span_id,
+                field=err.field,
+                message=err.message,
+                format=fmt,
+            )
+        )
+        return None
+
+
 def read_traces(
     path: Path,
     *,
@@ -568,19 +593,8 @@ def read_traces(
         return []
     rows = []
     for trace in group(spans, file=file, sink=sink, fmt=fmt):
-        try:
-            row = interpret(trace)
-        except SpanError as err:
-            sink.add(
-                TraceError(
-                    file=file,
-                    line=trace.root.line,
-                    span_id=err.span_id or trace.root.span_id,
-                    field=err.field,
-                    message=err.message,
-                    format=fmt,
-                )
-            )
+        row = interpreted(trace, interpret, sink=sink, fmt=fmt, file=file)
+        if row is None:
             continue
         row.setdefault("trace_id", trace.trace_id)
         row.setdefault("timestamp", trace.timestamp())
