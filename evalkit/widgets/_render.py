@@ -444,7 +444,7 @@ def render_trace(trace: Any, *, hide_labels: bool = False) -> str:
     (True, True)
     >>> blind = render_trace({"trace_id": "t1", "metadata": {"label": "fail", "region": "eu"}},
     ...                      hide_labels=True)
-    >>> "fail" in blind, "region" in blind, "1 label-like key hidden" in blind
+    >>> "fail" in blind, "region" in blind, "1 label-like metadata key hidden" in blind
     (False, True, True)
     """
     raw_messages = _get(trace, "messages")

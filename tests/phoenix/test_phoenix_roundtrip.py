@@ -11,6 +11,7 @@ current labels, at span level and at trace level.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -25,9 +26,14 @@ import pytest
 from phoenix.client import Client
 
 from evalkit.labels import LabelStore
-from tests.phoenix._server import phoenix_server
 
 README = Path(__file__).resolve().parents[2] / "README.md"
+# the server helper by path: .venv-phoenix has a third-party top-level `tests` package
+_spec = importlib.util.spec_from_file_location("_srv", Path(__file__).with_name("_server.py"))
+assert _spec is not None and _spec.loader is not None
+_server = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_server)
+phoenix_server = _server.phoenix_server
 PROJECT = "evalkit-roundtrip"
 TRACES = {"5b8efff798038103d269b633813fc60c": "eee19b7ec3c1b174",
           "0af7651916cd43dd8448eb211c80319c": "b7ad6b7169203331"}
