@@ -186,3 +186,20 @@ def test_one_unstorable_row_does_not_lose_the_rest_of_its_chunk(tmp_path, fmt):
     with pytest.warns(TraceProblemWarning, match="too large for a 64-bit token count"):
         df = load_traces(path, errors="warn", **options)
     assert df["output"].tolist() == ["b", "x"] and pd.isna(df.loc[1, "input_tokens"])
+
+
+def test_unknown_role_found_in_a_later_chunk_names_its_line(tmp_path):
+    """The role check runs chunk by chunk (2,000 rows each): rows and positions stay exact."""
+    lines = []
+    for i in range(1, 4_501):
+        role = "critic" if i in (2_345, 4_001) else "assistant"
+        msgs = [{"role": "user", "content": f"q{i}"}, {"role": role, "content": f"a{i}"}]
+        lines.append(json.dumps({"messages": msgs}))
+    path = tmp_path / "long.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    df, errors = load_traces(path, errors="collect")
+    assert [(e.line, e.field) for e in errors] == [
+        (2_345, "messages[1].role"),
+        (4_001, "messages[1].role"),
+    ]
+    assert len(df) == 4_498 and "q2345" not in set(df["input"])
