@@ -115,3 +115,17 @@ class TraceFormatError(EvalkitError, ValueError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.error,))
+
+
+class TraceProblemWarning(TraceWarning):
+    """One record-level problem reported under ``load_traces(..., errors="warn")``.
+
+    The message names the file, line (or span id) and field, like :class:`TraceFormatError`;
+    the structured record is ``.error`` (a :class:`TraceError`).
+    """
+
+    def __init__(self, error: TraceError) -> None:
+        self.error = error
+        fmt = f" [{error.format}]" if error.format else ""
+        super().__init__(f"{error.location()}{fmt}: {error.message}")
+

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from evalkit.traces._common_rows import Ctx, RecordSkipped
+from evalkit.traces._common_rows import Ctx
 from evalkit.traces._jsonio import loads
 
 #: Largest file or zip member we read into memory (a guard against zip bombs and stray blobs).
@@ -134,33 +133,6 @@ def lines_of_items(text: str, n: int, key: str | None = None) -> list[int]:
     """Start line of each of the ``n`` array items, else their 1-based item numbers."""
     lines = item_lines(text, key)
     return lines if lines is not None and len(lines) == n else list(range(1, n + 1))
-
-
-def iter_jsonl(ctx: Ctx, data: bytes) -> Iterator[tuple[int, Any]]:
-    """Yield ``(line_number, value)`` per non-blank line; bad lines are reported and skipped."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    for i, raw in enumerate(data.split(b"\n"), start=1):
-        if not raw.strip():
-            continue
-        try:
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                ctx.fail(
-                    f"invalid UTF-8 (byte {raw[exc.start]:#04x} at column {exc.start + 1})", line=i
-                )
-            try:
-                value = loads(text)
-            except json.JSONDecodeError as exc:
-                ctx.fail(f"invalid JSON: {exc.msg} (column {exc.colno})", line=i)
-            except ValueError as exc:  # duplicate keys, integers beyond 4,300 digits
-                ctx.fail(f"invalid JSON: {exc}", line=i)
-            except RecursionError:
-                ctx.fail("invalid JSON: nested too deeply", line=i)
-        except RecordSkipped:
-            continue
-        yield i, value
 
 
 def looks_like_jsonl(data: bytes, path: Path | None = None) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 
 from evalkit.traces._common_files import maybe_json
 from evalkit.traces._common_rows import is_missing, plain
+from evalkit.traces._jsonio import parse_arguments
 from evalkit.traces._roles import canonical_role
 
 _LC_CLASS_ROLE = {
@@ -142,19 +143,6 @@ def flatten_generations(gens: Any) -> list[dict[str, Any]]:
         elif isinstance(g, Mapping):
             out.append(dict(g))
     return out
-
-
-def parse_arguments(args: Any) -> Any:
-    """Tool arguments as parsed JSON; text that is not JSON is kept verbatim (a failure mode)."""
-    if isinstance(args, str):
-        s = args.strip()
-        if not s:
-            return {}
-        try:
-            return json.loads(s)
-        except ValueError:
-            return args
-    return plain(args)
 
 
 def parse_tool_call(tc: Any) -> dict[str, Any] | None:

@@ -27,6 +27,29 @@ def rows_to_frame(rows: list[dict[str, Any]]) -> Any:
         return schema.conform(rows)  # canonical messages carry [] for "no tool calls"
     for row in rows:
         row.pop("messages", None)
-    frame = schema.conform(rows)
+    try:
+        frame = schema.conform(rows)
+    except Exception:
+        for row, messages in zip(rows, arr.to_pylist(), strict=True):
+            row["messages"] = messages  # give the rows back whole to a caller that reports them
+        raise
     frame["messages"] = pd.arrays.ArrowExtensionArray(arr)
+    frame.attrs["canonical"] = True  # schema.conform need not rebuild (copy) it again
     return frame
+
+
+def checked_frame(rows: list[dict[str, Any]], sink: Any) -> Any:
+    """:func:`rows_to_frame` after the number check; rows it cannot store are reported one by one.
+
+    For readers that build frames chunk by chunk: one bad row (a lone surrogate, a count beyond
+    int64) is reported with its line and field instead of failing its whole chunk.
+    """
+    from evalkit.traces import _guards, schema
+
+    rows = _guards.check_numbers(rows, sink)
+    if not rows:
+        return schema.empty_frame()
+    try:
+        return rows_to_frame(rows)
+    except (UnicodeError, OverflowError, ValueError, TypeError):
+        return _guards.conform(rows, sink, schema)

@@ -22,18 +22,14 @@ numbered (``-2``, ``-3``) when the same content repeats. Every problem is a
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from evalkit.errors import TraceWarning
 from evalkit.traces._base import ErrorSink
-from evalkit.traces._common_files import (
-    iter_jsonl,
-    lines_of_items,
-    load_json_text,
-    read_bytes,
-)
+from evalkit.traces._columns import apply_columns, check_columns, first_of, get_path
+from evalkit.traces._common_files import lines_of_items, load_json_text, read_bytes
 from evalkit.traces._common_messages import (
     last_text,
     messages_from_value,
@@ -49,7 +45,7 @@ from evalkit.traces._common_rows import (
     to_number,
     too_deep,
 )
-from evalkit.traces._jsonio import content_hash
+from evalkit.traces._jsonio import content_hash, iter_jsonl
 
 NAME = "json"
 _SUFFIXES = (".json", ".jsonl", ".ndjson", ".jsonlines")
@@ -68,24 +64,9 @@ _SCALARS = {
     "cost_usd": ("cost_usd", "cost"),
     "segment": ("segment", "category", "task"),
 }
-_COLUMNS = frozenset(
-    {
-        "trace_id",
-        "messages",
-        "input",
-        "output",
-        "model",
-        "session_id",
-        "user_id",
-        "timestamp",
-        "latency_ms",
-        "input_tokens",
-        "output_tokens",
-        "cost_usd",
-        "segment",
-        "retrieved",
-    }
-)
+#: rows turned into a canonical (Arrow-backed) frame at a time: a big JSON Lines file is read
+#: line by line and never held as Python rows all at once (issue 12.15)
+CHUNK = 2_000
 
 
 def sniff(path: Path, head: bytes) -> bool:
@@ -95,67 +76,34 @@ def sniff(path: Path, head: bytes) -> bool:
     return head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[")
 
 
-def get_path(record: Any, path: str) -> tuple[bool, Any]:
-    """Follow a dotted path (``"response.messages"``, ``"turns.0.text"``); ``(found, value)``.
-
-    Examples
-    --------
-    >>> get_path({"a": {"b": [1, {"c": 2}]}}, "a.b.1.c")
-    (True, 2)
-    >>> get_path({"a": 1}, "a.b")
-    (False, None)
-    >>> get_path({"x.y": 3}, "x.y")  # a key with a dot in it wins
-    (True, 3)
-    """
-    if isinstance(record, Mapping) and path in record:
-        return True, record[path]
-    value = record
-    for part in path.split("."):
-        if isinstance(value, Mapping) and part in value:
-            value = value[part]
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        else:
-            return False, None
-    return True, value
+def _first_line(path: Path) -> bytes:
+    """The first non-blank line of the file (BOM and surrounding blanks stripped)."""
+    with open(path, "rb") as fh:
+        for raw in fh:
+            line = raw.lstrip(b"\xef\xbb\xbf").strip()
+            if line:
+                return line
+    return b""
 
 
-def _check_columns(columns: Any) -> dict[str, str]:
-    """``columns=`` as for CSV (their field -> canonical name); returned as canonical -> path."""
-    if columns is None:
-        return {}
-    if not isinstance(columns, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in columns.items()
-    ):
-        raise TypeError(
-            "`columns` must map your field paths to canonical names (str -> str), e.g. "
-            "{'response.messages': 'messages'}; "
-            f"got {columns!r}."
-        )
-    out: dict[str, str] = {}
-    for theirs, ours in columns.items():
-        if ours not in _COLUMNS:
-            raise ValueError(
-                f"`columns` maps {theirs!r} to {ours!r}, which is not a canonical column; "
-                f"allowed: {', '.join(sorted(_COLUMNS))}."
-            )
-        if ours in out:
-            raise ValueError(f"`columns` maps both {out[ours]!r} and {theirs!r} to {ours!r}.")
-        out[ours] = theirs
-    return out
+def _is_json_lines(path: Path) -> bool:
+    """A ``.jsonl``-like name (not ``.json``) whose first line is a whole JSON object."""
+    if path.suffix.lower() == ".json":
+        return False
+    first = _first_line(path)
+    return first[:1] == b"{" and first.endswith(b"}") and first != b"{"
 
 
 def _records(ctx: Ctx, data: bytes, path: Path) -> list[tuple[int, Any]]:
     body = data.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if path.suffix.lower() != ".json" and body[:1] == b"{":
-        first = body.split(b"\n", 1)[0].strip()
-        if first.endswith(b"}") and first != b"{":
-            return list(iter_jsonl(ctx, data))
-    try:
-        doc, text = load_json_text(ctx, data)
+    quiet = Ctx(sink=ErrorSink(mode="collect"), fmt=ctx.fmt, file=ctx.file)
+    try:  # reported only once we know it is not JSON Lines either (in every errors= mode)
+        doc, text = load_json_text(quiet, data)
     except RecordSkipped:
         if body[:1] == b"{" and b"\n" in body.strip():  # maybe JSON Lines after all
-            return list(iter_jsonl(ctx, data))
+            return list(iter_jsonl(data, sink=ctx.sink, fmt=ctx.fmt, file=ctx.file))
+        for error in quiet.sink.errors:
+            ctx.sink.add(error)
         raise
     if isinstance(doc, Mapping):
         for key in _LIST_KEYS:
@@ -168,18 +116,29 @@ def _records(ctx: Ctx, data: bytes, path: Path) -> list[tuple[int, Any]]:
     ctx.fail(f"expected a JSON object or array of records, got {type(doc).__name__}", line=1)
 
 
-def read(
-    path: Path, *, sink: ErrorSink, columns: Mapping[str, str] | None = None
-) -> list[dict[str, Any]]:
-    """Read generic JSON / JSON Lines records into canonical rows (one per record)."""
-    cols = _check_columns(columns)
+def read(path: Path, *, sink: ErrorSink, columns: Mapping[str, str] | None = None) -> Any:
+    """Read generic JSON / JSON Lines records into a canonical frame (one row per record).
+
+    JSON Lines are streamed: read line by line and turned into Arrow-backed frames
+    :data:`CHUNK` rows at a time, so memory stays bounded by the result, not by Python rows of
+    the whole file. A single JSON document (or array) is parsed whole, as JSON requires.
+    """
+    cols = check_columns(columns)
     path = Path(path)
     ctx = Ctx(sink=sink, fmt=NAME, file=str(path))
+    records: Iterable[tuple[int, Any]]
     try:
-        records = _records(ctx, read_bytes(ctx, path), path)
+        if _is_json_lines(path):
+            records = iter_jsonl(path, sink=sink, fmt=NAME)
+        else:
+            records = _records(ctx, read_bytes(ctx, path), path)
     except RecordSkipped:
         return []
-    rows = []
+    from evalkit.traces import schema
+    from evalkit.traces._frames import checked_frame
+
+    rows: list[dict[str, Any]] = []
+    frames = []
     seen: dict[str, int] = {}
     repeats: list[int] = []
     for line, rec in records:
@@ -199,6 +158,9 @@ def read(
                 repeats.append(line)
                 row["trace_id"] = f"{row['trace_id']}-{n}"
         rows.append(row)
+        if len(rows) == CHUNK:
+            frames.append(checked_frame(rows, sink))
+            rows = []
     if repeats:
         warnings.warn(
             f"{path}: {len(repeats)} record(s) repeat the content of an earlier one (first at line "
@@ -206,7 +168,9 @@ def read(
             TraceWarning,
             stacklevel=4,
         )
-    return rows
+    if rows:
+        frames.append(checked_frame(rows, sink))
+    return schema.concat(frames) if frames else []
 
 
 def _pick(rec: Mapping[str, Any], names: tuple[str, ...], used: set[str]) -> Any:
@@ -332,7 +296,7 @@ def _row(ctx: Ctx, line: int, rec: Any, cols: dict[str, str]) -> dict[str, Any]:
         ctx, values["latency_ms"], field=cols.get("latency_ms", "latency_ms"), line=line
     )
     cost = to_number(ctx, values["cost_usd"], field=cols.get("cost_usd", "cost_usd"), line=line)
-    return {
+    row = {
         "trace_id": str(tid),
         "timestamp": parse_time(
             ctx, values["timestamp"], field=cols.get("timestamp", "timestamp"), line=line
@@ -354,3 +318,7 @@ def _row(ctx: Ctx, line: int, rec: Any, cols: dict[str, str]) -> dict[str, Any]:
         "source": ctx.source(line),
         "_hashed": hashed,
     }
+    structured: dict[str, str] = {c: cols[c] for c in ("metadata", "tool_calls") if c in cols}
+    if structured:  # mapped as given, over what the record's own fields gave
+        apply_columns(ctx, row, first_of(rec), structured, line=line)
+    return row

@@ -235,8 +235,14 @@ def _where(row: Any) -> dict[str, Any]:
     }
 
 
+_KEPT = "; kept with this value set to null"
+
+
 def check_numbers(result: Any, sink: ErrorSink) -> Any:
-    """Report (and drop) rows whose latency, tokens or cost are infinite, negative or too large."""
+    """Report (and drop) rows whose latency, tokens or cost are infinite, negative or too large.
+
+    Under ``errors="warn"`` (``sink.keeps``) the row is kept with the bad value set to null.
+    """
     if isinstance(result, list):
         keep = []
         for row in result:
@@ -244,9 +250,15 @@ def check_numbers(result: Any, sink: ErrorSink) -> Any:
             if isinstance(row, dict):
                 for col, integer in NUMBER_COLUMNS.items():
                     problem = number_problem(row.get(col), integer=integer)
-                    if problem is not None:
-                        sink.add(TraceError(field=col, message=problem, **_where(row)))
-                        break
+                    if problem is None:
+                        continue
+                    if sink.keeps:
+                        sink.add(TraceError(field=col, message=problem + _KEPT, **_where(row)))
+                        row[col] = None
+                        problem = None
+                        continue
+                    sink.add(TraceError(field=col, message=problem, **_where(row)))
+                    break
             if problem is None:
                 keep.append(row)
         return keep
@@ -272,10 +284,15 @@ def _check_frame(frame: Any, sink: ErrorSink) -> Any:
             sink.add(
                 TraceError(
                     field=col,
-                    message=number_problem(value, integer=integer) or f"got {value!r}",
+                    message=(number_problem(value, integer=integer) or f"got {value!r}")
+                    + (_KEPT if sink.keeps else ""),
                     **_where(row),
                 )
             )
+        if sink.keeps and hit.any():
+            frame = frame.copy()
+            frame.loc[hit, col] = None
+            continue
         bad |= hit
     return frame.loc[~bad].reset_index(drop=True) if bad.any() else frame
 

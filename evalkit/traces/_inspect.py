@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.traces._base import ErrorSink
+from evalkit.traces._columns import apply_columns, check_columns, first_of
 from evalkit.traces._common_files import lines_of_items, load_json_text, read_bytes
 from evalkit.traces._common_messages import (
     content_text,
@@ -81,15 +82,21 @@ def read(
     max_member_bytes: int = MAX_MEMBER_BYTES,
     max_total_bytes: int = MAX_TOTAL_BYTES,
     max_ratio: float = MAX_RATIO,
+    columns: Any = None,
 ) -> list[dict[str, Any]]:
-    """Read an Inspect log into canonical rows (one per sample and epoch)."""
+    """Read an Inspect log into canonical rows (one per sample and epoch).
+
+    ``columns=`` paths are looked up in the sample (``metadata.category``,
+    ``scores.match.value``...), then in the log header (``eval.task``, ``eval.model``...).
+    """
+    cols = check_columns(columns)
     path = Path(path)
     ctx = Ctx(sink=sink, fmt=NAME, file=str(path))
     try:
         data = read_bytes(ctx, path)
         if data.startswith(b"PK\x03\x04"):
             budget = _Budget(max_total_bytes, max_ratio, len(data))
-            return _read_eval_zip(ctx, path, max_member_bytes, budget)
+            return _read_eval_zip(ctx, path, max_member_bytes, budget, cols)
         log, text = load_json_text(ctx, data)
         log = expect_type(ctx, log, dict, field=None, line=1, required=True)
         spec = _spec(ctx, log, "")
@@ -100,7 +107,10 @@ def read(
     rows = []
     for i, sample in enumerate(samples):
         try:
-            rows.append(_sample_row(ctx, log, spec, sample, field=f"samples[{i}]", line=lines[i]))
+            row = _sample_row(ctx, log, spec, sample, field=f"samples[{i}]", line=lines[i])
+            if cols:
+                apply_columns(ctx, row, first_of(sample, log), cols, line=lines[i])
+            rows.append(row)
         except RecordSkipped:
             continue
         except RecursionError:
@@ -122,7 +132,9 @@ class _Budget:
         return used > RATIO_FLOOR and used > self.ratio * max(self.compressed, 1)
 
 
-def _read_eval_zip(ctx: Ctx, path: Path, limit: int, budget: _Budget) -> list[dict[str, Any]]:
+def _read_eval_zip(
+    ctx: Ctx, path: Path, limit: int, budget: _Budget, cols: dict[str, str]
+) -> list[dict[str, Any]]:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
@@ -147,11 +159,12 @@ def _read_eval_zip(ctx: Ctx, path: Path, limit: int, budget: _Budget) -> list[di
         for i, (_, _, name) in enumerate(members):
             try:
                 sample = _member_json(ctx, zf, infos[name], limit, budget)
-                rows.append(
-                    _sample_row(
-                        ctx, header, spec, sample, field=f"{name}:", line=i + 1, member=name
-                    )
+                row = _sample_row(
+                    ctx, header, spec, sample, field=f"{name}:", line=i + 1, member=name
                 )
+                if cols:
+                    apply_columns(ctx, row, first_of(sample, header), cols, line=i + 1)
+                rows.append(row)
             except RecordSkipped:
                 continue
             except RecursionError:

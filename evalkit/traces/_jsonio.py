@@ -7,13 +7,15 @@ native id, and tool-call argument parsing that never loses the raw text.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from evalkit.errors import TraceError
 from evalkit.traces._base import ErrorSink
+from evalkit.traces._common_rows import plain
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -64,7 +66,7 @@ def json_problem(exc: BaseException) -> str:
 
 
 def _decode(
-    raw: bytes, *, path: Path, line: int, offset: int, sink: ErrorSink, fmt: str
+    raw: bytes, *, path: Path | str, line: int, offset: int, sink: ErrorSink, fmt: str
 ) -> str | None:
     """Decode UTF-8 strictly; report the 1-based line and the absolute byte offset of a bad byte."""
     try:
@@ -84,7 +86,9 @@ def _decode(
         return None
 
 
-def _loads(text: str, *, path: Path, line: int, sink: ErrorSink, fmt: str) -> tuple[bool, Any]:
+def _loads(
+    text: str, *, path: Path | str, line: int, sink: ErrorSink, fmt: str
+) -> tuple[bool, Any]:
     """Parse JSON text; on failure report where it broke and return ``(False, None)``."""
     try:
         return True, loads(text)
@@ -113,11 +117,16 @@ def _loads(text: str, *, path: Path, line: int, sink: ErrorSink, fmt: str) -> tu
     return False, None
 
 
-def iter_jsonl(path: Path, *, sink: ErrorSink, fmt: str) -> Iterator[tuple[int, Any]]:
-    r"""Yield ``(line_number, value)`` for every non-blank line of a JSON Lines file.
+def iter_jsonl(
+    source: Path | bytes, *, sink: ErrorSink, fmt: str, file: str | None = None
+) -> Iterator[tuple[int, Any]]:
+    r"""Yield ``(line_number, value)`` for every non-blank line of JSON Lines.
 
-    Bad lines (invalid UTF-8, invalid or truncated JSON) go to ``sink`` and are skipped in
-    ``collect`` mode. Blank lines carry no record and are skipped.
+    ``source`` is a file, read line by line (memory stays bounded by the longest line), or bytes
+    already read (``file`` then names them in errors). The one JSON Lines reader of every trace
+    format. Bad lines (invalid UTF-8, invalid or truncated JSON, duplicate keys) go to ``sink``
+    and are skipped in ``collect``/``warn`` mode. Blank lines carry no record and are skipped;
+    a leading UTF-8 BOM is ignored.
 
     Examples
     --------
@@ -126,23 +135,34 @@ def iter_jsonl(path: Path, *, sink: ErrorSink, fmt: str) -> Iterator[tuple[int, 
     >>> _ = p.write_text('{"a": 1}\n\n{"a": 2}\n')
     >>> list(iter_jsonl(p, sink=ErrorSink(), fmt="openai"))
     [(1, {'a': 1}), (3, {'a': 2})]
+    >>> list(iter_jsonl(b'{"b": 1}\n', sink=ErrorSink(), fmt="json", file="x.jsonl"))
+    [(1, {'b': 1})]
     """
+    if isinstance(source, bytes | bytearray):
+        yield from _iter_lines(io.BytesIO(source), file or "<memory>", sink, fmt)
+        return
+    with open(source, "rb") as fh:
+        yield from _iter_lines(fh, source, sink, fmt)
+
+
+def _iter_lines(
+    fh: Iterable[bytes], path: Path | str, sink: ErrorSink, fmt: str
+) -> Iterator[tuple[int, Any]]:
     offset = 0
-    with open(path, "rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            start = offset
-            offset += len(raw)
-            if number == 1 and raw.startswith(_BOM):
-                raw = raw[len(_BOM) :]
-                start += len(_BOM)
-            if not raw.strip():
-                continue
-            text = _decode(raw, path=path, line=number, offset=start, sink=sink, fmt=fmt)
-            if text is None:
-                continue
-            ok, value = _loads(text, path=path, line=number, sink=sink, fmt=fmt)
-            if ok:
-                yield number, value
+    for number, raw in enumerate(fh, start=1):
+        start = offset
+        offset += len(raw)
+        if number == 1 and raw.startswith(_BOM):
+            raw = raw[len(_BOM) :]
+            start += len(_BOM)
+        if not raw.strip():
+            continue
+        text = _decode(raw, path=path, line=number, offset=start, sink=sink, fmt=fmt)
+        if text is None:
+            continue
+        ok, value = _loads(text, path=path, line=number, sink=sink, fmt=fmt)
+        if ok:
+            yield number, value
 
 
 def read_json_document(path: Path, *, sink: ErrorSink, fmt: str) -> tuple[bool, Any]:
@@ -236,7 +256,12 @@ def content_hash(prefix: str, value: Any) -> str:
 
 
 def parse_arguments(value: Any) -> Any:
-    """Parse tool-call arguments given as a JSON string; keep the raw value when it is not JSON.
+    """Parse tool-call arguments given as JSON text; the one parser of every reader.
+
+    Text that is not JSON is kept verbatim (a model's malformed arguments are a failure mode to
+    see, not to hide). An empty or blank string means "no arguments" and gives ``{}``, as a
+    call with no parameters does (models and SDKs write ``""`` for it); the message keeps the
+    raw text. Values that are not text (already parsed by the format) come back as plain Python.
 
     Examples
     --------
@@ -244,10 +269,17 @@ def parse_arguments(value: Any) -> Any:
     {'city': 'Paris'}
     >>> parse_arguments('not json {')
     'not json {'
+    >>> parse_arguments(""), parse_arguments("  ")
+    ({}, {})
+    >>> parse_arguments({"a": 1})
+    {'a': 1}
     """
     if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return {}
         try:
-            return json.loads(value)
+            return json.loads(text)
         except (ValueError, RecursionError):
             return value
-    return value
+    return plain(value)

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.traces._base import ErrorSink
+from evalkit.traces._columns import apply_columns, check_columns, first_of
 from evalkit.traces._common_files import (
-    iter_jsonl,
     lines_of_items,
     load_json_text,
     looks_like_jsonl,
@@ -42,6 +42,7 @@ from evalkit.traces._common_rows import (
     to_number,
     too_deep,
 )
+from evalkit.traces._jsonio import iter_jsonl
 from evalkit.traces._langfuse_otel import read as read_otel
 from evalkit.traces._langfuse_otel import sniff_head
 from evalkit.traces._spans import attach as attach_spans
@@ -78,24 +79,29 @@ def sniff(path: Path, head: bytes) -> bool:
     )
 
 
-def read(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]]:
-    """Read a Langfuse export into canonical rows (one per trace)."""
+def read(path: Path, *, sink: ErrorSink, columns: Any = None) -> list[dict[str, Any]]:
+    """Read a Langfuse export into canonical rows (one per trace).
+
+    ``columns=`` paths are looked up in the trace object (then its first observation).
+    """
+    cols = check_columns(columns)
     with open(path, "rb") as fh:
         if sniff_head(fh.read(1 << 16)):
-            return read_otel(Path(path), sink=sink)
+            return read_otel(Path(path), sink=sink, columns=columns)
     ctx = Ctx(sink=sink, fmt=NAME, file=str(path))
     try:
         data = read_bytes(ctx, Path(path))
         records = _records(ctx, data, Path(path))
     except RecordSkipped:
         return []
-    return _build(ctx, records)
+    return _build(ctx, records, cols)
 
 
 def _records(ctx: Ctx, data: bytes, path: Path) -> list[tuple[int, str, Any]]:
     """Return ``(line_or_index, field_prefix, record)`` for every trace/observation record."""
     if looks_like_jsonl(data, path):
-        return [(line, "", rec) for line, rec in iter_jsonl(ctx, data)]
+        jsonl = iter_jsonl(data, sink=ctx.sink, fmt=ctx.fmt, file=ctx.file)
+        return [(line, "", rec) for line, rec in jsonl]
     doc, text = load_json_text(ctx, data)
     if isinstance(doc, list):
         lines = lines_of_items(text, len(doc))
@@ -124,7 +130,9 @@ def _is_observation(rec: Mapping[str, Any]) -> bool:
     return "traceId" in rec and "type" in rec and "observations" not in rec
 
 
-def _build(ctx: Ctx, records: list[tuple[int, str, Any]]) -> list[dict[str, Any]]:
+def _build(
+    ctx: Ctx, records: list[tuple[int, str, Any]], cols: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     traces: list[tuple[int, str, dict[str, Any]]] = []
     loose: dict[str, list[tuple[int, str, dict[str, Any]]]] = defaultdict(list)
     bad_traces: set[str] = set()
@@ -157,7 +165,10 @@ def _build(ctx: Ctx, records: list[tuple[int, str, Any]]) -> list[dict[str, Any]
         if tid in bad_traces:
             continue  # one of its observations was bad and is already reported
         try:
-            rows.append(_trace_row(ctx, line, prefix, trace, loose.get(tid, [])))
+            row = _trace_row(ctx, line, prefix, trace, loose.get(tid, []))
+            if cols:
+                apply_columns(ctx, row, first_of(trace), cols, line=line)
+            rows.append(row)
         except RecordSkipped:
             continue
         except RecursionError:
@@ -167,7 +178,11 @@ def _build(ctx: Ctx, records: list[tuple[int, str, Any]]) -> list[dict[str, Any]
             continue
         line, prefix, _ = obs[0]
         try:
-            rows.append(_trace_row(ctx, line, None, _trace_from_observations(tid, obs), obs))
+            trace = _trace_from_observations(tid, obs)
+            row = _trace_row(ctx, line, None, trace, obs)
+            if cols:
+                apply_columns(ctx, row, first_of(trace, obs[0][2]), cols, line=line)
+            rows.append(row)
         except RecordSkipped:
             continue
         except RecursionError:

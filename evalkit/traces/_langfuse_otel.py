@@ -90,13 +90,16 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def _usage(value: Any) -> tuple[int | None, int | None]:
+def _usage(value: Any, span_id: str) -> tuple[int | None, int | None]:
     usage = maybe_json(value)
     if not isinstance(usage, dict):
         return None, None
     t_in = usage.get("input", usage.get("prompt_tokens", usage.get("input_tokens")))
     t_out = usage.get("output", usage.get("completion_tokens", usage.get("output_tokens")))
-    return int_or_none(t_in), int_or_none(t_out)
+    field = _OBS + "usage_details"
+    return int_or_none(t_in, f"{field}.input", span_id), int_or_none(
+        t_out, f"{field}.output", span_id
+    )
 
 
 def interpret(trace: Trace) -> dict[str, Any]:
@@ -126,14 +129,19 @@ def interpret(trace: Trace) -> dict[str, Any]:
             _merge(conversation, inputs)
             conversation.extend(outputs)
             model = a.get(_OBS + "model.name") or model
-            t_in, t_out = _usage(a.get(_OBS + "usage_details"))
+            t_in, t_out = _usage(a.get(_OBS + "usage_details"), s.span_id)
             if t_in is not None:
                 tokens_in = (tokens_in or 0) + t_in
             if t_out is not None:
                 tokens_out = (tokens_out or 0) + t_out
         costs = maybe_json(a.get(_OBS + "cost_details"))
-        if isinstance(costs, dict) and num(costs.get("total")) is not None:
-            cost = (cost or 0.0) + (num(costs["total"]) or 0.0)
+        total = (
+            num(costs.get("total"), _OBS + "cost_details.total", s.span_id)
+            if isinstance(costs, dict)
+            else None
+        )
+        if total is not None:
+            cost = (cost or 0.0) + total
     root = trace.root
     ra = root.attrs
     app_in = observe_args(maybe_json(ra.get("langfuse.trace.input", ra.get(_OBS + "input"))))
@@ -168,6 +176,6 @@ def interpret(trace: Trace) -> dict[str, Any]:
     }
 
 
-def read(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]]:
+def read(path: Path, *, sink: ErrorSink, columns: Any = None) -> list[dict[str, Any]]:
     """Read OTLP JSON written by the Langfuse SDK into canonical rows (one per trace)."""
-    return read_traces(path, sink=sink, fmt=NAME, interpret=interpret)
+    return read_traces(path, sink=sink, fmt=NAME, interpret=interpret, columns=columns)

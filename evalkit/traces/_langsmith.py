@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.traces._base import ErrorSink
+from evalkit.traces._columns import apply_columns, check_columns, first_of
 from evalkit.traces._common_files import (
-    iter_jsonl,
     lines_of_items,
     load_json_text,
     looks_like_jsonl,
@@ -45,6 +45,7 @@ from evalkit.traces._common_rows import (
     to_number,
     too_deep,
 )
+from evalkit.traces._jsonio import iter_jsonl
 from evalkit.traces._spans import attach as attach_spans
 from evalkit.traces._spans import from_langsmith as spans_from_langsmith
 
@@ -89,8 +90,13 @@ def is_langsmith_parquet(path: Path) -> bool:
     )
 
 
-def read(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]]:
-    """Read LangSmith runs into canonical rows (one per trace)."""
+def read(path: Path, *, sink: ErrorSink, columns: Any = None) -> list[dict[str, Any]]:
+    """Read LangSmith runs into canonical rows (one per trace).
+
+    ``columns=`` paths are looked up in the trace's root run (``extra.metadata.x``,
+    ``outputs.answer``...), then in its other runs in order.
+    """
+    cols = check_columns(columns)
     path = Path(path)
     ctx = Ctx(sink=sink, fmt=NAME, file=str(path))
     try:
@@ -98,7 +104,8 @@ def read(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]]:
         if data.startswith(b"PAR1"):
             records = _parquet_records(ctx, path)
         elif looks_like_jsonl(data, Path(path)):
-            records = [(line, "", rec) for line, rec in iter_jsonl(ctx, data)]
+            jsonl = iter_jsonl(data, sink=ctx.sink, fmt=ctx.fmt, file=ctx.file)
+            records = [(line, "", rec) for line, rec in jsonl]
         else:
             doc, text = load_json_text(ctx, data)
             key, prefix = None, ""
@@ -115,7 +122,7 @@ def read(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]]:
             records = [(lines[i], f"{prefix}[{i}]", rec) for i, rec in enumerate(doc)]
     except RecordSkipped:
         return []
-    return _build(ctx, records)
+    return _build(ctx, records, cols)
 
 
 def _parquet_records(ctx: Ctx, path: Path) -> list[tuple[int, str, Any]]:
@@ -157,7 +164,9 @@ def _flatten(records: list[tuple[int, str, Any]]) -> list[tuple[int, str, Any]]:
     return out
 
 
-def _build(ctx: Ctx, records: list[tuple[int, str, Any]]) -> list[dict[str, Any]]:
+def _build(
+    ctx: Ctx, records: list[tuple[int, str, Any]], cols: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     runs: list[dict[str, Any]] = []
     bad_traces: set[str] = set()
     seen_ids: set[str] = set()
@@ -182,7 +191,14 @@ def _build(ctx: Ctx, records: list[tuple[int, str, Any]]) -> list[dict[str, Any]
         if tid in bad_traces:
             continue  # one of its runs was bad and is already reported
         try:
-            rows.append(_trace_row(ctx, tid, group))
+            row = _trace_row(ctx, tid, group)
+            if cols:  # the root run first (_trace_row put it in source.span_id)
+                root = row["source"]["span_id"]
+                runs_in_order = sorted(group, key=lambda r: r["id"] != root)
+                lookup = first_of(*(r["raw"] for r in runs_in_order))
+                src = row["source"]
+                apply_columns(ctx, row, lookup, cols, line=src["line"], span_id=root)
+            rows.append(row)
         except RecordSkipped:
             continue
         except RecursionError:

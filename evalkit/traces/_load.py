@@ -36,6 +36,7 @@ FORMAT_NAMES: tuple[str, ...] = tuple(_FORMATS)
 _HEAD_BYTES = 64 * 1024
 _HF_MARKERS = ("dataset_info.json", "state.json", "dataset_dict.json")
 _GLOB_CHARS = frozenset("*?[")
+_A_READER_RAN = "\0a reader ran"  # marks the ``used`` options set once any reader was called
 
 Source = Any  # str | os.PathLike | list | pandas.DataFrame | datasets.Dataset
 
@@ -58,8 +59,8 @@ def _allowed() -> str:
 def _check_args(format: str, errors: str) -> None:
     if not isinstance(format, str) or (format != "auto" and format not in _FORMATS):
         raise ValueError(f"`format` must be one of {_allowed()}; got {format!r}.")
-    if errors not in ("raise", "collect"):
-        raise ValueError(f"`errors` must be one of 'raise', 'collect'; got {errors!r}.")
+    if errors not in ("raise", "collect", "warn"):
+        raise ValueError(f"`errors` must be one of 'raise', 'collect', 'warn'; got {errors!r}.")
 
 
 def _is_hidden(path: Path) -> bool:
@@ -153,6 +154,7 @@ def _call(fn: Any, target: Any, sink: ErrorSink, options: dict[str, Any], used: 
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     accepted = {k: v for k, v in options.items() if takes_any or k in params}
     used.update(accepted)
+    used.add(_A_READER_RAN)
     return fn(target, sink=sink, **accepted)
 
 
@@ -255,7 +257,7 @@ def _read_object(
 
 @overload
 def load_traces(
-    source: Source, *, format: str = ..., errors: Literal["raise"] = ..., **options: Any
+    source: Source, *, format: str = ..., errors: Literal["raise", "warn"] = ..., **options: Any
 ) -> pd.DataFrame: ...
 @overload
 def load_traces(
@@ -280,13 +282,27 @@ def load_traces(
         ``"openinference"``, ``"otel_genai"``, ``"openai"``, ``"langfuse"``, ``"langsmith"``,
         ``"inspect"``, ``"json"`` (generic JSON records), ``"csv"``, ``"parquet"``, ``"hf"``,
         applied to every file.
-    errors : {"raise", "collect"}, default "raise"
+    errors : {"raise", "collect", "warn"}, default "raise"
         ``"raise"`` stops at the first problem with a :class:`evalkit.TraceFormatError` naming
         the file, line (or span) and field. ``"collect"`` skips just the bad records and returns
         the problems as typed :class:`evalkit.TraceError` records beside the good rows.
+        ``"warn"`` returns the frame alone and issues one
+        :class:`evalkit.errors.TraceProblemWarning` per problem (naming file, line and field;
+        after 20, one summary warning counts the rest). Under ``"warn"`` a record whose problem
+        leaves it readable is **kept**: an unknown message role stays as written, and an
+        infinite, negative or too-large latency, token count or cost becomes null. A record
+        that cannot be read at all (invalid JSON, a missing required field, a duplicate id, text
+        that is not valid Unicode) is skipped, as under ``"collect"``.
     **options
-        Reader options passed to the readers that accept them (for example ``columns=`` for
-        CSV/Parquet/DataFrame sources). An option no reader used raises ``TypeError``.
+        Reader options passed to the readers that accept them. An option no reader used raises
+        ``TypeError``. ``columns=`` (your field -> canonical column) is accepted by every
+        reader: column names for CSV/Parquet/DataFrames, dotted paths into the records
+        (``{"response.messages": "messages", "metadata.lsmith_id": "trace_id"}``) for generic
+        JSON and OpenAI JSONL, and for the span and run formats paths into the trace's root
+        (the Langfuse trace object, the LangSmith root run, the Inspect sample then the log
+        header, the root OTLP span with ``name``, ``attributes.<key>``, ``resource.<key>``),
+        then into its other spans/runs in order (:mod:`evalkit.traces._columns`). A path a
+        trace does not have is a :class:`evalkit.TraceError` naming it.
 
     Returns
     -------
@@ -389,7 +405,7 @@ def load_traces(
             if len(frame):
                 frames.append(frame)
     unused = sorted(set(options) - used)
-    if unused:
+    if unused and _A_READER_RAN in used:  # files no reader took are reported already
         raise TypeError(f"load_traces() got option(s) no reader accepts: {', '.join(unused)}.")
     frame = schema.concat(frames)
     from evalkit.traces._openai_batch import join_batch_pairs
@@ -399,6 +415,7 @@ def load_traces(
     from evalkit.traces._report import warn_no_output
 
     warn_no_output(frame)
+    sink.finish()
     if errors == "collect":
         return frame, list(sink.errors)
     return frame

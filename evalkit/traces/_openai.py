@@ -18,7 +18,7 @@ from typing import Any
 
 from evalkit.errors import TraceError, TraceWarning
 from evalkit.traces._base import ErrorSink
-from evalkit.traces._frames import rows_to_frame
+from evalkit.traces._frames import checked_frame
 from evalkit.traces._jsonio import iter_jsonl
 from evalkit.traces._openai_fast import read_fast
 from evalkit.traces._openai_messages import _Bad, _kind
@@ -27,7 +27,7 @@ from evalkit.traces._openai_shape import NAME, _shape, sniff
 
 __all__ = ["NAME", "read", "read_careful", "sniff"]
 
-_CHUNK = 20_000  # rows converted to a canonical frame at a time by the line-by-line reader
+_CHUNK = 2_000  # rows converted to a canonical frame at a time by the line-by-line reader
 
 
 def read(
@@ -116,7 +116,7 @@ def read_careful(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]] | Any:
         if len(rows) == _CHUNK:
             # a canonical frame per chunk: Arrow messages are ~5x smaller than Python dicts,
             # so a big file no longer peaks at 7-9x its size (issue 12.15)
-            frames.append(rows_to_frame(rows))
+            frames.append(checked_frame(rows, sink))
             rows = []
     if repeats:
         warnings.warn(
@@ -126,5 +126,5 @@ def read_careful(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]] | Any:
             stacklevel=4,
         )
     if rows:
-        frames.append(rows_to_frame(rows))
+        frames.append(checked_frame(rows, sink))
     return schema.concat(frames) if frames else []

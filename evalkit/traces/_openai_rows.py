@@ -6,6 +6,7 @@ output, request/response log pair), naming the field of any problem through :cla
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,8 +29,10 @@ _MAX_SECONDS = 9_223_372_036  # the last second pandas' datetime64[ns] can hold 
 def _int_or_none(value: Any, field: str) -> int | None:
     if value is None:
         return None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _Bad(field, f"must be a finite integer; got {value!r} (not finite)")
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _Bad(field, f"must be an integer, got {_kind(value)}")
+        raise _Bad(field, f"must be an integer, got {_kind(value)} {value!r:.60}")
     return value
 
 

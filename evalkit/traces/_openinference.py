@@ -29,12 +29,14 @@ from evalkit.traces._otlp import (
     Trace,
     group,
     int_or_none,
+    interpreted,
     maybe_json,
     num,
     read_traces,
     sniff_otlp,
     span_metadata,
     text_or_none,
+    with_columns,
 )
 from evalkit.traces._spans import attach as attach_spans
 from evalkit.traces._spans import from_otlp as spans_from_otlp
@@ -153,7 +155,9 @@ def interpret(trace: Trace) -> dict[str, Any]:
                 {
                     "id": text_or_none(d.get("document.id")),
                     "text": text_or_none(d.get("document.content")),
-                    "score": num(d.get("document.score")),
+                    "score": num(
+                        d.get("document.score"), "retrieval.documents.document.score", s.span_id
+                    ),
                 }
             )
         if kind == "TOOL":
@@ -197,14 +201,16 @@ def interpret(trace: Trace) -> dict[str, Any]:
             response_ids.append(response["id"])  # output.value itself stays out of metadata
         model = a.get("llm.model_name") or model
         t_in, t_out = (
-            int_or_none(a.get("llm.token_count.prompt")),
-            int_or_none(a.get("llm.token_count.completion")),
+            int_or_none(a.get("llm.token_count.prompt"), "llm.token_count.prompt", s.span_id),
+            int_or_none(
+                a.get("llm.token_count.completion"), "llm.token_count.completion", s.span_id
+            ),
         )
         if t_in is not None:
             tokens_in = (tokens_in or 0) + t_in
         if t_out is not None:
             tokens_out = (tokens_out or 0) + t_out
-        c = num(a.get("llm.cost.total"))
+        c = num(a.get("llm.cost.total"), "llm.cost.total", s.span_id)
         if c is not None:
             cost = (cost or 0.0) + c
     summary = summarize(conversation)
@@ -291,8 +297,12 @@ def _ns(value: Any, field: str) -> int | None:
     return int(ts.value)
 
 
-def _read_phoenix(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]]:
+def _read_phoenix(path: Path, *, sink: ErrorSink, columns: Any = None) -> list[dict[str, Any]]:
     import pyarrow.parquet as pq
+
+    from evalkit.traces._columns import check_columns
+
+    cols = check_columns(columns)
 
     file = str(path)
     try:
@@ -360,7 +370,9 @@ def _read_phoenix(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]]:
             )
     rows = []
     for trace in group(spans, file=file, sink=sink, fmt=NAME):
-        row = interpret(trace)
+        row = interpreted(trace, interpret, sink=sink, fmt=NAME, file=file)
+        if row is None:
+            continue
         row.update(
             trace_id=trace.trace_id, timestamp=trace.timestamp(), latency_ms=trace.latency_ms
         )
@@ -370,11 +382,13 @@ def _read_phoenix(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]]:
             "line": trace.root.line,
             "span_id": trace.root.span_id,
         }
+        if cols and not with_columns(row, trace, cols, sink=sink, fmt=NAME, file=file):
+            continue
         rows.append(row)
     return rows
 
 
-def read(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]]:
+def read(path: Path, *, sink: ErrorSink, columns: Any = None) -> list[dict[str, Any]]:
     """Read OpenInference spans (OTLP JSON or Phoenix Parquet) into canonical rows, one per trace.
 
     Examples
@@ -398,5 +412,5 @@ def read(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]]:
     ('Hi', 'Hello', 'gpt-4o', 1000.0)
     """
     if path.suffix.lower() == ".parquet":
-        return _read_phoenix(path, sink=sink)
-    return read_traces(path, sink=sink, fmt=NAME, interpret=interpret)
+        return _read_phoenix(path, sink=sink, columns=columns)
+    return read_traces(path, sink=sink, fmt=NAME, interpret=interpret, columns=columns)

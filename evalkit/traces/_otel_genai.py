@@ -262,6 +262,10 @@ def _merge(conversation: list[dict[str, Any]], inputs: list[dict[str, Any]]) -> 
         conversation.extend(m for m in inputs if not any(_same(m, c) for c in conversation))
 
 
+_TOKENS_IN = ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens")
+_TOKENS_OUT = ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens")
+
+
 def _documents(value: Any, field: str) -> list[dict[str, Any]]:
     value = maybe_json(value)
     if value is None:
@@ -275,7 +279,7 @@ def _documents(value: Any, field: str) -> list[dict[str, Any]]:
                 {
                     "id": text_or_none(d.get("id")),
                     "text": text_or_none(d.get("content", d.get("text"))),
-                    "score": num(d.get("score")),
+                    "score": num(d.get("score"), f"{field}[].score"),
                 }
             )
         else:
@@ -353,10 +357,10 @@ def interpret(trace: Trace) -> dict[str, Any]:
         _merge(conversation, system + inputs)
         conversation.extend(outputs)
         model = a.get("gen_ai.response.model") or a.get("gen_ai.request.model") or model
-        t_in = int_or_none(a.get("gen_ai.usage.input_tokens", a.get("gen_ai.usage.prompt_tokens")))
-        t_out = int_or_none(
-            a.get("gen_ai.usage.output_tokens", a.get("gen_ai.usage.completion_tokens"))
-        )
+        k_in = next((k for k in _TOKENS_IN if a.get(k) is not None), _TOKENS_IN[0])
+        k_out = next((k for k in _TOKENS_OUT if a.get(k) is not None), _TOKENS_OUT[0])
+        t_in = int_or_none(a.get(k_in), k_in, s.span_id)
+        t_out = int_or_none(a.get(k_out), k_out, s.span_id)
         if t_in is not None:
             tokens_in = (tokens_in or 0) + t_in
         if t_out is not None:
@@ -404,7 +408,7 @@ def interpret(trace: Trace) -> dict[str, Any]:
     }
 
 
-def read(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]]:
+def read(path: Path, *, sink: ErrorSink, columns: Any = None) -> list[dict[str, Any]]:
     """Read OTLP JSON with GenAI attributes into canonical rows (one per ``traceId``).
 
     Examples
@@ -431,4 +435,4 @@ def read(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]]:
     >>> int(row["input_tokens"])
     3
     """
-    return read_traces(path, sink=sink, fmt=NAME, interpret=interpret)
+    return read_traces(path, sink=sink, fmt=NAME, interpret=interpret, columns=columns)

@@ -8,8 +8,6 @@ by start time), so that a per-convention interpreter can turn each trace into on
 from __future__ import annotations
 
 import base64
-import json
-import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,18 +19,15 @@ import pandas as pd
 from evalkit.errors import TraceError
 from evalkit.traces._base import ErrorSink
 from evalkit.traces._jsonio import iter_jsonl, read_json_document
+from evalkit.traces._otlp_values import SpanError as SpanError  # re-exported for the readers
+from evalkit.traces._otlp_values import _kind
+from evalkit.traces._otlp_values import int_or_none as int_or_none
+from evalkit.traces._otlp_values import maybe_json as maybe_json
+from evalkit.traces._otlp_values import num as num
+from evalkit.traces._otlp_values import text_or_none as text_or_none
 
 _JSON_SUFFIXES = (".json", ".jsonl", ".ndjson", ".otlp")
 _MAX_NANOS = int(pd.Timestamp.max.value)
-
-
-class SpanError(Exception):
-    """A span-level problem: the field (dotted path) and what is wrong with it."""
-
-    def __init__(self, field: str | None, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 @dataclass
@@ -62,12 +57,6 @@ class Span:
 def sniff_otlp(path: Path, head: bytes) -> bool:
     """True if the file looks like OTLP JSON (or JSON Lines) trace data."""
     return path.suffix.lower() in _JSON_SUFFIXES and b'"resourceSpans"' in head
-
-
-def _kind(value: Any) -> str:
-    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
-        type(value), type(value).__name__
-    )
 
 
 def any_value(value: Any, where: str) -> Any:
@@ -460,52 +449,47 @@ def group(spans: list[Span], *, file: str, sink: ErrorSink, fmt: str) -> list[Tr
     return traces
 
 
-def maybe_json(value: Any) -> Any:
-    """Parse a JSON string attribute (structured values pass through); non-JSON text stays text."""
-    if isinstance(value, str):
-        text = value.strip()
-        if text[:1] in ("[", "{"):
-            try:
-                return json.loads(text)
-            except (ValueError, RecursionError):
-                return value
-    return value
-
-
-def num(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, str):
-        try:
-            f = float(value)
-        except ValueError:
-            return None
-        return f if math.isfinite(f) else None
-    return None
-
-
-def int_or_none(value: Any) -> int | None:
-    f = num(value)
-    return int(f) if f is not None and f == int(f) and abs(f) < 2**62 else None
-
-
-def text_or_none(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
+def interpreted(
+    trace: Trace,
+    interpret: Callable[[Trace], dict[str, Any]],
+    *,
+    sink: ErrorSink,
+    fmt: str,
+    file: str,
+) -> dict[str, Any] | None:
+    """``interpret(trace)``; a :class:`SpanError` is reported (naming its span) and gives None."""
     try:
-        return json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError, RecursionError):
-        return str(value)
+        return interpret(trace)
+    except SpanError as err:
+        sink.add(
+            TraceError(
+                file=file,
+                line=trace.root.line,
+                span_id=err.span_id or trace.root.span_id,
+                field=err.field,
+                message=err.message,
+                format=fmt,
+            )
+        )
+        return None
 
 
 def read_traces(
-    path: Path, *, sink: ErrorSink, fmt: str, interpret: Callable[[Trace], dict[str, Any]]
+    path: Path,
+    *,
+    sink: ErrorSink,
+    fmt: str,
+    interpret: Callable[[Trace], dict[str, Any]],
+    columns: Any = None,
 ) -> Any:
-    """Read spans, group them, and turn each trace into a canonical row with ``interpret``."""
+    """Read spans, group them, and turn each trace into a canonical row with ``interpret``.
+
+    ``columns=`` (field path -> canonical column) overrides values from the trace's spans
+    (:mod:`evalkit.traces._columns`).
+    """
+    from evalkit.traces._columns import check_columns
+
+    cols = check_columns(columns)
     file = str(path)
     before = len(sink.errors)
     spans = read_spans(path, sink=sink, fmt=fmt)
@@ -514,19 +498,8 @@ def read_traces(
         return []
     rows = []
     for trace in group(spans, file=file, sink=sink, fmt=fmt):
-        try:
-            row = interpret(trace)
-        except SpanError as err:
-            sink.add(
-                TraceError(
-                    file=file,
-                    line=trace.root.line,
-                    span_id=trace.root.span_id,
-                    field=err.field,
-                    message=err.message,
-                    format=fmt,
-                )
-            )
+        row = interpreted(trace, interpret, sink=sink, fmt=fmt, file=file)
+        if row is None:
             continue
         row.setdefault("trace_id", trace.trace_id)
         row.setdefault("timestamp", trace.timestamp())
@@ -537,7 +510,26 @@ def read_traces(
             "line": trace.root.line,
             "span_id": trace.root.span_id,
         }
+        if cols and not with_columns(row, trace, cols, sink=sink, fmt=fmt, file=file):
+            continue
         rows.append(row)
     from evalkit.traces._frames import rows_to_frame
 
     return rows_to_frame(rows) if rows else rows
+
+
+def with_columns(
+    row: dict[str, Any], trace: Trace, cols: dict[str, str], *, sink: ErrorSink, fmt: str, file: str
+) -> bool:
+    """Apply ``columns=`` paths to a trace's row; ``False`` when the trace was reported instead."""
+    from evalkit.traces._columns import apply_columns, trace_lookup
+    from evalkit.traces._common_rows import Ctx, RecordSkipped
+
+    ctx = Ctx(sink=sink, fmt=fmt, file=file)
+    try:
+        apply_columns(
+            ctx, row, trace_lookup(trace), cols, line=trace.root.line, span_id=trace.root.span_id
+        )
+    except RecordSkipped:
+        return False
+    return True

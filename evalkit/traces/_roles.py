@@ -18,7 +18,8 @@ spellings                                                      canonical
 
 Any other role (``asssistant``, ``critic``...) is an error: :func:`check_roles` reports every
 trace holding one as a :class:`~evalkit.TraceError` naming the file, line and role (raised in
-``errors="raise"`` mode; the trace is skipped and reported in ``errors="collect"``), so that a
+``errors="raise"`` mode; the trace is skipped and reported in ``errors="collect"``; under
+``errors="warn"`` a warning names them and the trace is kept with the role as written), so that a
 typo never silently turns answers into ``output = None``. Map such roles yourself first (or
 fix the file) to load those traces.
 """
@@ -72,6 +73,8 @@ def canonical_role(role: Any) -> Any:
 def check_roles(frame: pd.DataFrame, sink: ErrorSink) -> pd.DataFrame:
     """Report traces with a message role outside :data:`CANONICAL_ROLES`; drop them (collect).
 
+    Under ``errors="warn"`` (``sink.keeps``) the traces are reported and kept as they are.
+
     Vectorised over the Arrow ``messages`` column: a frame of known roles costs one ``is_in``.
     """
     if frame.empty:
@@ -80,40 +83,49 @@ def check_roles(frame: pd.DataFrame, sink: ErrorSink) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arr = pa.chunked_array(frame["messages"].array._pa_array).combine_chunks()
-    values = arr.flatten()
-    if len(values) == 0:
-        return frame
-    roles = values.field("role")
-    bad = pc.invert(pc.fill_null(pc.is_in(roles, pa.array(sorted(CANONICAL_ROLES))), True))
-    if not pc.any(bad).as_py():
-        return frame
-    parents = np.asarray(pc.list_parent_indices(arr))
-    bad_np = np.asarray(bad)
+    known = pa.array(sorted(CANONICAL_ROLES))
     drop = np.zeros(len(frame), dtype=bool)
-    role_list = roles.to_pylist()
     reported: set[int] = set()
-    for at in np.flatnonzero(bad_np):
-        row = int(parents[at])
-        drop[row] = True
-        if row in reported:
+    first_row = 0
+    # chunk by chunk: combining the chunks would copy every message of the file at once
+    for arr in pa.chunked_array(frame["messages"].array._pa_array).chunks:
+        offset, first_row = first_row, first_row + len(arr)
+        values = arr.flatten()
+        if len(values) == 0:
             continue
-        reported.add(row)
-        src = frame["source"].iloc[row]
-        src = src if isinstance(src, dict) else {}
-        position = at - int(np.searchsorted(parents, row))
-        sink.add(
-            TraceError(
-                file=src.get("file"),
-                line=src.get("line"),
-                span_id=src.get("span_id"),
-                field=f"messages[{position}].role",
-                message=(
-                    f"unknown message role {role_list[at]!r}: expected one of "
-                    f"{', '.join(sorted(CANONICAL_ROLES))} or a spelling in ROLE_TABLE "
-                    "(user/human, assistant/ai/gpt/bot/model/agent, ...)"
-                ),
-                format=src.get("format"),
+        roles = values.field("role")
+        bad = pc.invert(pc.fill_null(pc.is_in(roles, known), True))
+        if not pc.any(bad).as_py():
+            continue
+        parents = np.asarray(pc.list_parent_indices(arr))
+        bad_at = np.flatnonzero(np.asarray(bad))
+        role_list = roles.take(pa.array(bad_at)).to_pylist()
+        for at, role in zip(bad_at, role_list, strict=True):
+            row = offset + int(parents[at])
+            drop[row] = True
+            if row in reported:
+                continue
+            reported.add(row)
+            src = frame["source"].iloc[row]
+            src = src if isinstance(src, dict) else {}
+            position = at - int(np.searchsorted(parents, parents[at]))
+            sink.add(
+                TraceError(
+                    file=src.get("file"),
+                    line=src.get("line"),
+                    span_id=src.get("span_id"),
+                    field=f"messages[{position}].role",
+                    message=(
+                        f"unknown message role {role!r}: expected one of "
+                        f"{', '.join(sorted(CANONICAL_ROLES))} or a spelling in ROLE_TABLE "
+                        "(user/human, assistant/ai/gpt/bot/model/agent, ...)"
+                        + ("; the trace is kept with the role as written" if sink.keeps else "")
+                    ),
+                    format=src.get("format"),
+                )
             )
-        )
+    if not drop.any():
+        return frame
+    if sink.keeps:
+        return frame
     return frame.loc[~drop].reset_index(drop=True)

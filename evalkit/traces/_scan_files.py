@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from evalkit.errors import TraceError, TraceFormatError
+from evalkit.traces import _guards
+from evalkit.traces._base import ErrorSink
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -34,10 +36,51 @@ EXTENSIONS: Final[dict[str, str]] = {
 _GLOB_CHARS = re.compile(r"[*?\[]")
 
 
+def _skipped(path: Path) -> bool:
+    """Names pyarrow datasets skip too (``.hidden``, ``_SUCCESS``, ``_metadata``)."""
+    return path.name.startswith((".", "_"))
+
+
+def _check_file(path: Path) -> None:
+    """Refuse, naming the file, what must not be opened: broken links, loops, pipes, devices."""
+    problem = _guards.link_problem(path) if path.is_symlink() else None
+    if problem is None:
+        problem = _guards.not_regular(path)
+    if problem is not None:
+        raise TraceFormatError(
+            TraceError(file=str(path), message=problem.removesuffix("; skipped"))
+        )
+
+
+def _folder_files(base: Path, text: str) -> list[Path]:
+    """Files under ``base`` (recursive), through the same guards as ``load_traces``' folders.
+
+    Broken links, link loops (``..``), pipes and devices are errors naming the path, never opened
+    or followed (a FIFO would block the scan forever; ``/dev/zero`` never ends).
+    """
+    sink = ErrorSink(mode="collect")
+    found = list(_guards.walk(base, sink, lambda _p: False, _skipped))
+    problems = [e for e in sink.errors if "holds no trace files" not in e.message]
+    if problems:
+        first = problems[0]
+        raise TraceFormatError(
+            TraceError(file=first.file, message=first.message.removesuffix("; skipped"))
+        )
+    if not found:
+        raise FileNotFoundError(f"folder {text!r} holds no data files.")
+    for path in found:
+        _check_file(path)
+    return found
+
+
 def resolve(
     path_or_glob: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
 ) -> tuple[list[Path], Path]:
-    """Return the data files (sorted) and the root their names are taken relative to."""
+    """Return the data files (sorted) and the root their names are taken relative to.
+
+    Every file is checked as by ``load_traces`` (:mod:`evalkit.traces._guards`): a named pipe, a
+    device, a broken link or a link loop is a :class:`TraceFormatError` naming it.
+    """
     if isinstance(path_or_glob, (str, os.PathLike)):
         items = [path_or_glob]
     elif isinstance(path_or_glob, Sequence) and path_or_glob:
@@ -52,25 +95,23 @@ def resolve(
     for item in items:
         text = os.fspath(item)
         if _GLOB_CHARS.search(text):
-            found = [Path(p) for p in globlib.glob(text, recursive=True) if Path(p).is_file()]
+            found = [
+                Path(p)
+                for p in globlib.glob(text, recursive=True)
+                if Path(p).is_symlink() or not Path(p).is_dir()
+            ]
             if not found:
                 raise FileNotFoundError(f"no files match the glob {text!r}.")
+            for path in found:
+                _check_file(path)
             prefix = Path(text[: _GLOB_CHARS.search(text).start()])  # type: ignore[union-attr]
             roots.append(prefix if text.endswith(os.sep) or prefix.is_dir() else prefix.parent)
             files += found
         elif Path(text).is_dir():
-            base = Path(text)
-            found = [
-                p
-                for p in base.rglob("*")
-                if p.is_file()
-                and not any(part.startswith((".", "_")) for part in p.relative_to(base).parts)
-            ]
-            if not found:
-                raise FileNotFoundError(f"folder {text!r} holds no data files.")
-            roots.append(base)
-            files += found
-        elif Path(text).is_file():
+            roots.append(Path(text))
+            files += _folder_files(Path(text), text)
+        elif Path(text).exists() or Path(text).is_symlink():
+            _check_file(Path(text))
             roots.append(Path(text).parent)
             files.append(Path(text))
         else:

@@ -67,6 +67,7 @@ class _AnnotatorView(anywidget.AnyWidget):
     _message_kind: str
     _saved: dict[str, Any] | None
     _shown: str | None
+    _rendered_blind: bool | None
     _own: dict[str, Any]
     _others: list[dict[str, Any]]
 
@@ -313,11 +314,17 @@ class _AnnotatorView(anywidget.AnyWidget):
                     self.html = _EMPTY_VIEW
                     self._own, self._others = {}, []
                 else:
-                    self.html = render_trace(
-                        self._rows.iloc[int(self._queue[int(self._view[self._cursor])])]
-                    )
                     self._load_current(tid)
                 self._shown = tid
+                self._rendered_blind = None
+            # blind review: label-like metadata stays hidden until this reviewer has labeled
+            hide = self.blind and self._own.get("verdict") not in ("pass", "fail")
+            if tid is not None and hide != getattr(self, "_rendered_blind", None):
+                self.html = render_trace(
+                    self._rows.iloc[int(self._queue[int(self._view[self._cursor])])],
+                    hide_labels=hide,
+                )
+                self._rendered_blind = hide
             self.labels_html = self._others_html()
             self.state = {
                 "trace_id": tid,

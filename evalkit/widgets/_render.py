@@ -427,18 +427,25 @@ def _has_inline_tools(messages: Sequence[Any]) -> bool:
     )
 
 
-def render_trace(trace: Any) -> str:
+def render_trace(trace: Any, *, hide_labels: bool = False) -> str:
     """Render one canonical trace (a row: ``pd.Series`` or mapping) as a sanitized HTML fragment.
 
     The fragment is a ``<div class="ek-trace">`` that needs the CSS from :func:`trace_css`.
     Chat turns are shown by role with the system prompt collapsed, tool calls with pretty JSON
     arguments and results, retrieved documents collapsed with their scores, and a metadata strip.
+    With ``hide_labels=True`` (blind review before the reviewer has labeled) metadata keys that
+    look like a label (:func:`evalkit.traces.labels_found.is_label_like`: ``label``, ``Notes``,
+    ``reasoning``...) are left out and counted in a note.
 
     Examples
     --------
     >>> out = render_trace({"trace_id": "t1", "input": "<b>hi</b>", "output": "**ok**"})
     >>> "&lt;b&gt;hi&lt;/b&gt;" in out, "<strong>ok</strong>" in out
     (True, True)
+    >>> blind = render_trace({"trace_id": "t1", "metadata": {"label": "fail", "region": "eu"}},
+    ...                      hide_labels=True)
+    >>> "fail" in blind, "region" in blind, "1 label-like metadata key hidden" in blind
+    (False, True, True)
     """
     raw_messages = _get(trace, "messages")
     messages: list[Any] = list(raw_messages) if isinstance(raw_messages, Sequence) else []
@@ -480,6 +487,18 @@ def render_trace(trace: Any) -> str:
         parts.append('<div class="ek-empty">This trace has no messages.</div>')
 
     metadata = _get(trace, "metadata")
+    if hide_labels and isinstance(metadata, Mapping):
+        from evalkit.traces.labels_found import hide_label_like
+
+        shown_meta = hide_label_like(metadata)
+        hidden = len(metadata) - len(shown_meta)
+        metadata = shown_meta
+        if hidden:
+            parts.append(
+                f'<div class="ek-hidden-note">{hidden} label-like metadata '
+                f"{'key' if hidden == 1 else 'keys'} hidden until you label this trace "
+                "(blind mode).</div>"
+            )
     if isinstance(metadata, Mapping) and metadata:
         parts.append(
             f'<details class="ek-doc ek-metadata"><summary><span class="ek-doc-id">Metadata</span>'

@@ -11,12 +11,10 @@ current labels, at span level and at trace level.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -30,15 +28,15 @@ from phoenix.client import Client
 from evalkit.labels import LabelStore
 
 README = Path(__file__).resolve().parents[2] / "README.md"
+# the server helper by path: .venv-phoenix has a third-party top-level `tests` package
+_spec = importlib.util.spec_from_file_location("_srv", Path(__file__).with_name("_server.py"))
+assert _spec is not None and _spec.loader is not None
+_server = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_server)
+phoenix_server = _server.phoenix_server
 PROJECT = "evalkit-roundtrip"
 TRACES = {"5b8efff798038103d269b633813fc60c": "eee19b7ec3c1b174",
           "0af7651916cd43dd8448eb211c80319c": "b7ad6b7169203331"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -46,42 +44,8 @@ def phoenix_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if os.environ.get("EVALKIT_PHOENIX_URL"):  # a server you started (fresh project name needed)
         yield os.environ["EVALKIT_PHOENIX_URL"]
         return
-    work = tmp_path_factory.mktemp("phoenix")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PHOENIX_WORKING_DIR": str(work),
-        "PHOENIX_HOST": "127.0.0.1",
-        "PHOENIX_PORT": str(port),
-        "PHOENIX_GRPC_PORT": str(_free_port()),
-        "PHOENIX_TELEMETRY_ENABLED": "false",
-    }
-    log = (work / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "phoenix.server.main", "serve"], env=env, stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 240
-        while True:
-            assert proc.poll() is None, (work / "server.log").read_text()[-3000:]
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "Phoenix did not start within 240 s"
-            time.sleep(0.5)
+    with phoenix_server(tmp_path_factory.mktemp("phoenix")) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ import csv
 import json
 import tempfile
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,53 +22,18 @@ from evalkit.errors import TraceFormatError
 from evalkit.traces import _inspect, _langfuse, _langsmith, _tabular
 from evalkit.traces._base import ErrorSink
 from evalkit.traces.schema import COLUMNS, to_canonical
+from tests.traces._mutation import mutate, odd_values, paths
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "traces"
 SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
 
-scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**70), 2**70)
-    | st.floats(allow_nan=True, allow_infinity=True)
-    | st.text(max_size=12)
-    | st.sampled_from(
-        ["2025-01-01T00:00:00Z", "9999-12-31T00:00:00Z", "attachment://x", "", "[", "{}"]
-    )
-)
-values = st.recursive(
-    scalars,
-    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=6), c, max_size=3),
-    max_leaves=10,
-)
+values = odd_values("2025-01-01T00:00:00Z", "9999-12-31T00:00:00Z", "attachment://x", max_leaves=10)
 CASES = [
     (_langfuse, "langfuse/traces_full.json"),
     (_langfuse, "langfuse/traces.jsonl"),
     (_langsmith, "langsmith/runs.jsonl"),
     (_inspect, "inspect/log.json"),
 ]
-
-
-def _paths(obj: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    yield prefix
-    items = (
-        obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else []
-    )
-    for k, v in items:
-        yield from _paths(v, (*prefix, k))
-
-
-def _mutate(obj: Any, path: tuple[Any, ...], value: Any, delete: bool) -> Any:
-    if not path:
-        return value
-    cur = obj
-    for k in path[:-1]:
-        cur = cur[k]
-    if delete and isinstance(cur, dict):
-        del cur[path[-1]]
-    else:
-        cur[path[-1]] = value
-    return obj
 
 
 def _check(module: Any, path: Path) -> None:
@@ -93,8 +57,8 @@ def test_mutated_json_fixtures(
     text = (FIX / name).read_text()
     jsonl = name.endswith(".jsonl")
     doc = [json.loads(x) for x in text.splitlines()] if jsonl else json.loads(text)
-    path = data.draw(st.sampled_from([p for p in _paths(doc) if p or not jsonl]))
-    doc = _mutate(doc, path, value, delete)
+    path = data.draw(st.sampled_from([p for p in paths(doc) if p or not jsonl]))
+    doc = mutate(doc, path, value, delete)
     with tempfile.TemporaryDirectory() as tmp:
         p = Path(tmp) / Path(name).name
         p.write_text("\n".join(json.dumps(x) for x in doc) if jsonl else json.dumps(doc))

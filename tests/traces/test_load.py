@@ -43,7 +43,7 @@ def test_unknown_format_lists_allowed_names() -> None:
 
 def test_unknown_errors_mode() -> None:
     with pytest.raises(
-        ValueError, match=r"`errors` must be one of 'raise', 'collect'; got 'ignore'"
+        ValueError, match=r"`errors` must be one of 'raise', 'collect', 'warn'; got 'ignore'"
     ):
         load_traces(FIX / "openai" / "finetune.jsonl", errors="ignore")  # type: ignore[call-overload]
 

@@ -15,32 +15,19 @@ import json
 import shutil
 import tempfile
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evalkit.errors import TraceError, TraceFormatError
 from evalkit.traces import load_traces
+from tests.traces._mutation import mutate, odd_values, paths
 
 REAL = Path(__file__).resolve().parents[1] / "fixtures" / "traces" / "real"
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
 
-scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**70), 2**70)
-    | st.floats(allow_nan=True, allow_infinity=True)
-    | st.text(max_size=12)
-    | st.sampled_from(["", "[", "{}", "AAAAAAAAAAAAAAAAAAAAAA==", "zz", "null", '{"args": 1}'])
-)
-values = st.recursive(
-    scalars,
-    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=6), c, max_size=3),
-    max_leaves=8,
-)
+values = odd_values("AAAAAAAAAAAAAAAAAAAAAA==", "zz", "null", '{"args": 1}', max_leaves=8)
 #: (file to mutate, companion loaded with it or None)
 CASES = [
     ("otel_legacy_logs.json", "otel_legacy_spans.json"),
@@ -52,28 +39,6 @@ CASES = [
     ("openai_batch_output.jsonl", "openai_batch_input.jsonl"),
     ("openai_model_dump.jsonl", None),
 ]
-
-
-def _paths(obj: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    yield prefix
-    items = (
-        obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else []
-    )
-    for k, v in items:
-        yield from _paths(v, (*prefix, k))
-
-
-def _mutate(obj: Any, path: tuple[Any, ...], value: Any, delete: bool) -> Any:
-    if not path:
-        return value
-    cur = obj
-    for k in path[:-1]:
-        cur = cur[k]
-    if delete and isinstance(cur, dict):
-        del cur[path[-1]]
-    else:
-        cur[path[-1]] = value
-    return obj
 
 
 def _load_both_modes(files: list[Path]) -> None:
@@ -92,8 +57,8 @@ def test_mutated_real_client_files(case: tuple[str, str | None], data, value, de
     text = (REAL / name).read_text()
     jsonl = name.endswith(".jsonl")
     doc = [json.loads(x) for x in text.splitlines()] if jsonl else json.loads(text)
-    path = data.draw(st.sampled_from([p for p in _paths(doc) if p or not jsonl]))
-    doc = _mutate(doc, path, value, delete)
+    path = data.draw(st.sampled_from([p for p in paths(doc) if p or not jsonl]))
+    doc = mutate(doc, path, value, delete)
     with tempfile.TemporaryDirectory() as tmp:
         p = Path(tmp) / name
         p.write_text("\n".join(json.dumps(x) for x in doc) if jsonl else json.dumps(doc))
