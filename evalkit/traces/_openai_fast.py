@@ -209,6 +209,7 @@ def _flat_tool_calls(values: Any, msg_row: Any, n: int) -> list[list[dict[str, A
         return dict(zip(zip(rows, keys, strict=True), contents, strict=True))
 
     results, by_name = keyed("tool", "tool_call_id"), keyed("function", "name")
+    parse = _arguments_parser()
     for r, cid, name, args in zip(
         call_row,
         calls.field("id").to_pylist(),
@@ -217,8 +218,34 @@ def _flat_tool_calls(values: Any, msg_row: Any, n: int) -> list[list[dict[str, A
         strict=True,
     ):
         result = results.get((r, cid)) if cid is not None else by_name.get((r, name))
-        out[r].append({"name": name, "arguments": parse_arguments(args), "result": result})
+        out[r].append({"name": name, "arguments": parse(args), "result": result})
     return out
+
+
+def _arguments_parser() -> Any:
+    """:func:`parse_arguments`, through ``orjson`` where that gives the same value.
+
+    ``orjson`` turns integers beyond 64 bits into floats and refuses ``NaN`` and lone
+    surrogates: text with a run of 19 digits, and whatever orjson refuses, goes to the standard
+    library (tests/traces/test_fast_chat.py compares the two on generated text).
+    """
+    import re
+
+    try:
+        import orjson
+    except ImportError:
+        return parse_arguments
+    loads, long_number = orjson.loads, re.compile(r"[0-9]{19}").search
+
+    def parse(value: Any) -> Any:
+        if type(value) is not str or long_number(value):
+            return parse_arguments(value)
+        try:
+            return loads(value)
+        except ValueError:  # orjson.JSONDecodeError
+            return parse_arguments(value)
+
+    return parse
 
 
 def _python_values(arr: Any) -> tuple[list[Any], bool]:

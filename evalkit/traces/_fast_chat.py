@@ -1,0 +1,289 @@
+"""The vectorised path for plain chat JSON Lines (``{"messages": [...], "tools": [...]}``).
+
+One job: read a fine-tuning-shaped OpenAI chat file with pyarrow's multi-threaded JSON reader and
+build the canonical columns with pyarrow.compute, giving exactly the frame of the careful,
+line-by-line reader (tests/traces/test_fast_chat.py checks this on every fixture and on
+generated files). Anything it does not fully understand makes :func:`read_fast_chat` return
+``None``, and the careful reader runs (so errors still name the file, line and field).
+
+Trace ids stay those of the careful reader: a SHA-256 of the record's canonical JSON (sorted keys,
+compact separators; :func:`evalkit.traces._jsonio.content_hash`). The canonical text needs each
+line parsed, which a second thread does while pyarrow parses the file (``orjson`` when installed:
+its sorted compact output is byte-identical to ``json.dumps`` for every value without a float;
+files with floats are hashed with the standard library). The same per-line parse gives the
+``metadata`` column (the record without ``messages``), with repeated container values (the same
+``tools`` list on every line) shared rather than copied.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from evalkit.traces._jsonio import first_json_line
+from evalkit.traces._openai_fast import (
+    _flat_tool_calls,
+    _lengths,
+    _messages_struct,
+    _need,
+    _offsets,
+    _Unsupported,
+)
+from evalkit.traces._openai_shape import _FOREIGN_KEYS, NAME, _shape
+
+_INTERN_MAX = 4096  # distinct shared metadata values remembered (bounded: unique values are copied)
+
+
+def _codec(floats: bool) -> tuple[Callable[[bytes], Any], Callable[[Any], bytes]]:
+    """``(loads, canonical)``: parse a line; the bytes :func:`content_hash` hashes for a record."""
+    if not floats:
+        try:
+            import orjson
+        except ImportError:
+            pass
+        else:
+            sort = orjson.OPT_SORT_KEYS
+            dumps = orjson.dumps
+            return orjson.loads, lambda record: dumps(record, option=sort)
+    import json
+
+    # json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False), as content_hash
+    encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+    return json.loads, lambda record: encode(record).encode("utf-8", "surrogatepass")
+
+
+def _lines(path: Path) -> Any:
+    """Every line of the file (without its newline); a line not starting with ``{`` is refused.
+
+    That keeps one parsed record per line, so line numbers are exact (as in the log-pair path).
+    """
+    rest = b""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 24):
+            lines = (rest + chunk).split(b"\n")
+            rest = lines.pop()
+            for line in lines:
+                _need(line[:1] == b"{", "a line that is not one JSON object")
+                yield line
+    if rest:
+        _need(rest[:1] == b"{", "a line that is not one JSON object")
+        yield rest
+
+
+def _hash_lines(path: Path, *, floats: bool) -> tuple[list[str], list[dict[str, Any]]]:
+    """Per line: the content-hash digest and the metadata dict (the record without messages)."""
+    loads, canonical = _codec(floats)
+    try:
+        from orjson import dumps as key_of
+    except ImportError:
+        import json
+
+        key_of = json.dumps  # type: ignore[assignment]
+    sha = hashlib.sha256
+    digests: list[str] = []
+    metadata: list[dict[str, Any]] = []
+    shared: dict[tuple[str, Any], Any] = {}
+    for line in _lines(path):
+        record = loads(line)
+        _need(type(record) is dict, "a line that is not an object")
+        digests.append(sha(canonical(record)).hexdigest()[:16])
+        record.pop("messages", None)
+        for key, value in record.items():
+            if type(value) is list or type(value) is dict:
+                k = (key, key_of(value))
+                kept = shared.get(k)
+                if kept is not None:
+                    record[key] = kept
+                elif len(shared) < _INTERN_MAX:
+                    shared[k] = value
+        metadata.append(record)
+    return digests, metadata
+
+
+def _parse(path: Path) -> Any:
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    try:
+        table = pj.read_json(path)
+    except pa.ArrowInvalid as exc:
+        if "straddl" not in str(exc):  # a line longer than a parse block: bigger blocks
+            raise
+        table = pj.read_json(path, read_options=pj.ReadOptions(block_size=1 << 28))
+    table.validate(full=True)  # pyarrow's JSON reader lets invalid UTF-8 through
+    return table
+
+
+def _has_float(t: Any) -> bool:
+    import pyarrow as pa
+
+    if pa.types.is_floating(t) or pa.types.is_decimal(t):
+        return True
+    if pa.types.is_struct(t):
+        return any(_has_float(t.field(i).type) for i in range(t.num_fields))
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return _has_float(t.value_type)
+    return False
+
+
+def _last_per_row(mask: Any, msg_row: Any, n: int) -> Any:
+    """Per row: the index of the last message where ``mask`` holds (-1 if none)."""
+    import numpy as np
+
+    at = np.flatnonzero(mask)
+    out = np.full(n, -1, dtype=np.int64)
+    if len(at):
+        rows = msg_row[at]
+        ends = np.empty(len(at), dtype=bool)
+        ends[:-1] = rows[1:] != rows[:-1]
+        ends[-1] = True
+        out[rows[ends]] = at[ends]
+    return out
+
+
+def _chat_batch(batch: Any, first_line: int) -> dict[str, Any]:
+    """Canonical Arrow columns of one record batch (ids and metadata come from the hashing)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(batch)
+    lists = batch.column("messages")
+    _need(pa.types.is_list(lists.type) and lists.null_count == 0, "messages")
+    lengths = _lengths(lists)
+    flat = lists.flatten()
+    _need(len(flat) > 0, "no messages at all")  # an all-empty file: leave it to the careful path
+    values = _messages_struct(flat)
+    messages = pa.ListArray.from_arrays(_offsets(lengths), values)
+    msg_row = np.repeat(np.arange(n), lengths)
+    role, content = values.field("role"), values.field("content")
+    # summarize(): the output is the last assistant message unless a user text comes after it;
+    # the input is the last user text of the row (none can follow the output)
+    user = np.asarray(pc.fill_null(pc.and_(pc.equal(role, "user"), pc.is_valid(content)), False))
+    assistant = np.asarray(pc.equal(role, "assistant"))
+    last_user = _last_per_row(user, msg_row, n)
+    last_either = _last_per_row(user | assistant, msg_row, n)
+    has_output = last_either >= 0
+    has_output[has_output] = assistant[last_either[has_output]]
+    null = pa.scalar(None, pa.string())
+    take_user = content.take(pa.array(np.maximum(last_user, 0)))
+    take_out = content.take(pa.array(np.maximum(last_either, 0)))
+    return {
+        "input": pc.if_else(pa.array(last_user >= 0), take_user, null),
+        "output": pc.if_else(pa.array(has_output), take_out, null),
+        "messages": messages,
+        "tool_calls": _flat_tool_calls(values, msg_row, n),
+        "line": pa.array(np.arange(first_line, first_line + n, dtype=np.int64)),
+    }
+
+
+def _check_columns(table: Any) -> None:
+    names = set(table.schema.names)
+    _need("messages" in names, "no messages column")
+    # another record shape on some line (Batch API, log pair, a foreign format): careful path
+    _need(not (names & _FOREIGN_KEYS) and "custom_id" not in names, "not fine-tuning records")
+    _need(not {"request", "response"} <= names, "log-pair keys")
+
+
+def read_fast_chat(path: Path) -> Any:
+    """Read a chat JSONL file the vectorised way.
+
+    Returns ``(frame, repeated_lines)`` (the lines whose content repeats an earlier line's, as
+    the careful reader reports them), or ``None`` when the careful reader must run.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    first = first_json_line(head)
+    if first is None or _shape(first) != "finetune":
+        return None
+    enabled = gc.isenabled()
+    gc.disable()  # a million new dicts: generational GC passes would dominate the time
+    try:
+        return _read(path)
+    except (_Unsupported, ValueError, TypeError, KeyError, IndexError, UnicodeDecodeError):
+        return None  # pyarrow's ArrowInvalid and orjson's JSONDecodeError are ValueErrors
+    except Exception as exc:
+        import pyarrow as pa
+
+        if isinstance(exc, pa.ArrowException):
+            return None
+        raise
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read(path: Path) -> Any:
+    import pyarrow as pa
+
+    from evalkit.traces._fast_frame import canonical_frame
+
+    with ThreadPoolExecutor(1) as pool:
+        parsed = pool.submit(_parse, path)  # pyarrow frees the GIL: the hashing runs meanwhile
+        try:
+            digests, metadata = _hash_lines(path, floats=False)
+        finally:
+            table = parsed.result()
+    _need(table.num_rows == len(digests), "blank lines or two objects on a line")
+    _check_columns(table)
+    if _has_float(table.schema.field("messages").type) or any(
+        _has_float(f.type) for f in table.schema if f.name != "messages"
+    ):
+        digests, metadata = _hash_lines(path, floats=True)  # repr() of floats: stdlib only
+    batches: list[Any] = table.to_batches()
+    del table
+    parts: list[dict[str, Any]] = []
+    line, start = 1, 0
+    while start < len(batches):
+        # ~32 MB groups: few per-batch overheads; the parsed batches are freed as we go
+        stop, size = start, 0
+        while stop < len(batches) and (size == 0 or size + batches[stop].nbytes <= 1 << 25):
+            size += batches[stop].nbytes
+            stop += 1
+        group = pa.Table.from_batches(batches[start:stop]).combine_chunks().to_batches()
+        batches[start:stop] = [None] * (stop - start)
+        for batch in group:
+            part = _chat_batch(batch, line)
+            part["metadata"] = metadata[line - 1 : line - 1 + len(batch)]
+            parts.append(part)
+            line += batch.num_rows
+        del group
+        start = stop
+    del metadata
+    # ids: the content hash, numbered from the second occurrence on (as the careful reader)
+    seen: dict[str, int] = {}
+    repeats: list[int] = []
+    ids = []
+    for i, digest in enumerate(digests):
+        k = seen.get(digest, 0) + 1
+        seen[digest] = k
+        if k > 1:
+            repeats.append(i + 1)
+            ids.append(f"{NAME}-{digest}-{k}")
+        else:
+            ids.append(f"{NAME}-{digest}")
+    at = 0
+    for part in parts:
+        k = len(part["line"])
+        part["trace_id"] = pa.array(ids[at : at + k], pa.string())
+        at += k
+    del ids, digests
+    return canonical_frame(parts, fmt=NAME, file=str(path)), repeats
+
+
+def warn_repeats(file: str, repeats: list[int], *, stacklevel: int) -> None:
+    """The summary warning for id-less lines whose content repeats (both readers give it)."""
+    import warnings
+
+    from evalkit.errors import TraceWarning
+
+    warnings.warn(
+        f"{file}: {len(repeats)} line(s) repeat the content of an earlier line (first at line "
+        f"{repeats[0]}); each got a distinct, stable id (content hash + '-<occurrence>')",
+        TraceWarning,
+        stacklevel=stacklevel + 1,
+    )
