@@ -56,26 +56,13 @@ def _codec(floats: bool) -> tuple[Callable[[bytes], Any], Callable[[Any], bytes]
     return json.loads, lambda record: encode(record).encode("utf-8", "surrogatepass")
 
 
-def _lines(path: Path) -> Any:
-    """Every line of the file (without its newline); a line not starting with ``{`` is refused.
+def _hash_piece(
+    piece: bytes, *, floats: bool, shared: dict[tuple[str, Any], Any]
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """Per line: the content-hash digest and the metadata dict (the record without messages).
 
-    That keeps one parsed record per line, so line numbers are exact (as in the log-pair path).
+    ``shared`` maps repeated container values to the one object kept for them (bounded).
     """
-    rest = b""
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 24):
-            lines = (rest + chunk).split(b"\n")
-            rest = lines.pop()
-            for line in lines:
-                _need(line[:1] == b"{", "a line that is not one JSON object")
-                yield line
-    if rest:
-        _need(rest[:1] == b"{", "a line that is not one JSON object")
-        yield rest
-
-
-def _hash_lines(path: Path, *, floats: bool) -> tuple[list[str], list[dict[str, Any]]]:
-    """Per line: the content-hash digest and the metadata dict (the record without messages)."""
     loads, canonical = _codec(floats)
     try:
         from orjson import dumps as key_of
@@ -86,8 +73,12 @@ def _hash_lines(path: Path, *, floats: bool) -> tuple[list[str], list[dict[str, 
     sha = hashlib.sha256
     digests: list[str] = []
     metadata: list[dict[str, Any]] = []
-    shared: dict[tuple[str, Any], Any] = {}
-    for line in _lines(path):
+    lines = piece.split(b"\n")
+    if not lines[-1]:
+        lines.pop()
+    for line in lines:
+        # one JSON object per line keeps line numbers exact (as in the log-pair path)
+        _need(line[:1] == b"{", "a line that is not one JSON object")
         record = loads(line)
         _need(type(record) is dict, "a line that is not an object")
         digests.append(sha(canonical(record)).hexdigest()[:16])
@@ -102,20 +93,6 @@ def _hash_lines(path: Path, *, floats: bool) -> tuple[list[str], list[dict[str, 
                     shared[k] = value
         metadata.append(record)
     return digests, metadata
-
-
-def _parse(path: Path) -> Any:
-    import pyarrow as pa
-    import pyarrow.json as pj
-
-    try:
-        table = pj.read_json(path)
-    except pa.ArrowInvalid as exc:
-        if "straddl" not in str(exc):  # a line longer than a parse block: bigger blocks
-            raise
-        table = pj.read_json(path, read_options=pj.ReadOptions(block_size=1 << 28))
-    table.validate(full=True)  # pyarrow's JSON reader lets invalid UTF-8 through
-    return table
 
 
 def _has_float(t: Any) -> bool:
@@ -220,40 +197,34 @@ def read_fast_chat(path: Path) -> Any:
 def _read(path: Path) -> Any:
     import pyarrow as pa
 
+    from evalkit.traces import _fast_pieces
     from evalkit.traces._fast_frame import canonical_frame
 
-    with ThreadPoolExecutor(1) as pool:
-        parsed = pool.submit(_parse, path)  # pyarrow frees the GIL: the hashing runs meanwhile
-        try:
-            digests, metadata = _hash_lines(path, floats=False)
-        finally:
-            table = parsed.result()
-    _need(table.num_rows == len(digests), "blank lines or two objects on a line")
-    _check_columns(table)
-    if _has_float(table.schema.field("messages").type) or any(
-        _has_float(f.type) for f in table.schema if f.name != "messages"
-    ):
-        digests, metadata = _hash_lines(path, floats=True)  # repr() of floats: stdlib only
-    batches: list[Any] = table.to_batches()
-    del table
     parts: list[dict[str, Any]] = []
-    line, start = 1, 0
-    while start < len(batches):
-        # ~32 MB groups: few per-batch overheads; the parsed batches are freed as we go
-        stop, size = start, 0
-        while stop < len(batches) and (size == 0 or size + batches[stop].nbytes <= 1 << 25):
-            size += batches[stop].nbytes
-            stop += 1
-        group = pa.Table.from_batches(batches[start:stop]).combine_chunks().to_batches()
-        batches[start:stop] = [None] * (stop - start)
-        for batch in group:
-            part = _chat_batch(batch, line)
-            part["metadata"] = metadata[line - 1 : line - 1 + len(batch)]
-            parts.append(part)
-            line += batch.num_rows
-        del group
-        start = stop
-    del metadata
+    digests: list[str] = []
+    shared: dict[tuple[str, Any], Any] = {}
+    line = 1
+    with ThreadPoolExecutor(1) as pool:
+        for piece in _fast_pieces.pieces(path):
+            parsed = pool.submit(_fast_pieces.parse, piece)  # frees the GIL: we hash meanwhile
+            try:
+                got, metadata = _hash_piece(piece, floats=False, shared=shared)
+            finally:
+                table = parsed.result()
+            _need(table.num_rows == len(got), "blank lines or two objects on a line")
+            _check_columns(table)
+            if any(_has_float(f.type) for f in table.schema):
+                got, metadata = _hash_piece(piece, floats=True, shared=shared)  # repr() floats
+            del piece
+            at = 0
+            for batch in table.to_batches():
+                part = _chat_batch(batch, line)
+                part["metadata"] = metadata[at : at + batch.num_rows]
+                parts.append(part)
+                line += batch.num_rows
+                at += batch.num_rows
+            digests += got
+            del table, metadata
     # ids: the content hash, numbered from the second occurrence on (as the careful reader)
     seen: dict[str, int] = {}
     repeats: list[int] = []
