@@ -201,49 +201,47 @@ def _read(path: Path) -> Any:
     from evalkit.traces._fast_frame import canonical_frame
 
     parts: list[dict[str, Any]] = []
-    digests: list[str] = []
     shared: dict[tuple[str, Any], Any] = {}
+    seen: dict[str, int] = {}
+    repeats: list[int] = []
     line = 1
     with ThreadPoolExecutor(1) as pool:
         for piece in _fast_pieces.pieces(path):
             parsed = pool.submit(_fast_pieces.parse, piece)  # frees the GIL: we hash meanwhile
             try:
-                got, metadata = _hash_piece(piece, floats=False, shared=shared)
+                digests, metadata = _hash_piece(piece, floats=False, shared=shared)
             finally:
                 table = parsed.result()
-            _need(table.num_rows == len(got), "blank lines or two objects on a line")
+            _need(table.num_rows == len(digests), "blank lines or two objects on a line")
             _check_columns(table)
             if any(_has_float(f.type) for f in table.schema):
-                got, metadata = _hash_piece(piece, floats=True, shared=shared)  # repr() floats
+                digests, metadata = _hash_piece(piece, floats=True, shared=shared)  # repr()
             del piece
+            ids = _numbered(digests, seen, repeats, line)
             at = 0
             for batch in table.to_batches():
                 part = _chat_batch(batch, line)
                 part["metadata"] = metadata[at : at + batch.num_rows]
+                part["trace_id"] = pa.array(ids[at : at + batch.num_rows], pa.string())
                 parts.append(part)
                 line += batch.num_rows
                 at += batch.num_rows
-            digests += got
-            del table, metadata
-    # ids: the content hash, numbered from the second occurrence on (as the careful reader)
-    seen: dict[str, int] = {}
-    repeats: list[int] = []
+            del table, metadata, digests, ids
+    return canonical_frame(parts, fmt=NAME, file=str(path)), repeats
+
+
+def _numbered(digests: list[str], seen: dict[str, int], repeats: list[int], line: int) -> list[str]:
+    """Ids as the careful reader gives them: the content hash, then ``-2``, ``-3`` for repeats."""
     ids = []
-    for i, digest in enumerate(digests):
+    for i, digest in enumerate(digests, start=line):
         k = seen.get(digest, 0) + 1
         seen[digest] = k
         if k > 1:
-            repeats.append(i + 1)
+            repeats.append(i)
             ids.append(f"{NAME}-{digest}-{k}")
         else:
             ids.append(f"{NAME}-{digest}")
-    at = 0
-    for part in parts:
-        k = len(part["line"])
-        part["trace_id"] = pa.array(ids[at : at + k], pa.string())
-        at += k
-    del ids, digests
-    return canonical_frame(parts, fmt=NAME, file=str(path)), repeats
+    return ids
 
 
 def warn_repeats(file: str, repeats: list[int], *, stacklevel: int) -> None:

@@ -15,8 +15,9 @@ from typing import Any
 PIECE = 1 << 24  # bytes read per piece (a line longer than this makes its piece longer)
 
 
-def pieces(path: Path, size: int = PIECE) -> Iterator[bytes]:
+def pieces(path: Path, size: int | None = None) -> Iterator[bytes]:
     """The file's bytes in pieces that end at a newline (the last piece: at the end of file)."""
+    size = size or PIECE
     rest = b""
     with open(path, "rb") as fh:
         while chunk := fh.read(size):

@@ -80,7 +80,15 @@ def check_roles(frame: pd.DataFrame, sink: ErrorSink) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arr = pa.chunked_array(frame["messages"].array._pa_array).combine_chunks()
+    chunked = pa.chunked_array(frame["messages"].array._pa_array)
+    known = pa.array(sorted(CANONICAL_ROLES))
+    if all(  # chunk by chunk: combining first copied every message (0.65x a chat file)
+        not pc.any(pc.invert(pc.is_in(pc.struct_field(c.flatten(), "role"), known))).as_py()
+        for c in chunked.chunks
+        if len(c.flatten())
+    ):
+        return frame
+    arr = chunked.combine_chunks()
     values = arr.flatten()
     if len(values) == 0:
         return frame

@@ -215,3 +215,79 @@ def test_orjson_arguments_are_the_standard_librarys(text: str) -> None:
     parse = _arguments_parser()
     got, want = parse(text), parse_arguments(text)
     assert repr(got) == repr(want)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    lines=st.lists(st.binary(max_size=20).map(lambda b: b.replace(b"\n", b"")), max_size=8),
+    tail=st.booleans(),
+    size=st.integers(1, 16),
+)
+def test_pieces_cut_at_line_ends_and_rebuild_the_file(
+    lines: list[bytes], tail: bool, size: int
+) -> None:
+    import tempfile
+
+    from evalkit.traces._fast_pieces import pieces
+
+    data = b"\n".join(lines) + (b"\n" if tail and lines else b"")
+    with tempfile.TemporaryDirectory() as tmp:
+        p = Path(tmp) / "f.jsonl"
+        p.write_bytes(data)
+        got = list(pieces(p, size))
+    assert b"".join(got) == data
+    assert all(piece.endswith(b"\n") for piece in got[:-1])
+
+
+@pytest.mark.parametrize(
+    ("piece", "count"),
+    [
+        (b'{"a": 1}\n{"a": 2}\n', 2),
+        (b'{"a": 1}\n{"a": 2}', 2),  # the last line without its newline
+        (b'{"a": 1}\n\n{"a": 2}\n', -1),  # a blank line
+        (b' {"a": 1}\n', -1),  # an indented line
+        (b"", -1),
+    ],
+)
+def test_count_records_needs_one_object_per_line(piece: bytes, count: int) -> None:
+    from evalkit.traces._fast_pieces import count_records
+
+    assert count_records(piece) == count
+
+
+def test_a_file_of_many_pieces_gives_the_careful_frame(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from evalkit.traces import _fast_pieces
+
+    monkeypatch.setattr(_fast_pieces, "PIECE", 200)  # a few lines per piece
+    tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
+    records = [
+        {
+            "messages": [
+                {"role": "user", "content": f"q{i}"},
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {
+                            "id": "c",
+                            "type": "function",
+                            "function": {"name": "f", "arguments": "{}"},
+                        }
+                    ],
+                },
+                {"role": "tool", "tool_call_id": "c", "content": f"r{i}"},
+                {"role": "assistant", "content": f"a{i}"},
+            ],
+            "tools": tools,
+        }
+        for i in range(30)
+    ]
+    p = tmp_path / "chat.jsonl"
+    p.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    assert _same_as_careful(p)
+    frame = read_fast_chat(p)[0]  # type: ignore[index]
+    # equal tool schemas are shared, not copied per row; the metadata dicts are per row
+    assert frame.loc[3, "metadata"]["tools"] is frame.loc[7, "metadata"]["tools"]
+    assert frame.loc[3, "metadata"] is not frame.loc[7, "metadata"]
