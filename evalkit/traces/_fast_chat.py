@@ -205,13 +205,19 @@ def _read(path: Path) -> Any:
     seen: dict[str, int] = {}
     repeats: list[int] = []
     line = 1
+    pieces = _fast_pieces.pieces(path)
     with ThreadPoolExecutor(1) as pool:
-        for piece in _fast_pieces.pieces(path):
-            parsed = pool.submit(_fast_pieces.parse, piece)  # frees the GIL: we hash meanwhile
+        # pyarrow frees the GIL: a piece is parsed while we hash it, and the next one while we
+        # build this one's columns
+        piece = next(pieces, None)
+        parsed = pool.submit(_fast_pieces.parse, piece) if piece is not None else None
+        while piece is not None and parsed is not None:
             try:
                 digests, metadata = _hash_piece(piece, floats=False, shared=shared)
             finally:
                 table = parsed.result()
+            following = next(pieces, None)
+            ahead = pool.submit(_fast_pieces.parse, following) if following is not None else None
             _need(table.num_rows == len(digests), "blank lines or two objects on a line")
             _check_columns(table)
             if any(_has_float(f.type) for f in table.schema):
@@ -227,6 +233,7 @@ def _read(path: Path) -> Any:
                 line += batch.num_rows
                 at += batch.num_rows
             del table, metadata, digests, ids
+            piece, parsed = following, ahead
     return canonical_frame(parts, fmt=NAME, file=str(path)), repeats
 
 
