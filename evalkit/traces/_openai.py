@@ -12,12 +12,12 @@ One line is one trace. Three public shapes are read:
 Lines without a native id get a stable content hash ``openai-<16 hex>``.
 """
 
-import warnings
 from pathlib import Path
 from typing import Any
 
-from evalkit.errors import TraceError, TraceWarning
+from evalkit.errors import TraceError
 from evalkit.traces._base import ErrorSink
+from evalkit.traces._fast_chat import read_fast_chat, warn_repeats
 from evalkit.traces._frames import checked_frame
 from evalkit.traces._jsonio import iter_jsonl
 from evalkit.traces._openai_fast import read_fast
@@ -66,6 +66,12 @@ def read(
     fast = read_fast(path)
     if fast is not None:
         return fast
+    chat = read_fast_chat(path)  # plain chat files: the vectorised fine-tuning path
+    if chat is not None:
+        frame, repeats = chat
+        if repeats:
+            warn_repeats(str(path), repeats, stacklevel=3)
+        return frame
     return read_careful(path, sink=sink)
 
 
@@ -119,12 +125,7 @@ def read_careful(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]] | Any:
             frames.append(checked_frame(rows, sink))
             rows = []
     if repeats:
-        warnings.warn(
-            f"{file}: {len(repeats)} line(s) repeat the content of an earlier line (first at line "
-            f"{repeats[0]}); each got a distinct, stable id (content hash + '-<occurrence>')",
-            TraceWarning,
-            stacklevel=4,
-        )
+        warn_repeats(file, repeats, stacklevel=4)
     if rows:
         frames.append(checked_frame(rows, sink))
     return schema.concat(frames) if frames else []

@@ -31,31 +31,6 @@ def _need(condition: bool, why: str) -> None:
         raise _Unsupported(why)
 
 
-def _count_rows(path: Path) -> int:
-    """The number of lines, counting a last line without a newline (numpy frees the GIL).
-
-    Returns -1 unless every line starts with ``{`` (no blank or indented lines): then one parsed
-    record per line is the same as one record per line, and a line holding two JSON objects
-    (which pyarrow reads as two records) cannot be hidden by a blank line elsewhere (issue 12.2).
-    """
-    import numpy as np
-
-    n, last = 0, 10
-    buf = bytearray(1 << 24)
-    with open(path, "rb") as fh:
-        while k := fh.readinto(buf):
-            view = np.frombuffer(buf, np.uint8, count=k)
-            newlines = view == 10
-            n += int(np.count_nonzero(newlines))
-            if last == 10 and view[0] != 123:
-                return -1
-            starts = np.flatnonzero(newlines[:-1]) + 1
-            if len(starts) and not bool(np.all(view[starts] == 123)):
-                return -1
-            last = int(view[-1])
-    return n + (last != 10)
-
-
 def _exact(arr: Any) -> bool:
     """True if ``to_pylist`` gives the JSON exactly: no struct field null in a present struct.
 
@@ -66,9 +41,7 @@ def _exact(arr: Any) -> bool:
 
     t = arr.type
     if pa.types.is_struct(t):
-        return all(
-            child.null_count == 0 and _exact(child) for child in arr.flatten()
-        )
+        return all(child.null_count == 0 and _exact(child) for child in arr.flatten())
     if pa.types.is_list(t) or pa.types.is_large_list(t):
         values = arr.flatten()
         return values.null_count == 0 and _exact(values)
@@ -209,6 +182,7 @@ def _flat_tool_calls(values: Any, msg_row: Any, n: int) -> list[list[dict[str, A
         return dict(zip(zip(rows, keys, strict=True), contents, strict=True))
 
     results, by_name = keyed("tool", "tool_call_id"), keyed("function", "name")
+    parse = _arguments_parser()
     for r, cid, name, args in zip(
         call_row,
         calls.field("id").to_pylist(),
@@ -217,8 +191,34 @@ def _flat_tool_calls(values: Any, msg_row: Any, n: int) -> list[list[dict[str, A
         strict=True,
     ):
         result = results.get((r, cid)) if cid is not None else by_name.get((r, name))
-        out[r].append({"name": name, "arguments": parse_arguments(args), "result": result})
+        out[r].append({"name": name, "arguments": parse(args), "result": result})
     return out
+
+
+def _arguments_parser() -> Any:
+    """:func:`parse_arguments`, through ``orjson`` where that gives the same value.
+
+    ``orjson`` turns integers beyond 64 bits into floats and refuses ``NaN`` and lone
+    surrogates: text with a run of 19 digits, and whatever orjson refuses, goes to the standard
+    library (tests/traces/test_fast_chat.py compares the two on generated text).
+    """
+    import re
+
+    try:
+        import orjson
+    except ImportError:
+        return parse_arguments
+    loads, long_number = orjson.loads, re.compile(r"[0-9]{19}").search
+
+    def parse(value: Any) -> Any:
+        if type(value) is not str or long_number(value):
+            return parse_arguments(value)
+        try:
+            return loads(value)
+        except ValueError:  # orjson.JSONDecodeError
+            return parse_arguments(value)
+
+    return parse
 
 
 def _python_values(arr: Any) -> tuple[list[Any], bool]:
@@ -229,7 +229,37 @@ def _python_values(arr: Any) -> tuple[list[Any], bool]:
         # e.g. request tools: exact only if pyarrow filled no absent key with null
         present = arr.filter(arr.is_valid()) if arr.null_count else arr
         _need(_exact(present), f"nested value of type {t} with nulls")
+        return share(arr.to_pylist(), _SHARED), arr.null_count > 0
     return arr.to_pylist(), arr.null_count > 0
+
+
+_SHARED: dict[bytes, Any] = {}  # per read (cleared by read_fast)
+_SHARE_MAX = 4096  # distinct shared values remembered: unique values are kept as they are
+
+
+def share(values: list[Any], shared: dict[bytes, Any]) -> list[Any]:
+    """Equal nested values (the same ``tools`` list on every line) as one object each.
+
+    A million copies of one request's tool schema cost more memory than the file itself;
+    the values stay equal to the careful reader's, but rows share them (as read-only data).
+    """
+    try:
+        from orjson import dumps
+    except ImportError:
+        return values
+    for i, value in enumerate(values):
+        if value is None:
+            continue
+        try:
+            key = dumps(value)
+        except TypeError:  # an integer beyond 64 bits: keep it as it is
+            continue
+        kept = shared.get(key)
+        if kept is not None:
+            values[i] = kept
+        elif len(shared) < _SHARE_MAX:
+            shared[key] = value
+    return values
 
 
 def _fast_batch(batch: Any, first_line: int, file: str) -> dict[str, Any]:
@@ -372,6 +402,7 @@ def read_fast(path: Path) -> Any:
     try:
         return _read_fast(path)
     finally:
+        _SHARED.clear()
         if enabled:
             gc.enable()
 
@@ -380,7 +411,6 @@ def _read_fast(path: Path) -> Any:
     import numpy as np
     import pandas as pd
     import pyarrow as pa
-    import pyarrow.json as pj
 
     from evalkit.traces.schema import COLUMNS, RETRIEVED_TYPE, SOURCE_TYPE
 
@@ -391,36 +421,29 @@ def _read_fast(path: Path) -> Any:
         return None
     if first is not None and _shape(first) != "log":
         return None
+    from evalkit.traces import _fast_pieces
+
     try:
-        with ThreadPoolExecutor(1) as pool:
-            n_lines = pool.submit(_count_rows, path)  # overlaps the parse (which frees the GIL)
-            try:
-                table = pj.read_json(path)
-            except pa.ArrowInvalid as exc:
-                if "straddl" not in str(exc):  # a line longer than a parse block: bigger blocks
-                    raise
-                table = pj.read_json(path, read_options=pj.ReadOptions(block_size=1 << 28))
-            table.validate(full=True)  # pyarrow's JSON reader lets invalid UTF-8 through
-            # one record per line keeps line numbers exact (see _count_rows)
-            _need(table.num_rows == n_lines.result(), "blank lines or two objects on a line")
-        batches: list[Any] = table.to_batches()
-        del table
+        # a ~16 MB piece at a time: parsing the whole file at once peaked at ~2.5x its size
         parts: list[dict[str, Any]] = []
         line = 1
-        start = 0
-        while start < len(batches):
-            # ~32 MB groups: few enough for low per-batch overhead; originals freed as we go
-            stop, size = start, 0
-            while stop < len(batches) and (size == 0 or size + batches[stop].nbytes <= 1 << 25):
-                size += batches[stop].nbytes
-                stop += 1
-            group = pa.Table.from_batches(batches[start:stop]).combine_chunks().to_batches()
-            batches[start:stop] = [None] * (stop - start)
-            for batch in group:
-                parts.append(_fast_batch(batch, line, str(path)))
-                line += batch.num_rows
-            del group
-            start = stop
+        pieces = _fast_pieces.pieces(path)
+        with ThreadPoolExecutor(1) as pool:  # the next piece is parsed while we build this one
+            piece = next(pieces, None)
+            parsed = pool.submit(_fast_pieces.parse, piece) if piece is not None else None
+            while piece is not None and parsed is not None:
+                n_lines = _fast_pieces.count_records(piece)  # -1 unless one object per line
+                table = parsed.result()
+                following = next(pieces, None)
+                ahead = pool.submit(_fast_pieces.parse, following) if following else None
+                del piece
+                # one record per line keeps line numbers exact (see count_records)
+                _need(table.num_rows == n_lines, "blank lines or two objects on a line")
+                for batch in table.to_batches():
+                    parts.append(_fast_batch(batch, line, str(path)))
+                    line += batch.num_rows
+                del table
+                piece, parsed = following, ahead
     except (
         _Unsupported,
         pa.ArrowException,

@@ -1,0 +1,265 @@
+"""The vectorised path for plain chat JSON Lines (``{"messages": [...], "tools": [...]}``).
+
+One job: read a fine-tuning-shaped OpenAI chat file with pyarrow's multi-threaded JSON reader and
+build the canonical columns with pyarrow.compute, giving exactly the frame of the careful,
+line-by-line reader (tests/traces/test_fast_chat.py checks this on every fixture and on
+generated files). Anything it does not fully understand makes :func:`read_fast_chat` return
+``None``, and the careful reader runs (so errors still name the file, line and field).
+
+Trace ids stay those of the careful reader: a SHA-256 of the record's canonical JSON (sorted keys,
+compact separators; :func:`evalkit.traces._jsonio.content_hash`). The canonical text needs each
+line parsed, which a second thread does while pyarrow parses the file (``orjson`` when installed:
+its sorted compact output is byte-identical to ``json.dumps`` for every value without a float;
+files with floats are hashed with the standard library). The same per-line parse gives the
+``metadata`` column (the record without ``messages``), with repeated container values (the same
+``tools`` list on every line) shared rather than copied.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from evalkit.traces._jsonio import first_json_line
+from evalkit.traces._openai_fast import (
+    _flat_tool_calls,
+    _lengths,
+    _messages_struct,
+    _need,
+    _offsets,
+    _Unsupported,
+)
+from evalkit.traces._openai_shape import _FOREIGN_KEYS, NAME, _shape
+
+_INTERN_MAX = 4096  # distinct shared metadata values remembered (bounded: unique values are copied)
+
+
+def _codec(floats: bool) -> tuple[Callable[[bytes], Any], Callable[[Any], bytes]]:
+    """``(loads, canonical)``: parse a line; the bytes :func:`content_hash` hashes for a record."""
+    if not floats:
+        try:
+            import orjson
+        except ImportError:
+            pass
+        else:
+            sort = orjson.OPT_SORT_KEYS
+            dumps = orjson.dumps
+            return orjson.loads, lambda record: dumps(record, option=sort)
+    import json
+
+    # json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False), as content_hash
+    encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+    return json.loads, lambda record: encode(record).encode("utf-8", "surrogatepass")
+
+
+def _hash_piece(
+    piece: bytes, *, floats: bool, shared: dict[tuple[str, Any], Any]
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """Per line: the content-hash digest and the metadata dict (the record without messages).
+
+    ``shared`` maps repeated container values to the one object kept for them (bounded).
+    """
+    loads, canonical = _codec(floats)
+    try:
+        from orjson import dumps as key_of
+    except ImportError:
+        import json
+
+        key_of = json.dumps  # type: ignore[assignment]
+    sha = hashlib.sha256
+    digests: list[str] = []
+    metadata: list[dict[str, Any]] = []
+    lines = piece.split(b"\n")
+    if not lines[-1]:
+        lines.pop()
+    for line in lines:
+        # one JSON object per line keeps line numbers exact (as in the log-pair path)
+        _need(line[:1] == b"{", "a line that is not one JSON object")
+        record = loads(line)
+        _need(type(record) is dict, "a line that is not an object")
+        digests.append(sha(canonical(record)).hexdigest()[:16])
+        record.pop("messages", None)
+        for key, value in record.items():
+            if type(value) is list or type(value) is dict:
+                k = (key, key_of(value))
+                kept = shared.get(k)
+                if kept is not None:
+                    record[key] = kept
+                elif len(shared) < _INTERN_MAX:
+                    shared[k] = value
+        metadata.append(record)
+    return digests, metadata
+
+
+def _has_float(t: Any) -> bool:
+    import pyarrow as pa
+
+    if pa.types.is_floating(t) or pa.types.is_decimal(t):
+        return True
+    if pa.types.is_struct(t):
+        return any(_has_float(t.field(i).type) for i in range(t.num_fields))
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return _has_float(t.value_type)
+    return False
+
+
+def _last_per_row(mask: Any, msg_row: Any, n: int) -> Any:
+    """Per row: the index of the last message where ``mask`` holds (-1 if none)."""
+    import numpy as np
+
+    at = np.flatnonzero(mask)
+    out = np.full(n, -1, dtype=np.int64)
+    if len(at):
+        rows = msg_row[at]
+        ends = np.empty(len(at), dtype=bool)
+        ends[:-1] = rows[1:] != rows[:-1]
+        ends[-1] = True
+        out[rows[ends]] = at[ends]
+    return out
+
+
+def _chat_batch(batch: Any, first_line: int) -> dict[str, Any]:
+    """Canonical Arrow columns of one record batch (ids and metadata come from the hashing)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(batch)
+    lists = batch.column("messages")
+    _need(pa.types.is_list(lists.type) and lists.null_count == 0, "messages")
+    lengths = _lengths(lists)
+    flat = lists.flatten()
+    _need(len(flat) > 0, "no messages at all")  # an all-empty file: leave it to the careful path
+    values = _messages_struct(flat)
+    messages = pa.ListArray.from_arrays(_offsets(lengths), values)
+    msg_row = np.repeat(np.arange(n), lengths)
+    role, content = values.field("role"), values.field("content")
+    # summarize(): the output is the last assistant message unless a user text comes after it;
+    # the input is the last user text of the row (none can follow the output)
+    user = np.asarray(pc.fill_null(pc.and_(pc.equal(role, "user"), pc.is_valid(content)), False))
+    assistant = np.asarray(pc.equal(role, "assistant"))
+    last_user = _last_per_row(user, msg_row, n)
+    last_either = _last_per_row(user | assistant, msg_row, n)
+    has_output = last_either >= 0
+    has_output[has_output] = assistant[last_either[has_output]]
+    null = pa.scalar(None, pa.string())
+    take_user = content.take(pa.array(np.maximum(last_user, 0)))
+    take_out = content.take(pa.array(np.maximum(last_either, 0)))
+    return {
+        "input": pc.if_else(pa.array(last_user >= 0), take_user, null),
+        "output": pc.if_else(pa.array(has_output), take_out, null),
+        "messages": messages,
+        "tool_calls": _flat_tool_calls(values, msg_row, n),
+        "line": pa.array(np.arange(first_line, first_line + n, dtype=np.int64)),
+    }
+
+
+def _check_columns(table: Any) -> None:
+    names = set(table.schema.names)
+    _need("messages" in names, "no messages column")
+    # another record shape on some line (Batch API, log pair, a foreign format): careful path
+    _need(not (names & _FOREIGN_KEYS) and "custom_id" not in names, "not fine-tuning records")
+    _need(not {"request", "response"} <= names, "log-pair keys")
+
+
+def read_fast_chat(path: Path) -> Any:
+    """Read a chat JSONL file the vectorised way.
+
+    Returns ``(frame, repeated_lines)`` (the lines whose content repeats an earlier line's, as
+    the careful reader reports them), or ``None`` when the careful reader must run.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    first = first_json_line(head)
+    if first is None or _shape(first) != "finetune":
+        return None
+    enabled = gc.isenabled()
+    gc.disable()  # a million new dicts: generational GC passes would dominate the time
+    try:
+        return _read(path)
+    except (_Unsupported, ValueError, TypeError, KeyError, IndexError, UnicodeDecodeError):
+        return None  # pyarrow's ArrowInvalid and orjson's JSONDecodeError are ValueErrors
+    except Exception as exc:
+        import pyarrow as pa
+
+        if isinstance(exc, pa.ArrowException):
+            return None
+        raise
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read(path: Path) -> Any:
+    import pyarrow as pa
+
+    from evalkit.traces import _fast_pieces
+    from evalkit.traces._fast_frame import canonical_frame
+
+    parts: list[dict[str, Any]] = []
+    shared: dict[tuple[str, Any], Any] = {}
+    seen: dict[str, int] = {}
+    repeats: list[int] = []
+    line = 1
+    pieces = _fast_pieces.pieces(path)
+    with ThreadPoolExecutor(1) as pool:
+        # pyarrow frees the GIL: a piece is parsed while we hash it, and the next one while we
+        # build this one's columns
+        piece = next(pieces, None)
+        parsed = pool.submit(_fast_pieces.parse, piece) if piece is not None else None
+        while piece is not None and parsed is not None:
+            try:
+                digests, metadata = _hash_piece(piece, floats=False, shared=shared)
+            finally:
+                table = parsed.result()
+            following = next(pieces, None)
+            ahead = pool.submit(_fast_pieces.parse, following) if following is not None else None
+            _need(table.num_rows == len(digests), "blank lines or two objects on a line")
+            _check_columns(table)
+            if any(_has_float(f.type) for f in table.schema):
+                digests, metadata = _hash_piece(piece, floats=True, shared=shared)  # repr()
+            del piece
+            ids = _numbered(digests, seen, repeats, line)
+            at = 0
+            for batch in table.to_batches():
+                part = _chat_batch(batch, line)
+                part["metadata"] = metadata[at : at + batch.num_rows]
+                part["trace_id"] = pa.array(ids[at : at + batch.num_rows], pa.string())
+                parts.append(part)
+                line += batch.num_rows
+                at += batch.num_rows
+            del table, metadata, digests, ids
+            piece, parsed = following, ahead
+    return canonical_frame(parts, fmt=NAME, file=str(path)), repeats
+
+
+def _numbered(digests: list[str], seen: dict[str, int], repeats: list[int], line: int) -> list[str]:
+    """Ids as the careful reader gives them: the content hash, then ``-2``, ``-3`` for repeats."""
+    ids = []
+    for i, digest in enumerate(digests, start=line):
+        k = seen.get(digest, 0) + 1
+        seen[digest] = k
+        if k > 1:
+            repeats.append(i)
+            ids.append(f"{NAME}-{digest}-{k}")
+        else:
+            ids.append(f"{NAME}-{digest}")
+    return ids
+
+
+def warn_repeats(file: str, repeats: list[int], *, stacklevel: int) -> None:
+    """The summary warning for id-less lines whose content repeats (both readers give it)."""
+    import warnings
+
+    from evalkit.errors import TraceWarning
+
+    warnings.warn(
+        f"{file}: {len(repeats)} line(s) repeat the content of an earlier line (first at line "
+        f"{repeats[0]}); each got a distinct, stable id (content hash + '-<occurrence>')",
+        TraceWarning,
+        stacklevel=stacklevel + 1,
+    )
