@@ -118,9 +118,19 @@ def rule_verdicts(answers: pa.Array, docset: NDArray[np.int64],
     n = len(answers)
     codes = np.full(n, PASS, dtype=np.int8)
     why = np.full(n, "", dtype=object)
-    indexes = [doc_index(tuple(d)) if d else None for d in docsets]
-    has_docs = np.array([ix is not None for ix in indexes] + [False], dtype=bool)
-    doc_neg = np.array([bool(ix and ix[3]) for ix in indexes] + [False], dtype=bool)
+    local: dict[int, DocIndex] = {}  # bounded: an object column may hold a set per trace
+
+    def index_of(k: int) -> DocIndex:
+        ix = local.get(k)
+        if ix is None:
+            ix = doc_index(tuple(docsets[k]))
+            if len(local) < 4096:
+                local[k] = ix
+        return ix
+
+    has_docs = np.array([bool(d) for d in docsets] + [False], dtype=bool)
+    doc_neg = np.array([bool(d) and index_of(k)[3] for k, d in enumerate(docsets)] + [False],
+                       dtype=bool)
     answers = answers.cast(pa.large_string())
     nonempty = np.asarray(pc.fill_null(pc.greater(pc.binary_length(answers), 0), False)
                           .to_numpy(zero_copy_only=False), dtype=bool)
@@ -157,9 +167,8 @@ def rule_verdicts(answers: pa.Array, docset: NDArray[np.int64],
         for j, (text, k) in enumerate(zip(texts, cds[keep].tolist(), strict=True)):
             got = cache.get((text, k))
             if got is None:
-                index = indexes[k]
-                assert index is not None
-                got = clause_verdict(_claim(text), index, min_overlap, negation_overlap, rules)
+                got = clause_verdict(_claim(text), index_of(k), min_overlap, negation_overlap,
+                                     rules)
                 if len(cache) < 200_000:  # bounded: distinct answers rarely share clauses
                     cache[(text, k)] = got
             if got[0] == FAIL:
