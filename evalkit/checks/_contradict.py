@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -30,14 +29,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from evalkit.checks import _frame as F
-from evalkit.checks._claims import Claim, Quantity, claims, overlap
+from evalkit.checks._claims import claims, overlap
+from evalkit.checks._contradict_fast import rule_verdicts
 from evalkit.checks._core import FAIL, NA, PASS, Check, CheckError, Verdicts, verdicts_from
 from evalkit.checks._distinct import distinct_rows, string_codes
 
 RULES: tuple[str, ...] = ("quantity", "negation")
 NLICallable = Callable[[list[tuple[str, str]]], Sequence[float]]
-_MIN_SHARED = 2  # content stems an answer clause shares with a retrieved one to be compared
-_MIN_SHARED_NEGATION = 3  # a negation flip needs more evidence: negations move in paraphrases
 
 
 def _docs(frame: pd.DataFrame) -> tuple[Any, list[list[tuple[str, str]]] | None]:
@@ -62,18 +60,23 @@ def _field(flat: pa.Array, name: str) -> pa.Array:
 
 
 def _groups(output: pa.Array, arr: Any, docs: list[list[tuple[str, str]]] | None
-            ) -> tuple[np.ndarray, list[Any], list[list[tuple[str, str]]]]:
-    """Group traces by (answer, retrieved ids and texts): each group's answer and documents."""
+            ) -> tuple[np.ndarray, pa.Array, np.ndarray, list[list[tuple[str, str]]]]:
+    """Group traces by (answer, retrieved ids and texts).
+
+    Returns each trace's group, each group's answer (Arrow) and document set, and the distinct
+    document sets (lists of ``(id, text)``).
+    """
     n = len(output)
     if arr is None:
         assert docs is not None
-        return np.arange(n), output.to_pylist(), docs
+        return np.arange(n), output, np.arange(n), docs
     flat = pc.list_flatten(arr)
     ids, texts = _field(flat, "id"), _field(flat, "text")
     counts = np.asarray(pc.fill_null(pc.list_value_length(arr), 0).to_numpy(), dtype=np.int64)
-    first, group = distinct_rows(n, [string_codes(output)],
-                                 [(string_codes(texts), counts), (string_codes(ids), counts)])
-    sub = arr.take(pa.array(first))
+    dfirst, dgroup = distinct_rows(n, [], [(string_codes(texts), counts),
+                                           (string_codes(ids), counts)])
+    first, group = distinct_rows(n, [string_codes(output), dgroup])
+    sub = arr.take(pa.array(dfirst))
     sflat = pc.list_flatten(sub)
     sids, stexts = _field(sflat, "id").to_pylist(), _field(sflat, "text").to_pylist()
     scounts = np.asarray(pc.fill_null(pc.list_value_length(sub), 0).to_numpy(), dtype=np.int64)
@@ -83,51 +86,7 @@ def _groups(output: pa.Array, arr: Any, docs: list[list[tuple[str, str]]] | None
                          zip(sids[pos:pos + c], stexts[pos:pos + c], strict=True)
                          if t is not None])
         pos += c
-    return group, output.take(pa.array(first)).to_pylist(), out_docs
-
-
-@lru_cache(maxsize=4096)
-def _doc_index(docs: tuple[tuple[str, str], ...]) -> tuple[
-        list[tuple[str, Claim]], list[Quantity], frozenset[str], bool]:
-    """A document set's clauses, quantities, stems and whether any clause is negated (cached)."""
-    doc_claims = [(d, c) for d, text in docs for c in claims(text)]
-    known = [q for _, c in doc_claims for q in c.quantities]
-    stems = frozenset().union(*(c.stems for _, c in doc_claims))
-    return doc_claims, known, stems, any(c.negated for _, c in doc_claims)
-
-
-def _rule_verdict(answer: str, docs: list[tuple[str, str]], min_overlap: float,
-                  negation_overlap: float, rules: frozenset[str]) -> tuple[int, str]:
-    doc_claims, known, doc_stems, doc_negated = _doc_index(tuple(docs))
-    floor = min(min_overlap, negation_overlap)
-    for a in claims(answer):
-        # cheap exits first: too few shared words, or nothing either rule could flag
-        if len(a.stems & doc_stems) < _MIN_SHARED or not (
-                ("quantity" in rules and a.quantities)
-                or ("negation" in rules and (a.negated or doc_negated))):
-            continue
-        aligned = [(d, c, overlap(a, c)) for d, c in doc_claims
-                   if len(a.stems & c.stems) >= _MIN_SHARED]
-        aligned = [x for x in aligned if x[2] >= floor]
-        if not aligned:
-            continue
-        if "quantity" in rules:
-            for q in a.quantities:
-                if any(q.agrees(k) for k in known):
-                    continue
-                for d, c, o in aligned:
-                    other = next((x for x in c.quantities if x.unit == q.unit), None)
-                    if other is not None and o >= min_overlap:
-                        return FAIL, (f"says {q.text!r} where {d or 'a retrieved document'} "
-                                      f"says {other.text!r}")[:200]
-        if "negation" in rules:
-            d, c, o = max(aligned, key=lambda x: x[2])
-            if (o >= negation_overlap and c.negated != a.negated
-                    and len(a.stems & c.stems) >= _MIN_SHARED_NEGATION):
-                which = "negates" if a.negated else "drops the negation of"
-                return FAIL, (f"{a.text!r} {which} {d or 'a retrieved document'}: "
-                              f"{c.text!r}")[:200]
-    return PASS, ""
+    return group, output.take(pa.array(first)), dgroup[first], out_docs
 
 
 def _nli_pairs(answer: str, docs: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
@@ -271,16 +230,13 @@ def contradicts_retrieved(*, min_overlap: float = 0.5, negation_overlap: float =
         n = len(frame)
         output = F.strings(frame, "output")
         arr, docs = _docs(frame)
-        group, answers, gdocs = _groups(output, arr, docs)
+        group, answers, docset, docsets = _groups(output, arr, docs)
         if nli is not None:
-            codes, why = _nli_verdicts(nli, float(nli_threshold), batch_size, answers, gdocs)
+            codes, why = _nli_verdicts(nli, float(nli_threshold), batch_size,
+                                       answers.to_pylist(), [docsets[k] for k in docset])
         else:
-            codes = np.full(len(answers), PASS, dtype=np.int8)
-            why = np.full(len(answers), "", dtype=object)
-            for g, (a, d) in enumerate(zip(answers, gdocs, strict=True)):
-                if a and d:
-                    codes[g], why[g] = _rule_verdict(a, d, float(min_overlap),
-                                                     float(negation_overlap), rule_set)
+            codes, why = rule_verdicts(answers, docset, docsets, float(min_overlap),
+                                       float(negation_overlap), rule_set)
         ndocs = F.list_lengths(frame, "retrieved")
         return verdicts_from(n, [(ndocs == 0, NA, "nothing retrieved"),
                                  (F.is_null(output), NA, "no output"),
