@@ -11,14 +11,15 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
 
 from evalkit.runs._drift import _unpaired
 from evalkit.runs._errors import MixedOutcomeError
+from evalkit.runs._table_result import FirstRowResult
 from evalkit.runs._tally import object_column, tally
-from evalkit.stats._common import ConfidenceInterval, check_confidence_level
+from evalkit.stats._common import check_confidence_level
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -28,7 +29,7 @@ _COLS = ["segment", "n_active", "n_holdout", "rate_active", "rate_holdout", "gap
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ContaminationGap:
+class ContaminationGap(FirstRowResult):
     """Active minus holdout, overall (``segment`` ``None``) and per segment.
 
     Attributes
@@ -49,25 +50,13 @@ class ContaminationGap:
     confidence_level: float
     kind: str
 
-    @property
-    def statistic(self) -> float:
-        """Overall active-minus-holdout gap."""
-        return float(self.table["gap"].iloc[0])
-
-    @property
-    def confidence_interval(self) -> ConfidenceInterval:
-        """Interval of the overall gap."""
-        r = self.table.iloc[0]
-        return ConfidenceInterval(float(r["ci_low"]), float(r["ci_high"]))
+    _statistic_column: ClassVar[str] = "gap"
 
     def __repr__(self) -> str:
         lo, hi = self.confidence_interval
         return (f"ContaminationGap(statistic={self.statistic:.4g}, confidence_interval="
                 f"({lo:.4g}, {hi:.4g}), n_segments={len(self.table) - 1})")
 
-    def to_frame(self) -> pd.DataFrame:
-        """Return a copy of :attr:`table`."""
-        return self.table.copy()
 
     def plot(self) -> go.Figure:
         """The gap per segment with its interval."""

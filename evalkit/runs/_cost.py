@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from evalkit.runs._errors import RunInputError, UnmatchedCasesError
+from evalkit.runs._table_result import FirstRowResult
 from evalkit.runs._tally import _verdicts, object_column
 from evalkit.stats._common import (
-    ConfidenceInterval,
     RNGLike,
     bootstrap_interval,
     check_choice,
@@ -56,7 +56,7 @@ def _delta_method(s: pd.DataFrame, cl: float) -> pd.DataFrame:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CostPerSuccess:
+class CostPerSuccess(FirstRowResult):
     """Total cost / successful units, overall (``segment`` ``None``) and per segment.
 
     Attributes
@@ -75,25 +75,12 @@ class CostPerSuccess:
     method: str
     confidence_level: float
 
-    @property
-    def statistic(self) -> float:
-        """Overall cost per success."""
-        return float(self.table["statistic"].iloc[0])
-
-    @property
-    def confidence_interval(self) -> ConfidenceInterval:
-        """Interval of the overall cost per success."""
-        r = self.table.iloc[0]
-        return ConfidenceInterval(float(r["ci_low"]), float(r["ci_high"]))
 
     def __repr__(self) -> str:
         lo, hi = self.confidence_interval
         return (f"CostPerSuccess(statistic={self.statistic:.4g}, confidence_interval="
                 f"({lo:.4g}, {hi:.4g}), unit={self.unit!r}, method={self.method!r})")
 
-    def to_frame(self) -> pd.DataFrame:
-        """Return a copy of :attr:`table`."""
-        return self.table.copy()
 
     def plot(self) -> go.Figure:
         """Cost per success per segment with intervals."""
@@ -285,32 +272,19 @@ def cost_per_success(
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CostComparison:
+class CostComparison(FirstRowResult):
     """Candidate vs baseline cost per success: ratio (candidate / baseline) or difference."""
 
     table: pd.DataFrame
     kind: str
     confidence_level: float
 
-    @property
-    def statistic(self) -> float:
-        """Overall ratio or difference."""
-        return float(self.table["statistic"].iloc[0])
-
-    @property
-    def confidence_interval(self) -> ConfidenceInterval:
-        """Its interval."""
-        r = self.table.iloc[0]
-        return ConfidenceInterval(float(r["ci_low"]), float(r["ci_high"]))
 
     def __repr__(self) -> str:
         lo, hi = self.confidence_interval
         return (f"CostComparison(kind={self.kind!r}, statistic={self.statistic:.4g}, "
                 f"confidence_interval=({lo:.4g}, {hi:.4g}))")
 
-    def to_frame(self) -> pd.DataFrame:
-        """Return a copy of :attr:`table`."""
-        return self.table.copy()
 
     def _repr_html_(self) -> str:
         lo, hi = self.confidence_interval
