@@ -84,7 +84,10 @@ def test_sigkill_mid_run_loses_no_acknowledged_label(tmp_path: Path) -> None:
             f"writer stopped early: {proc.stderr.read() if proc.stderr else ''}"
         )
         os.kill(proc.pid, signal.SIGKILL)  # mid-run: the writer is in its record loop
-        rest, _ = proc.communicate(timeout=30)
+        # Read the rest through the same text wrapper: readline() may already hold several
+        # acknowledged lines in its buffer, which communicate() (raw fd reads) would skip.
+        rest = proc.stdout.read()
+        proc.wait(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
