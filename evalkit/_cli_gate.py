@@ -20,16 +20,6 @@ from typing import Any
 EXIT_OK, EXIT_FAIL = 0, 1
 
 
-def _margin(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number in [0, 1]; got {text!r}") from None
-    if not 0 <= v <= 1:
-        raise argparse.ArgumentTypeError(f"must be a number in [0, 1]; got {text!r}")
-    return v
-
-
 def _nonnegative(text: str) -> float:
     try:
         v = float(text)
@@ -41,7 +31,9 @@ def _nonnegative(text: str) -> float:
 
 
 def _level(text: str) -> float:
-    v = _margin(text)
+    from evalkit.cli import _fraction
+
+    v = _fraction(text)
     if not 0 < v < 1:
         raise argparse.ArgumentTypeError(f"must be a number in (0, 1); got {text!r}")
     return v

@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 
 from evalkit.runs._errors import RunInputError, VerdictMismatchError
+from evalkit.runs._table_result import PerSignalResult
 from evalkit.runs._tally import object_column
-from evalkit.stats._common import ConfidenceInterval, check_confidence_level
+from evalkit.stats._common import check_confidence_level
 from evalkit.stats._proportions import wilson_interval
 
 if TYPE_CHECKING:
@@ -154,7 +155,7 @@ def _derive(df: pd.DataFrame, followup_window: float) -> tuple[pd.DataFrame, pd.
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class OnlineSignals:
+class OnlineSignals(PerSignalResult):
     """Online signal rates with intervals, overall (``segment`` ``None``) and per segment.
 
     Attributes
@@ -171,29 +172,9 @@ class OnlineSignals:
     table: pd.DataFrame
     confidence_level: float
 
-    @property
-    def _overall(self) -> pd.DataFrame:
-        return self.table[self.table["segment"].isna()].set_index("signal")
-
-    @property
-    def statistic(self) -> dict[str, float]:
-        """Overall rate per signal."""
-        return {str(s): float(r) for s, r in self._overall["rate"].items()}
-
-    @property
-    def confidence_interval(self) -> dict[str, ConfidenceInterval]:
-        """Overall interval per signal."""
-        o = self._overall
-        return {str(s): ConfidenceInterval(float(lo), float(hi))
-                for s, lo, hi in zip(o.index, o["ci_low"], o["ci_high"], strict=True)}
-
     def __repr__(self) -> str:
         rates = ", ".join(f"{k}={v:.3g}" for k, v in self.statistic.items())
         return f"OnlineSignals({rates})"
-
-    def to_frame(self) -> pd.DataFrame:
-        """Return a copy of :attr:`table`."""
-        return self.table.copy()
 
     def plot(self) -> go.Figure:
         """Rates with intervals per signal and segment."""

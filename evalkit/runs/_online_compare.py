@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from evalkit.runs._errors import RunInputError
 from evalkit.runs._online import SIGNALS, OnlineSignals, online_signals
+from evalkit.runs._table_result import PerSignalResult
 from evalkit.runs._tally import object_column
-from evalkit.stats._common import ConfidenceInterval, check_confidence_level
+from evalkit.stats._common import check_confidence_level
 from evalkit.stats._two_sample import newcombe_difference_interval
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class OnlineComparison:
+class OnlineComparison(PerSignalResult):
     """Treatment vs control per signal (and segment) with an interval-aware verdict.
 
     Attributes
@@ -44,9 +45,7 @@ class OnlineComparison:
     table: pd.DataFrame
     confidence_level: float
 
-    @property
-    def _overall(self) -> pd.DataFrame:
-        return self.table[self.table["segment"].isna()].set_index("signal")
+    _statistic_column: ClassVar[str] = "delta"
 
     @property
     def verdict(self) -> str:
@@ -54,24 +53,8 @@ class OnlineComparison:
         v = set(self._overall["verdict"])
         return "fail" if "fail" in v else "inconclusive" if "inconclusive" in v else "pass"
 
-    @property
-    def statistic(self) -> dict[str, float]:
-        """Overall treatment-minus-control delta per signal."""
-        return {str(s): float(d) for s, d in self._overall["delta"].items()}
-
-    @property
-    def confidence_interval(self) -> dict[str, ConfidenceInterval]:
-        """Overall interval of each delta."""
-        o = self._overall
-        return {str(s): ConfidenceInterval(float(lo), float(hi))
-                for s, lo, hi in zip(o.index, o["ci_low"], o["ci_high"], strict=True)}
-
     def __repr__(self) -> str:
         return f"OnlineComparison(verdict={self.verdict!r}, deltas={self.statistic!r})"
-
-    def to_frame(self) -> pd.DataFrame:
-        """Return a copy of :attr:`table`."""
-        return self.table.copy()
 
     def plot(self) -> go.Figure:
         """Deltas with intervals and the tolerance band per signal."""
