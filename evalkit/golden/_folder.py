@@ -121,7 +121,12 @@ def read_manifest(path: Path) -> dict[str, Any]:
         data = json.loads(mf.read_text(encoding="utf-8"))
     except (OSError, UnicodeError, json.JSONDecodeError) as e:
         raise GoldenManifestError(f"{mf}: unreadable manifest: {e}") from e
-    if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
+    if not isinstance(data, dict):
+        raise GoldenManifestError(
+            f"{mf}: field 'files' is missing: the manifest must be a JSON object; got "
+            f"{type(data).__name__} {json.dumps(data)[:60]}"
+        )
+    if not isinstance(data.get("files"), dict):
         raise GoldenManifestError(f"{mf}: field 'files' is missing; got keys {sorted(data)[:8]}")
     return data
 

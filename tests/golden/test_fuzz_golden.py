@@ -8,11 +8,18 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evalkit.errors import EvalkitError
-from evalkit.golden import export_golden, load_golden, score_against_references, verify_golden
+from evalkit.golden import (
+    GoldenManifestError,
+    export_golden,
+    load_golden,
+    score_against_references,
+    verify_golden,
+)
 
 SETTINGS = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -51,6 +58,17 @@ def test_load_hostile_folder_only_typed_errors(manifest: bytes, cases: bytes, sp
             load_golden(d, split, unseal="fuzz")  # type: ignore[arg-type]
         with contextlib.suppress(EvalkitError):
             verify_golden(d)
+
+
+@pytest.mark.parametrize("manifest", [b"0", b"[1, 2]", b'"files"', b"null", b'{"files": 3}'])
+def test_a_manifest_that_is_not_an_object_is_a_typed_error(manifest: bytes, tmp_path: Path) -> None:
+    # found by the fuzz test above: `0` raised TypeError while the message was being built
+    (tmp_path / "manifest.json").write_bytes(manifest)
+    (tmp_path / "cases.jsonl").write_bytes(b"")
+    with pytest.raises(GoldenManifestError, match="field 'files'"):
+        load_golden(tmp_path, "active")
+    with pytest.raises(GoldenManifestError, match="field 'files'"):
+        verify_golden(tmp_path)
 
 
 @SETTINGS
