@@ -8,6 +8,7 @@ by start time), so that a per-convention interpreter can turn each trace into on
 from __future__ import annotations
 
 import base64
+import gc
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ _JSON_SUFFIXES = (".json", ".jsonl", ".ndjson", ".otlp")
 _MAX_NANOS = int(pd.Timestamp.max.value)
 
 
-@dataclass
+@dataclass(slots=True)
 class Span:
     """One decoded span."""
 
@@ -110,21 +111,35 @@ def any_value(value: Any, where: str) -> Any:
     raise SpanError(where, f"unknown AnyValue kind {sorted(value)[:3]}")
 
 
-def attributes(items: Any, where: str) -> dict[str, Any]:
-    """Decode a list of ``{"key", "value": AnyValue}`` into a dict."""
+def attributes(items: Any, where: str, field: str = "") -> dict[str, Any]:
+    """Decode a list of ``{"key", "value": AnyValue}`` into a dict (``where + field`` names it)."""
     if items is None:
         return {}
+    if field:
+        where += field
     if not isinstance(items, list):
         raise SpanError(where, f"must be an array of key/value objects, got {_kind(items)}")
     out: dict[str, Any] = {}
     for i, kv in enumerate(items):
+        if type(kv) is dict:  # the common case first: a string value, checked exactly
+            key, value = kv.get("key"), kv.get("value")
+            if type(key) is str and type(value) is dict and len(value) == 1:
+                text = value.get("stringValue")
+                if type(text) is str:
+                    out[key] = text
+                    continue
         if not isinstance(kv, dict) or not isinstance(kv.get("key"), str):
             raise SpanError(f"{where}[{i}]", "must be an object with a string 'key'")
         out[kv["key"]] = any_value(kv.get("value", {}), f"{where}[{i}].value ({kv['key']})")
     return out
 
 
-def _nanos(value: Any, where: str) -> int | None:
+def _nanos(value: Any, where: str, field: str = "") -> int | None:
+    if type(value) is str and value.isdigit() and len(value) <= 19 and value.isascii():
+        nanos = int(value)  # the common case: a decimal string within int64
+        if 0 < nanos <= _MAX_NANOS:
+            return nanos
+    where += field
     if value is None or value == "" or value == 0 or value == "0":
         return None
     if isinstance(value, (bool, float)):
@@ -168,13 +183,15 @@ def otlp_id(value: str) -> str:
     return value
 
 
-def _id(value: Any, where: str, *, required: bool) -> str | None:
+def _id(value: Any, where: str, field: str = "", *, required: bool) -> str | None:
+    if type(value) is str and _HEX_ID.match(value):  # the common case: one C-level match
+        return value.lower()
     if value is None or value == "":
         if required:
-            raise SpanError(where, "missing")
+            raise SpanError(where + field, "missing")
         return None
     if not isinstance(value, str):
-        raise SpanError(where, f"must be a hex string, got {_kind(value)}")
+        raise SpanError(where + field, f"must be a hex string, got {_kind(value)}")
     return otlp_id(value)
 
 
@@ -200,14 +217,15 @@ def _span(
         )
     name = raw.get("name")
     status = raw.get("status")
+    # where + "..." only on failure: building the paths eagerly cost ~10% of a read
     return Span(
-        trace_id=_id(raw.get("traceId"), f"{where}.traceId", required=True) or "",
-        span_id=_id(raw.get("spanId"), f"{where}.spanId", required=True) or "",
-        parent_id=_id(raw.get("parentSpanId"), f"{where}.parentSpanId", required=False),
+        trace_id=_id(raw.get("traceId"), where, ".traceId", required=True) or "",
+        span_id=_id(raw.get("spanId"), where, ".spanId", required=True) or "",
+        parent_id=_id(raw.get("parentSpanId"), where, ".parentSpanId", required=False),
         name=name if isinstance(name, str) else "",
-        start_ns=_nanos(raw.get("startTimeUnixNano"), f"{where}.startTimeUnixNano"),
-        end_ns=_nanos(raw.get("endTimeUnixNano"), f"{where}.endTimeUnixNano"),
-        attrs=attributes(raw.get("attributes"), f"{where}.attributes"),
+        start_ns=_nanos(raw.get("startTimeUnixNano"), where, ".startTimeUnixNano"),
+        end_ns=_nanos(raw.get("endTimeUnixNano"), where, ".endTimeUnixNano"),
+        attrs=attributes(raw.get("attributes"), where, ".attributes"),
         events=events,
         resource=resource,
         scope=scope,
@@ -490,14 +508,34 @@ def read_traces(
     from evalkit.traces._columns import check_columns
 
     cols = check_columns(columns)
+    enabled = gc.isenabled()
+    gc.disable()  # millions of new dicts and spans: generational GC passes would dominate
+    try:
+        return _read_traces(path, sink=sink, fmt=fmt, interpret=interpret, cols=cols)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read_traces(
+    path: Path,
+    *,
+    sink: ErrorSink,
+    fmt: str,
+    interpret: Callable[[Trace], dict[str, Any]],
+    cols: dict[str, str] | None,
+) -> Any:
     file = str(path)
     before = len(sink.errors)
     spans = read_spans(path, sink=sink, fmt=fmt)
     if not spans and len(sink.errors) == before:
         sink.add(TraceError(file=file, message="no spans in the file", format=fmt))
         return []
+    traces = group(spans, file=file, sink=sink, fmt=fmt)
+    del spans
     rows = []
-    for trace in group(spans, file=file, sink=sink, fmt=fmt):
+    for i, trace in enumerate(traces):
+        traces[i] = None  # type: ignore[call-overload]  # its spans go as its row is made
         row = interpreted(trace, interpret, sink=sink, fmt=fmt, file=file)
         if row is None:
             continue
