@@ -240,10 +240,14 @@ def _trace_from_observations(tid: str, obs: list[tuple[int, str, dict[str, Any]]
     """Trace fields of an observation-only export (``GET /api/public/v2/observations``).
 
     Observations there carry the trace's ``sessionId``/``userId`` (camelCase or snake_case) and
-    metadata; the root observation's input/output stand for the trace's.
+    metadata; the root observation's input/output stand for the trace's (the one marked
+    ``isRootObservation``, else the one without a parent).
     """
     records = [_camelize(o)[0] for _, _, o in obs]
-    roots = [o for o in records if not o.get("parentObservationId")]
+    # v2 marks the app root, which may keep a parent id (called inside another tool's span)
+    roots = [o for o in records if o.get("isRootObservation") is True] or [
+        o for o in records if not o.get("parentObservationId")
+    ]
     trace: dict[str, Any] = {"id": tid}
     for key, alts in (
         ("sessionId", ("sessionId", "session_id", "traceSessionId")),

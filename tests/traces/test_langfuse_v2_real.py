@@ -213,3 +213,17 @@ def test_snake_case_errors_name_the_field_as_written(
         load_traces(tmp_path / "obs.json")
     assert err.value.error.field == f"[{i}].{field}", err.value
     assert err.value.error.format == "langfuse"
+
+
+def test_app_root_with_a_physical_parent_is_the_trace_root(tmp_path: Path) -> None:
+    """``isRootObservation`` marks the app root even when it keeps a parent id (an @observe
+    function called inside a web framework's span): its input/output are the trace's."""
+    doc = json.loads((REAL / "langfuse_v2_observations.json").read_text())
+    (root,) = [o for o in doc["data"] if o["isRootObservation"]]
+    root["parentObservationId"] = "f" * 16  # the framework's span, not exported
+    root["output"] = "It is 18C and sunny in Paris today. (checked)"  # the app post-processes
+    (tmp_path / "obs.json").write_text(json.dumps(doc))
+    (row,) = load_traces(tmp_path / "obs.json").to_dict("records")
+    assert row["output"] == root["output"]
+    assert row["input"] == S.QUESTION
+    assert row["metadata"]["observations"][0]["id"] == root["id"]
