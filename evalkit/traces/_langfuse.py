@@ -5,6 +5,9 @@ Accepted shapes: a list of traces, ``{"data": [...]}`` (the public API page), ``
 ``TraceWithFullDetails`` (``observations`` holds full ``ObservationsView`` objects) or
 ``TraceWithDetails`` (``observations`` holds ids; the objects may come as separate records in the
 same file, linked by ``traceId``). Observations without a trace record become a trace of their own.
+Observation records may use the API's camelCase names (``traceId``, ``startTime``: ``.json()`` or
+``.dict()`` of the SDK's models) or the SDK's snake_case field names (``trace_id``,
+``start_time``: ``ObservationV2.model_dump()``).
 """
 
 from __future__ import annotations
@@ -55,6 +58,13 @@ _TRACE_MAPPED = {
     "observations",
 }  # fmt: skip
 _OBS_MARKERS = (b'"traceId"', b'"parentObservationId"', b'"startTime"')
+#: ``ObservationV2.model_dump()`` (snake_case; every field written, the root's parent as null)
+_SNAKE_MARKERS = (b'"trace_id"', b'"parent_observation_id"', b'"start_time"')
+#: fields of an observation shown under their own names in ``metadata["observations"]``
+_SUMMARISED = frozenset(
+    {"id", "type", "name", "traceId", "parentObservationId", "startTime", "endTime", "model",
+     "level", "statusMessage", "metadata", "input", "output"}
+)  # fmt: skip
 
 
 def sniff(path: Path, head: bytes) -> bool:
@@ -73,9 +83,10 @@ def sniff(path: Path, head: bytes) -> bool:
     if b'"htmlPath"' in head or (b'"observations"' in head and b'"run_type"' not in head):
         return True
     return (
-        sum(m in head for m in _OBS_MARKERS) >= 2
+        (sum(m in head for m in _OBS_MARKERS) >= 2 or all(m in head for m in _SNAKE_MARKERS))
         and b'"type"' in head
         and b'"resourceSpans"' not in head
+        and b'"run_type"' not in head
     )
 
 
@@ -127,7 +138,39 @@ def _records(ctx: Ctx, data: bytes, path: Path) -> list[tuple[int, str, Any]]:
 
 
 def _is_observation(rec: Mapping[str, Any]) -> bool:
-    return "traceId" in rec and "type" in rec and "observations" not in rec
+    return ("traceId" in rec or "trace_id" in rec) and "type" in rec and "observations" not in rec
+
+
+def _camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(p[:1].upper() + p[1:] for p in rest)
+
+
+def _camelize(o: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """A snake_case observation with the API's camelCase keys, and camel name -> name as written.
+
+    A key already written in camelCase wins; top-level keys only (``metadata`` stays as written).
+
+    Examples
+    --------
+    >>> o, names = _camelize({"trace_id": "t", "start_time": "2026", "usage_details": {"input": 1}})
+    >>> o
+    {'traceId': 't', 'startTime': '2026', 'usageDetails': {'input': 1}}
+    >>> names["startTime"]
+    'start_time'
+    """
+    if not any("_" in k for k in o):
+        return o, {}
+    out: dict[str, Any] = {}
+    names: dict[str, str] = {}
+    for k, v in o.items():
+        c = _camel(k) if "_" in k else k
+        if c != k and (c in o or c in out):  # written in camelCase too, or a second spelling
+            c = k
+        out[c] = v
+        if c != k:
+            names[c] = k
+    return out, names
 
 
 def _build(
@@ -140,11 +183,12 @@ def _build(
         try:
             rec = expect_type(ctx, rec, dict, field=prefix or None, line=line, required=True)
             if _is_observation(rec):
+                tkey = "traceId" if "traceId" in rec else "trace_id"
                 tid = expect_type(
                     ctx,
-                    rec.get("traceId"),
+                    rec.get(tkey),
                     str,
-                    field=_f(prefix, "traceId"),
+                    field=_f(prefix, tkey),
                     line=line,
                     required=True,
                 )
@@ -155,8 +199,10 @@ def _build(
                 )
                 traces.append((line, prefix, rec))
         except RecordSkipped:
-            if isinstance(rec, Mapping) and isinstance(rec.get("traceId"), str):
-                bad_traces.add(rec["traceId"])
+            if isinstance(rec, Mapping):
+                tref = rec.get("traceId", rec.get("trace_id"))
+                if isinstance(tref, str):
+                    bad_traces.add(tref)
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
     for line, prefix, trace in traces:
@@ -194,10 +240,14 @@ def _trace_from_observations(tid: str, obs: list[tuple[int, str, dict[str, Any]]
     """Trace fields of an observation-only export (``GET /api/public/v2/observations``).
 
     Observations there carry the trace's ``sessionId``/``userId`` (camelCase or snake_case) and
-    metadata; the root observation's input/output stand for the trace's.
+    metadata; the root observation's input/output stand for the trace's (the one marked
+    ``isRootObservation``, else the one without a parent).
     """
-    records = [o for _, _, o in obs]
-    roots = [o for o in records if not o.get("parentObservationId")]
+    records = [_camelize(o)[0] for _, _, o in obs]
+    # v2 marks the app root, which may keep a parent id (called inside another tool's span)
+    roots = [o for o in records if o.get("isRootObservation") is True] or [
+        o for o in records if not o.get("parentObservationId")
+    ]
     trace: dict[str, Any] = {"id": tid}
     for key, alts in (
         ("sessionId", ("sessionId", "session_id", "traceSessionId")),
@@ -355,60 +405,64 @@ def _trace_row(
 
 def _observation(ctx: Ctx, line: int, field: str, o: Any, trace_id: str) -> dict[str, Any]:
     o = expect_type(ctx, o, dict, field=field, line=line, required=True)
-    oid = expect_type(ctx, o.get("id"), str, field=_f(field, "id"), line=line, required=True)
+    o, names = _camelize(o)
+
+    def fld(name: str) -> str:  # the field as the file spells it
+        return _f(field, names.get(name, name))
+
+    oid = expect_type(ctx, o.get("id"), str, field=fld("id"), line=line, required=True)
     otype = expect_type(
-        ctx, o.get("type"), str, field=_f(field, "type"), line=line, span_id=oid, required=True
+        ctx, o.get("type"), str, field=fld("type"), line=line, span_id=oid, required=True
     )
     if o.get("startTime") is None:
-        ctx.fail("required field is missing", line=line, span_id=oid, field=_f(field, "startTime"))
-    start = parse_time(
-        ctx, o.get("startTime"), field=_f(field, "startTime"), line=line, span_id=oid
-    )
-    end = parse_time(ctx, o.get("endTime"), field=_f(field, "endTime"), line=line, span_id=oid)
+        ctx.fail("required field is missing", line=line, span_id=oid, field=fld("startTime"))
+    start = parse_time(ctx, o.get("startTime"), field=fld("startTime"), line=line, span_id=oid)
+    end = parse_time(ctx, o.get("endTime"), field=fld("endTime"), line=line, span_id=oid)
     tref = o.get("traceId")
     if tref is not None and tref != trace_id:
         ctx.fail(
             f"observation belongs to trace {tref!r}, not {trace_id!r}",
             line=line,
             span_id=oid,
-            field=_f(field, "traceId"),
+            field=fld("traceId"),
         )
-    usage_d = _dict(ctx, o, "usageDetails", field, line, oid)
-    usage = _dict(ctx, o, "usage", field, line, oid)
-    cost_d = _dict(ctx, o, "costDetails", field, line, oid)
+    usage_d = _dict(ctx, o, "usageDetails", fld("usageDetails"), line, oid)
+    usage = _dict(ctx, o, "usage", fld("usage"), line, oid)
+    cost_d = _dict(ctx, o, "costDetails", fld("costDetails"), line, oid)
 
     def num(src: Mapping[str, Any], key: str, base: str, integer: bool = False) -> Any:
         return to_number(
             ctx,
             src.get(key),
-            field=_f(field, f"{base}.{key}" if base else key),
+            field=f"{base}.{key}" if base else fld(key),
             line=line,
             span_id=oid,
             integer=integer,
         )
 
     # usageDetails is current; usage and the top-level promptTokens/completionTokens are legacy
+    ud, us = fld("usageDetails"), fld("usage")
     in_tok = _first(
-        (usage_d, "input", "usageDetails"),
-        (usage_d, "prompt_tokens", "usageDetails"),
-        (usage, "input", "usage"),
-        (usage, "promptTokens", "usage"),
+        (usage_d, "input", ud),
+        (usage_d, "prompt_tokens", ud),
+        (usage, "input", us),
+        (usage, "promptTokens", us),
         (o, "promptTokens", ""),
         num=num,
     )
     out_tok = _first(
-        (usage_d, "output", "usageDetails"),
-        (usage_d, "completion_tokens", "usageDetails"),
-        (usage, "output", "usage"),
-        (usage, "completionTokens", "usage"),
+        (usage_d, "output", ud),
+        (usage_d, "completion_tokens", ud),
+        (usage, "output", us),
+        (usage, "completionTokens", us),
         (o, "completionTokens", ""),
         num=num,
     )
-    cost = num(cost_d, "total", "costDetails")
+    cost = num(cost_d, "total", fld("costDetails"))
     if cost is None:
         cost = num(o, "calculatedTotalCost", "")
     if cost is None:
-        cost = num(usage, "totalCost", "usage")
+        cost = num(usage, "totalCost", us)
     return {
         "id": oid,
         "type": otype.upper(),
@@ -437,7 +491,8 @@ def _first(*sources: tuple[Mapping[str, Any], str, str], num: Any) -> Any:
 def _dict(
     ctx: Ctx, o: Mapping[str, Any], key: str, field: str, line: int, oid: str
 ) -> Mapping[str, Any]:
-    return expect_type(ctx, o.get(key), dict, field=_f(field, key), line=line, span_id=oid) or {}
+    """``o[key]`` if it is an object (``{}`` if missing); ``field`` is its full name."""
+    return expect_type(ctx, o.get(key), dict, field=field, line=line, span_id=oid) or {}
 
 
 def _tree_order(observations: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -489,6 +544,8 @@ def _summary(o: Mapping[str, Any]) -> dict[str, Any]:
     }
     if o["type"] != "GENERATION":
         out["input"] = raw.get("input")
+    # nothing dropped: every other field (modelParameters, usageDetails, latency, environment...)
+    out.update((k, v) for k, v in raw.items() if k not in _SUMMARISED and not is_missing(v))
     return out
 
 
