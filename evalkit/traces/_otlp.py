@@ -111,6 +111,25 @@ def any_value(value: Any, where: str) -> Any:
     raise SpanError(where, f"unknown AnyValue kind {sorted(value)[:3]}")
 
 
+_SHARED_LEN = 64  # attribute keys and values up to this length are kept once per read
+_SHARED_MAX = 1 << 16  # distinct ones remembered (then the rest are kept as read)
+_SHARED: dict[str, str] = {}
+
+
+def _shared(text: str) -> str:
+    """One object for equal short strings (a million spans repeat "chat", "openai", their keys).
+
+    The JSON parser makes a new string for every key and value of every line; a large file's
+    repeated ones then cost more memory than its spans' content.
+    """
+    kept = _SHARED.get(text)
+    if kept is not None:
+        return kept
+    if len(_SHARED) < _SHARED_MAX:
+        _SHARED[text] = text
+    return text
+
+
 def attributes(items: Any, where: str, field: str = "") -> dict[str, Any]:
     """Decode a list of ``{"key", "value": AnyValue}`` into a dict (``where + field`` names it)."""
     if items is None:
@@ -126,11 +145,13 @@ def attributes(items: Any, where: str, field: str = "") -> dict[str, Any]:
             if type(key) is str and type(value) is dict and len(value) == 1:
                 text = value.get("stringValue")
                 if type(text) is str:
-                    out[key] = text
+                    out[_shared(key)] = _shared(text) if len(text) <= _SHARED_LEN else text
                     continue
         if not isinstance(kv, dict) or not isinstance(kv.get("key"), str):
             raise SpanError(f"{where}[{i}]", "must be an object with a string 'key'")
-        out[kv["key"]] = any_value(kv.get("value", {}), f"{where}[{i}].value ({kv['key']})")
+        out[_shared(kv["key"])] = any_value(
+            kv.get("value", {}), f"{where}[{i}].value ({kv['key']})"
+        )
     return out
 
 
@@ -222,7 +243,7 @@ def _span(
         trace_id=_id(raw.get("traceId"), where, ".traceId", required=True) or "",
         span_id=_id(raw.get("spanId"), where, ".spanId", required=True) or "",
         parent_id=_id(raw.get("parentSpanId"), where, ".parentSpanId", required=False),
-        name=name if isinstance(name, str) else "",
+        name=_shared(name) if isinstance(name, str) else "",
         start_ns=_nanos(raw.get("startTimeUnixNano"), where, ".startTimeUnixNano"),
         end_ns=_nanos(raw.get("endTimeUnixNano"), where, ".endTimeUnixNano"),
         attrs=attributes(raw.get("attributes"), where, ".attributes"),
@@ -513,6 +534,7 @@ def read_traces(
     try:
         return _read_traces(path, sink=sink, fmt=fmt, interpret=interpret, cols=cols)
     finally:
+        _SHARED.clear()
         if enabled:
             gc.enable()
 
@@ -531,9 +553,12 @@ def _read_traces(
     if not spans and len(sink.errors) == before:
         sink.add(TraceError(file=file, message="no spans in the file", format=fmt))
         return []
+    from evalkit.traces._frames import MessagesToArrow
+
     traces = group(spans, file=file, sink=sink, fmt=fmt)
     del spans
-    rows = []
+    rows: list[dict[str, Any]] = []
+    messages = MessagesToArrow(rows)
     for i, trace in enumerate(traces):
         traces[i] = None  # type: ignore[call-overload]  # its spans go as its row is made
         row = interpreted(trace, interpret, sink=sink, fmt=fmt, file=file)
@@ -551,9 +576,9 @@ def _read_traces(
         if cols and not with_columns(row, trace, cols, sink=sink, fmt=fmt, file=file):
             continue
         rows.append(row)
-    from evalkit.traces._frames import rows_to_frame
-
-    return rows_to_frame(rows) if rows else rows
+        if not i % 4096:
+            messages.step()
+    return messages.frame() if rows else rows
 
 
 def with_columns(
