@@ -3,10 +3,17 @@ and one replacement or deletion at a path (tests/traces/test_*_fuzz.py)."""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import warnings
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from hypothesis import strategies as st
+
+from evalkit.errors import TraceError, TraceFormatError
+from evalkit.traces import load_traces
 
 
 def odd_values(*special: str, max_leaves: int = 8) -> st.SearchStrategy[Any]:
@@ -48,3 +55,28 @@ def mutate(obj: Any, path: tuple[Any, ...], value: Any, delete: bool) -> Any:
     else:
         cur[path[-1]] = value
     return obj
+
+
+def mutated_file(src: Path, folder: Path, data: Any, value: Any, delete: bool) -> tuple[Path, Any]:
+    """Write ``src`` (a JSON document or JSON Lines) into ``folder`` with one value replaced or
+    deleted at a path drawn from ``data``; return the new file and its document."""
+    text = src.read_text()
+    jsonl = src.name.endswith(".jsonl")
+    doc = [json.loads(x) for x in text.splitlines()] if jsonl else json.loads(text)
+    where = data.draw(st.sampled_from([p for p in paths(doc) if p or not jsonl]))
+    doc = mutate(doc, where, value, delete)
+    out = folder / src.name
+    out.write_text("\n".join(json.dumps(x) for x in doc) if jsonl else json.dumps(doc))
+    return out, doc
+
+
+def load_both_modes(files: Any, **options: Any) -> list[Any]:
+    """Load under ``errors="raise"`` (only ``TraceFormatError`` may escape) and ``"collect"``
+    (never raises; every record a ``TraceError``); return the collected errors."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with contextlib.suppress(TraceFormatError):
+            load_traces(files, **options)
+        _, errors = load_traces(files, errors="collect", **options)
+    assert all(isinstance(e, TraceError) for e in errors)
+    return errors

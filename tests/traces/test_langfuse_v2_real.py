@@ -11,7 +11,6 @@ the raw files themselves; a hypothesis fuzz mutates the files.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import tempfile
@@ -24,9 +23,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evalkit.errors import TraceError, TraceFormatError, TraceWarning
+from evalkit.errors import TraceFormatError, TraceWarning
 from evalkit.traces import load_traces
-from tests.traces._mutation import mutate, odd_values, paths
+from tests.traces._mutation import load_both_modes, mutated_file, odd_values
 from tests.traces.test_real_clients import REAL, S, check_scenario
 
 #: the files with every field group, and the field-name style each was saved in
@@ -177,20 +176,9 @@ values = odd_values("2026-01-01 00:00:00+00:00", '{"args": 1}', "GENERATION", "n
 @given(name=st.sampled_from(ALL), data=st.data(), value=values, delete=st.booleans())
 def test_mutated_v2_exports(name: str, data: Any, value: Any, delete: bool) -> None:
     """One value replaced or deleted anywhere: only typed errors, never a crash."""
-    text = (REAL / name).read_text()
-    jsonl = name.endswith(".jsonl")
-    doc = [json.loads(x) for x in text.splitlines()] if jsonl else json.loads(text)
-    path = data.draw(st.sampled_from([p for p in paths(doc) if p or not jsonl]))
-    doc = mutate(doc, path, value, delete)
     with tempfile.TemporaryDirectory() as tmp:
-        p = Path(tmp) / name
-        p.write_text("\n".join(json.dumps(x) for x in doc) if jsonl else json.dumps(doc))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with contextlib.suppress(TraceFormatError):
-                load_traces(p)
-            _, errors = load_traces(p, errors="collect")
-    assert all(isinstance(e, TraceError) for e in errors)
+        p, _ = mutated_file(REAL / name, Path(tmp), data, value, delete)
+        load_both_modes(p)
 
 
 @pytest.mark.parametrize(

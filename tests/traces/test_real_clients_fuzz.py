@@ -10,19 +10,14 @@ LangSmith usage, Batch joins, the OpenAI fast path on model_dump() logs, zstd ``
 
 from __future__ import annotations
 
-import contextlib
-import json
 import shutil
 import tempfile
-import warnings
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evalkit.errors import TraceError, TraceFormatError
-from evalkit.traces import load_traces
-from tests.traces._mutation import mutate, odd_values, paths
+from tests.traces._mutation import load_both_modes, mutated_file, odd_values
 
 REAL = Path(__file__).resolve().parents[1] / "fixtures" / "traces" / "real"
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
@@ -41,32 +36,17 @@ CASES = [
 ]
 
 
-def _load_both_modes(files: list[Path]) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with contextlib.suppress(TraceFormatError):
-            load_traces(files)
-        _, errors = load_traces(files, errors="collect")
-    assert all(isinstance(e, TraceError) for e in errors)
-
-
 @SETTINGS
 @given(case=st.sampled_from(CASES), data=st.data(), value=values, delete=st.booleans())
 def test_mutated_real_client_files(case: tuple[str, str | None], data, value, delete) -> None:
     name, companion = case
-    text = (REAL / name).read_text()
-    jsonl = name.endswith(".jsonl")
-    doc = [json.loads(x) for x in text.splitlines()] if jsonl else json.loads(text)
-    path = data.draw(st.sampled_from([p for p in paths(doc) if p or not jsonl]))
-    doc = mutate(doc, path, value, delete)
     with tempfile.TemporaryDirectory() as tmp:
-        p = Path(tmp) / name
-        p.write_text("\n".join(json.dumps(x) for x in doc) if jsonl else json.dumps(doc))
+        p, _ = mutated_file(REAL / name, Path(tmp), data, value, delete)
         files = [p]
         if companion is not None:
             shutil.copy(REAL / companion, Path(tmp) / companion)
             files.append(Path(tmp) / companion)
-        _load_both_modes(files)
+        load_both_modes(files)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
@@ -81,4 +61,4 @@ def test_corrupted_zstd_eval_files(at: int, byte: int, cut: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         p = Path(tmp) / "log.eval"
         p.write_bytes(bytes(raw))
-        _load_both_modes([p])
+        load_both_modes([p])
