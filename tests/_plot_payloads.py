@@ -6,7 +6,8 @@ payload is something plotly.js would render as live markup if it were not escape
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -112,3 +113,38 @@ FIGURES: dict[str, Callable[[], go.Figure]] = {
     "corrected_vs_raw": _corrected,
     "length_bias": _length_bias,
 }
+
+
+#: markup evalkit itself puts in figures
+OURS = ("<br>", "<extra></extra>", "<sup>", "</sup>")
+
+
+def strings(value: Any) -> Iterator[str]:
+    """Every string in a figure's JSON (titles, ticks, legend names, hover data, annotations)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from strings(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from strings(v)
+    elif hasattr(value, "tolist"):
+        yield from strings(value.tolist())
+
+
+def assert_escaped(name: str, fig: go.Figure, *, shown: bool = True) -> None:
+    """No string of ``fig`` holds markup but ours; with ``shown``, some payload is shown escaped."""
+    texts = list(strings(fig.to_plotly_json()))
+    for text in texts:
+        bare = text
+        for ok in OURS:
+            bare = bare.replace(ok, "")
+        assert "<" not in bare and ">" not in bare, f"{name}: unescaped markup in {text!r}"
+    joined = "\n".join(texts)
+    escaped = [
+        p
+        for p in PAYLOADS
+        if p.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in joined
+    ]
+    assert escaped or not shown, f"{name}: no payload name is shown at all (escaped)"
