@@ -231,6 +231,7 @@ class Annotator(_AnnotatorView):
             else ("Every trace in this queue is labeled." if self._ids and nxt is None else "")
         )
         self._message_kind = "info"
+        self._message_trace = None
         self._saved = None
         self._shown = None
         self._own = {}
@@ -474,7 +475,7 @@ class Annotator(_AnnotatorView):
         if trace_id == self._shown:
             self._own[field] = event.value
         self._saved = {"event_id": event.event_id, "field": field, "trace_id": trace_id}
-        self._note_message(f"✓ Saved {field} {_short(event.value)}", "saved")
+        self._note_message(f"✓ Saved {field} {_short(event.value)}", "saved", trace_id=trace_id)
         return event
 
     def _set_verdict(self, trace_id: str, verdict: str | None) -> None:
