@@ -384,6 +384,16 @@ def test_status_line_speaks_for_the_trace_on_display(lab: Any, page: Any, tmp_pa
     lab.wait_until(lambda: settled("trace-00"), what="trace-00 again")
     text = status.inner_text()
     assert "trace-01" in text and "this trace: pass" in text, text
+    theme = "() => document.body.dataset.jpThemeLight"
+    change = "t => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})"
+    page.evaluate(change, "JupyterLab Dark")  # the dim status line, readable in the dark theme
+    try:
+        lab.wait_until(lambda: page.evaluate(theme) == "false", what="dark theme")
+        page.wait_for_selector("#jupyterlab-splash", state="detached")
+        lab.screenshot(page, tmp_path / "annotator_status_dark.png", locator=root)
+    finally:
+        page.evaluate(change, "JupyterLab Light")
+        lab.wait_until(lambda: page.evaluate(theme) == "true", what="light theme back")
     assert _events(store_path, "ann_status") == [
         ("trace-00", "verdict", "pass", False),
         ("trace-01", "verdict", "fail", False),
