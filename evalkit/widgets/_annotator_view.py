@@ -65,6 +65,7 @@ class _AnnotatorView(anywidget.AnyWidget):
     _ack: dict[str, Any]
     _message: str
     _message_kind: str
+    _message_trace: str | None
     _saved: dict[str, Any] | None
     _shown: str | None
     _rendered_blind: bool | None
@@ -246,8 +247,27 @@ class _AnnotatorView(anywidget.AnyWidget):
                 f"This is the {where} trace of the view ({left} not done in the queue).", "info"
             )
 
-    def _note_message(self, text: str, kind: str) -> None:
-        self._message, self._message_kind = text, kind
+    def _note_message(self, text: str, kind: str, *, trace_id: str | None = None) -> None:
+        """Set the status line; ``trace_id``: the trace it speaks of (a save on that trace)."""
+        self._message, self._message_kind, self._message_trace = text, kind, trace_id
+
+    def _status(self, shown: str | None) -> tuple[str, str]:
+        """The status line as shown with ``shown`` on display: (text, kind).
+
+        A save confirmation speaks of the trace it was made on. Shown on another trace (pass and
+        defer move on), a bare "✓ Saved verdict 'pass'" would read as "this trace is saved": it
+        names its trace and says where this one stands, in the dim "info" style.
+        """
+        about = self._message_trace
+        if about is None or about == shown:
+            return self._message, self._message_kind
+        if shown is None:
+            return f"{self._message} on {about}", "info"
+        verdict = self._own.get("verdict")
+        here = {None: "this trace has no verdict yet", "defer": "this trace: deferred"}.get(
+            verdict, f"this trace: {verdict}"
+        )
+        return f"{self._message} on {about} · {here}", "info"
 
     def _history(self, trace_id: str) -> list[dict[Any, Any]]:
         hist = self._store.history(trace_id)
@@ -326,6 +346,7 @@ class _AnnotatorView(anywidget.AnyWidget):
                 )
                 self._rendered_blind = hide
             self.labels_html = self._others_html()
+            message, message_kind = self._status(tid)
             self.state = {
                 "trace_id": tid,
                 "index": self._cursor,
@@ -351,8 +372,9 @@ class _AnnotatorView(anywidget.AnyWidget):
                 and self._counts["deferred"] == 0,
                 "blind": self.blind,
                 "ack": dict(self._ack),
-                "message": self._message,
-                "message_kind": self._message_kind,
+                "message": message,
+                "message_kind": message_kind,
+                "message_trace": self._message_trace,
                 "saved": self._saved,
                 "errors": [e.strip().splitlines()[-1] for e in self.errors[-_MAX_ERRORS_SHOWN:]],
             }

@@ -1,9 +1,9 @@
 """`Annotator`: keyboard-first review of a queue of traces, saving every label to a LabelStore.
 
-The browser side (``static/annotator.js``) is a thin keyboard and display layer: it sends one
-message per keypress and shows what the kernel sends back. All review logic lives here, in
-methods a notebook can also call directly (``annotator.press("1")``), so the widget works the
-same with and without a browser.
+The browser side (``static/annotator*.js``, one module) is a thin keyboard and display layer:
+it sends one message per keypress and shows what the kernel sends back. All review logic lives
+here, in methods a notebook can also call directly (``annotator.press("1")``), so the widget
+works the same with and without a browser.
 """
 
 from __future__ import annotations
@@ -59,6 +59,10 @@ KEYMAP: Final[dict[str, str]] = {
 _MAX_WAITING: Final[int] = 200
 
 _STATIC = Path(__file__).parent / "static"
+#: The front end, one ES module in this order: reference box, keys and help, side panel, queue
+#: table, then the frame (annotator.js, which holds the default export).
+_ESM_FILES: Final = ("annotator_reference.js", "annotator_keys.js", "annotator_side.js",
+                     "annotator_table.js", "annotator.js")  # fmt: skip
 _log = logging.getLogger(__name__)
 
 
@@ -144,10 +148,8 @@ class Annotator(_AnnotatorView):
      ['t1', 'note', 'greeting ignores the question']]
     """
 
-    # the reference box's code comes first; annotator.js holds the module's default export
-    _esm = "\n".join(
-        (_STATIC / f).read_text("utf-8") for f in ("annotator_reference.js", "annotator.js")
-    )
+    # the files share their top-level functions (one module scope); see _ESM_FILES
+    _esm = "\n".join((_STATIC / f).read_text("utf-8") for f in _ESM_FILES)
     _css = trace_css() + "\n" + (_STATIC / "annotator.css").read_text("utf-8")
 
     def __init__(
@@ -231,6 +233,7 @@ class Annotator(_AnnotatorView):
             else ("Every trace in this queue is labeled." if self._ids and nxt is None else "")
         )
         self._message_kind = "info"
+        self._message_trace = None
         self._saved = None
         self._shown = None
         self._own = {}
@@ -474,7 +477,7 @@ class Annotator(_AnnotatorView):
         if trace_id == self._shown:
             self._own[field] = event.value
         self._saved = {"event_id": event.event_id, "field": field, "trace_id": trace_id}
-        self._note_message(f"✓ Saved {field} {_short(event.value)}", "saved")
+        self._note_message(f"✓ Saved {field} {_short(event.value)}", "saved", trace_id=trace_id)
         return event
 
     def _set_verdict(self, trace_id: str, verdict: str | None) -> None:

@@ -342,3 +342,59 @@ def test_blind_mode_hides_other_labels_until_labeled(lab: Any, page: Any, tmp_pa
             "{theme: 'JupyterLab Light'})"
         )
         lab.wait_until(lambda: brightness(colours()["bg"]) > 200, what="light theme back")
+
+
+def test_status_line_speaks_for_the_trace_on_display(lab: Any, page: Any, tmp_path: Path) -> None:
+    # The side panel's status line ("✓ Saved verdict 'pass'") confirms the last save. After a
+    # pass the widget moves on to the next, unlabeled trace: a bare "✓ Saved ..." there would read
+    # as "this trace is saved". It must name the trace it was for and say this one has no verdict.
+    store_path = lab.root / "status.sqlite"
+    code = "ann = evalkit.Annotator(traces, store, annotator='ann_status')\nann"
+    nb = _annotator_notebook(lab, "status", store_path, code, n=4)
+    lab.open_and_run(page, nb)
+    root = _focus(page, lab)
+    lab.wait_until(lambda: _shown(root) == "trace-00", what="first trace shown")
+    status, chip = root.locator(".ek-saved"), root.locator(".ek-verdict")
+
+    def settled(trace_id: str) -> bool:
+        idle = root.locator(".ek-pending").get_attribute("data-state") == "idle"
+        return idle and _shown(root) == trace_id
+
+    page.keyboard.press("1")  # trace-00 pass -> trace-01, which has no label
+    lab.wait_until(lambda: settled("trace-01"), what="trace-01 shown, pass acknowledged")
+    assert _events(store_path, "ann_status") == [("trace-00", "verdict", "pass", False)]
+    assert chip.inner_text() == "Unlabeled"
+    text = status.inner_text()
+    assert "trace-00" in text and "this trace has no verdict yet" in text, text
+    assert status.get_attribute("data-kind") != "saved", "green 'saved' on an unlabeled trace"
+    lab.screenshot(page, tmp_path / "annotator_status_moved_on.png", locator=root)
+
+    page.keyboard.press("k")  # back to trace-00: the save it shows is this trace's own
+    lab.wait_until(lambda: settled("trace-00"), what="back on trace-00")
+    assert (chip.inner_text(), status.inner_text()) == ("✓ Pass", "✓ Saved verdict 'pass'")
+    assert status.get_attribute("data-kind") == "saved"
+
+    page.keyboard.press("j")  # trace-01 again; fail it: now the save is about this trace
+    lab.wait_until(lambda: settled("trace-01"), what="trace-01 again")
+    assert "this trace has no verdict yet" in status.inner_text()
+    page.keyboard.press("2")
+    lab.wait_until(lambda: chip.inner_text() == "✗ Fail", what="fail shown")
+    lab.wait_until(lambda: status.inner_text() == "✓ Saved verdict 'fail'", what="fail status")
+    page.keyboard.press("k")  # trace-00: the fail was on trace-01; this trace keeps its pass
+    lab.wait_until(lambda: settled("trace-00"), what="trace-00 again")
+    text = status.inner_text()
+    assert "trace-01" in text and "this trace: pass" in text, text
+    theme = "() => document.body.dataset.jpThemeLight"
+    change = "t => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})"
+    page.evaluate(change, "JupyterLab Dark")  # the dim status line, readable in the dark theme
+    try:
+        lab.wait_until(lambda: page.evaluate(theme) == "false", what="dark theme")
+        page.wait_for_selector("#jupyterlab-splash", state="detached")
+        lab.screenshot(page, tmp_path / "annotator_status_dark.png", locator=root)
+    finally:
+        page.evaluate(change, "JupyterLab Light")
+        lab.wait_until(lambda: page.evaluate(theme) == "true", what="light theme back")
+    assert _events(store_path, "ann_status") == [
+        ("trace-00", "verdict", "pass", False),
+        ("trace-01", "verdict", "fail", False),
+    ]

@@ -111,6 +111,31 @@ def test_end_of_queue_stays_and_says_so(store: LabelStore) -> None:
     assert ann.current == "t00" and "first trace" in ann.state["message"]
 
 
+def test_save_message_names_its_trace_once_the_widget_moved_on(store: LabelStore) -> None:
+    # A pass moves to the next trace: the status line must not read as a save of that trace.
+    ann = Annotator(_traces(3), store, annotator="a")
+    ann.press("1")
+    assert ann.current == "t01" and ann.verdict is None
+    assert ann.state["message"] == "✓ Saved verdict 'pass' on t00 · this trace has no verdict yet"
+    assert (ann.state["message_kind"], ann.state["message_trace"]) == ("info", "t00")
+    ann.press("k")  # back on the trace the save was for: the plain confirmation again
+    assert (ann.state["message"], ann.state["message_kind"]) == ("✓ Saved verdict 'pass'", "saved")
+    ann.press("j")
+    ann.press("d")  # t01 deferred -> t02; back to t01: the save is its own
+    ann.press("k")
+    assert ann.state["message"] == "✓ Saved verdict 'defer'"
+    ann.press("k")  # t00 shows where it stands itself
+    assert ann.state["message"] == "✓ Saved verdict 'defer' on t01 · this trace: pass"
+    ann.press("j")
+    ann.press("j")
+    assert ann.state["message"] == "✓ Saved verdict 'defer' on t01 · this trace has no verdict yet"
+    ann.label("fail", advance=False)
+    ann.prev()
+    assert ann.state["message"] == "✓ Saved verdict 'fail' on t02 · this trace: deferred"
+    ann.filter(segment="billing")  # a message about the view replaces it
+    assert ann.state["message_trace"] is None and "match the filter" in ann.state["message"]
+
+
 def test_press_rejects_unknown_keys(store: LabelStore) -> None:
     ann = Annotator(_traces(), store, annotator="a")
     with pytest.raises(
