@@ -223,18 +223,46 @@ def _read(path: Path) -> Any:
             if any(_has_float(f.type) for f in table.schema):
                 digests, metadata = _hash_piece(piece, floats=True, shared=shared)  # repr()
             del piece
-            ids = _numbered(digests, seen, repeats, line)
+            ids = _own(table, metadata, "id")
+            if ids is None:
+                ids = _numbered(digests, seen, repeats, line)
+            models = _own(table, metadata, "model")
             at = 0
             for batch in table.to_batches():
                 part = _chat_batch(batch, line)
                 part["metadata"] = metadata[at : at + batch.num_rows]
                 part["trace_id"] = pa.array(ids[at : at + batch.num_rows], pa.string())
+                if models is not None:
+                    part["model"] = pa.array(models[at : at + batch.num_rows], pa.string())
                 parts.append(part)
                 line += batch.num_rows
                 at += batch.num_rows
             del table, metadata, digests, ids
             piece, parsed = following, ahead
     return canonical_frame(parts, fmt=NAME, file=str(path)), repeats
+
+
+def _own(table: Any, metadata: list[dict[str, Any]], key: str) -> list[str] | None:
+    """The records' own ``id`` or ``model`` (moved out of ``metadata``), as the careful reader.
+
+    ``None`` when no record of the piece has the key; when only some have it, or a value the
+    careful reader would leave in ``metadata`` (blank text, a null, another type), that reader
+    runs instead.
+    """
+    import pyarrow as pa
+
+    if key not in table.schema.names:
+        return None
+    column = table.column(key)
+    kind = column.type
+    _need(column.null_count == 0, f"records without their {key}")
+    _need(pa.types.is_string(kind) or (key == "id" and pa.types.is_integer(kind)), key)
+    values = [str(v) for v in column.to_pylist()]
+    blank = (lambda v: not v.strip()) if key == "id" else (lambda v: not v)
+    _need(not any(map(blank, values)), f"a blank {key}")
+    for record in metadata:
+        del record[key]
+    return values
 
 
 def _numbered(digests: list[str], seen: dict[str, int], repeats: list[int], line: int) -> list[str]:

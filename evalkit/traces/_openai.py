@@ -22,7 +22,7 @@ from evalkit.traces._frames import checked_frame
 from evalkit.traces._jsonio import iter_jsonl
 from evalkit.traces._openai_fast import read_fast
 from evalkit.traces._openai_messages import _Bad, _kind
-from evalkit.traces._openai_rows import _row
+from evalkit.traces._openai_rows import _row, native_id
 from evalkit.traces._openai_shape import NAME, _shape, sniff
 
 __all__ = ["NAME", "read", "read_careful", "sniff"]
@@ -112,7 +112,8 @@ def read_careful(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]] | Any:
             )
             continue
         row["source"] = {"format": NAME, "file": file, "line": line, "span_id": None}
-        if shape == "finetune":  # id-less: a content hash, numbered when the content repeats
+        if shape == "finetune" and native_id(record) is None:
+            # id-less: a content hash, numbered when the content repeats
             n = seen.get(row["trace_id"], 0) + 1
             seen[row["trace_id"]] = n
             if n > 1:

@@ -106,14 +106,41 @@ def _as_str(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def native_id(record: dict[str, Any]) -> str | None:
+    """A chat record's own ``id`` (text or a whole number), or None: then a content hash.
+
+    Teams add ``id`` (and ``model``) to fine-tuning-shaped lines; as in the generic JSON reader,
+    their id is the trace id, so labels join back to their own systems.
+
+    Examples
+    --------
+    >>> native_id({"id": "conv-17"}), native_id({"id": 17}), native_id({"id": " "})
+    ('conv-17', '17', None)
+    >>> native_id({"id": True}), native_id({})
+    (None, None)
+    """
+    value = record.get("id")
+    if isinstance(value, str) and value.strip():
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
 def _row(record: dict[str, Any], shape: str) -> dict[str, Any]:
     row: dict[str, Any] = {}
     meta: dict[str, Any] = {}
     if shape == "finetune":
         messages = _messages(record["messages"], "messages")
         meta.update({k: v for k, v in record.items() if k != "messages"})
-        row["trace_id"] = content_hash(NAME, record)
-        row["model"] = None
+        native = native_id(record)
+        row["trace_id"] = content_hash(NAME, record) if native is None else native
+        if native is not None:
+            del meta["id"]
+        model = record.get("model")
+        row["model"] = model if isinstance(model, str) and model else None
+        if row["model"] is not None:
+            del meta["model"]
     elif shape == "log":
         request, response = record["request"], record["response"]
         messages = _messages(request.get("messages", []), "request.messages")

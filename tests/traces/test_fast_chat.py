@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evalkit.errors import TraceError, TraceWarning
+from evalkit.errors import TraceError, TraceFormatError, TraceWarning
 from evalkit.traces import load_traces, schema
 from evalkit.traces._base import ErrorSink
 from evalkit.traces._fast_chat import read_fast_chat
@@ -40,7 +41,8 @@ def _same_as_careful(path: Path) -> bool:
     # the stored values are plain Python objects, equal to the careful reader's
     assert frame["metadata"].tolist() == careful["metadata"].tolist()
     assert frame["tool_calls"].tolist() == careful["tool_calls"].tolist()
-    assert repeats == [i + 1 for i, t in enumerate(careful["trace_id"]) if t.count("-") > 1]
+    numbered = re.compile(r"openai-[0-9a-f]{16}-[0-9]+")  # a repeat of id-less content
+    assert repeats == [i + 1 for i, t in enumerate(careful["trace_id"]) if numbered.fullmatch(t)]
     return True
 
 
@@ -172,7 +174,7 @@ def _record(draw: Any) -> dict[str, Any]:
     record: dict[str, Any] = {"messages": msgs}
     extra = draw(
         st.dictionaries(
-            st.sampled_from(["tools", "id_hint", "nested", "n"]),
+            st.sampled_from(["tools", "id_hint", "nested", "n", "id", "model"]),
             st.none() | st.integers(-(2**62), 2**62) | _text | st.lists(_text, max_size=2),
             max_size=3,
         )
@@ -291,3 +293,73 @@ def test_a_file_of_many_pieces_gives_the_careful_frame(
     # equal tool schemas are shared, not copied per row; the metadata dicts are per row
     assert frame.loc[3, "metadata"]["tools"] is frame.loc[7, "metadata"]["tools"]
     assert frame.loc[3, "metadata"] is not frame.loc[7, "metadata"]
+
+
+def _lines(tmp_path: Path, records: list[dict[str, Any]]) -> Path:
+    p = tmp_path / "own.jsonl"
+    p.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    return p
+
+
+_HI = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
+
+
+def test_records_own_ids_and_models_are_used_as_the_generic_reader_uses_them(
+    tmp_path: Path,
+) -> None:
+    p = _lines(
+        tmp_path,
+        [
+            {"id": "conv-1", "model": "gpt-4o", "messages": _HI, "team": "a"},
+            {"id": "conv-2", "model": "gpt-4o-mini", "messages": _HI, "team": "b"},
+        ],
+    )
+    assert _same_as_careful(p)  # the fast path gives them too
+    df = load_traces(p)
+    assert df["source"].map(lambda s: s["format"]).eq("openai").all()
+    assert df["trace_id"].tolist() == ["conv-1", "conv-2"]
+    assert df["model"].tolist() == ["gpt-4o", "gpt-4o-mini"]
+    assert df["metadata"].tolist() == [{"team": "a"}, {"team": "b"}]  # moved, not copied
+    generic = load_traces(p, format="json")  # the oracle: the generic JSON reader
+    assert df["trace_id"].tolist() == generic["trace_id"].tolist()
+    assert df["model"].tolist() == generic["model"].tolist()
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ({"id": 17}, {"id": 18}),  # whole numbers: their text
+        ({"id": "a"}, {}),  # only some records have one: the others get a content hash
+        ({"id": " "}, {"id": "b"}),  # blank: a content hash, the blank id stays in metadata
+        ({"model": ""}, {"model": "m"}),  # empty model: stays in metadata
+        ({"id": None, "model": None}, {"id": True}),
+    ],
+)
+def test_odd_own_ids_give_the_careful_frame(tmp_path: Path, first, second) -> None:
+    p = _lines(tmp_path, [{"messages": _HI, **first}, {"messages": _HI[:1], **second}])
+    _same_as_careful(p)
+    careful = _careful(p)
+    for record, tid in zip([first, second], careful["trace_id"], strict=True):
+        own = record.get("id")
+        if (isinstance(own, int) and not isinstance(own, bool)) or (
+            isinstance(own, str) and own.strip()
+        ):
+            assert tid == str(own)
+        else:
+            assert tid.startswith("openai-")
+
+
+def test_a_repeated_own_id_is_an_error_naming_both_lines(tmp_path: Path) -> None:
+    p = _lines(
+        tmp_path,
+        [
+            {"id": "x", "messages": _HI},
+            {"id": "y", "messages": _HI},
+            {"id": "x", "messages": _HI[:1]},
+        ],
+    )
+    with pytest.raises(TraceFormatError) as err:
+        load_traces(p)
+    text = str(err.value)
+    assert "duplicate trace_id 'x'" in text
+    assert text.startswith(f"{p}:3") and text.endswith(f"first seen at {p}:1")
