@@ -477,7 +477,8 @@ class Annotator(_AnnotatorView):
         if trace_id == self._shown:
             self._own[field] = event.value
         self._saved = {"event_id": event.event_id, "field": field, "trace_id": trace_id}
-        self._note_message(f"✓ Saved {field} {_short(event.value)}", "saved", trace_id=trace_id)
+        said = field.replace("_", " ")  # "open codes", not the store's "open_codes"
+        self._note_message(f"✓ Saved {said} {_short(event.value)}", "saved", trace_id=trace_id)
         return event
 
     def _set_verdict(self, trace_id: str, verdict: str | None) -> None:

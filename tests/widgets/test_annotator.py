@@ -168,10 +168,13 @@ def test_note_codes_and_modes(store: LabelStore) -> None:
     assert ann.set_note("  invented a 90-day refund window ") is not None
     assert ann.set_note("invented a 90-day refund window") is None  # unchanged: nothing written
     ann.add_code("wrong policy")
+    # the status line speaks the reviewer's words, not the store's field names
+    assert ann.state["message"] == "✓ Saved open codes 'wrong policy'"
     ann.add_code("tone")
     assert ann.add_code("tone") is None
     ann.remove_code("tone")
     ann.toggle_mode("hallucinated_policy")
+    assert ann.state["message"] == "✓ Saved failure modes 'hallucinated_policy'"
     ann.toggle_mode("no_next_step")
     ann.toggle_mode("no_next_step")
     assert _latest(store, "a", "note") == {"t00": "invented a 90-day refund window"}
