@@ -34,6 +34,7 @@ from evalkit.traces._openai_fast import (
     _Unsupported,
 )
 from evalkit.traces._openai_shape import _FOREIGN_KEYS, NAME, _shape
+from evalkit.traces._repeats import Repeats
 
 _INTERN_MAX = 4096  # distinct shared metadata values remembered (bounded: unique values are copied)
 
@@ -169,8 +170,8 @@ def _check_columns(table: Any) -> None:
 def read_fast_chat(path: Path) -> Any:
     """Read a chat JSONL file the vectorised way.
 
-    Returns ``(frame, repeated_lines)`` (the lines whose content repeats an earlier line's, as
-    the careful reader reports them), or ``None`` when the careful reader must run.
+    Returns ``(frame, repeats)`` (:class:`Repeats`: the lines whose content repeats an earlier
+    line's, as the careful reader numbers them), or ``None`` when the careful reader must run.
     """
     with open(path, "rb") as fh:
         head = fh.read(1 << 16)
@@ -202,8 +203,7 @@ def _read(path: Path) -> Any:
 
     parts: list[dict[str, Any]] = []
     shared: dict[tuple[str, Any], Any] = {}
-    seen: dict[str, int] = {}
-    repeats: list[int] = []
+    repeats = Repeats()
     line = 1
     pieces = _fast_pieces.pieces(path)
     with ThreadPoolExecutor(1) as pool:
@@ -225,7 +225,8 @@ def _read(path: Path) -> Any:
             del piece
             ids = _own(table, metadata, "id")
             if ids is None:
-                ids = _numbered(digests, seen, repeats, line)
+                number = repeats.number
+                ids = [number(f"{NAME}-{d}", i) for i, d in enumerate(digests, start=line)]
             models = _own(table, metadata, "model")
             at = 0
             for batch in table.to_batches():
@@ -263,31 +264,3 @@ def _own(table: Any, metadata: list[dict[str, Any]], key: str) -> list[str] | No
     for record in metadata:
         del record[key]
     return values
-
-
-def _numbered(digests: list[str], seen: dict[str, int], repeats: list[int], line: int) -> list[str]:
-    """Ids as the careful reader gives them: the content hash, then ``-2``, ``-3`` for repeats."""
-    ids = []
-    for i, digest in enumerate(digests, start=line):
-        k = seen.get(digest, 0) + 1
-        seen[digest] = k
-        if k > 1:
-            repeats.append(i)
-            ids.append(f"{NAME}-{digest}-{k}")
-        else:
-            ids.append(f"{NAME}-{digest}")
-    return ids
-
-
-def warn_repeats(file: str, repeats: list[int], *, stacklevel: int) -> None:
-    """The summary warning for id-less lines whose content repeats (both readers give it)."""
-    import warnings
-
-    from evalkit.errors import TraceWarning
-
-    warnings.warn(
-        f"{file}: {len(repeats)} line(s) repeat the content of an earlier line (first at line "
-        f"{repeats[0]}); each got a distinct, stable id (content hash + '-<occurrence>')",
-        TraceWarning,
-        stacklevel=stacklevel + 1,
-    )

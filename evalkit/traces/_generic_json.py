@@ -21,12 +21,10 @@ numbered (``-2``, ``-3``) when the same content repeats. Every problem is a
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from evalkit.errors import TraceWarning
 from evalkit.traces._base import ErrorSink
 from evalkit.traces._columns import apply_columns, check_columns, first_of, get_path
 from evalkit.traces._common_files import lines_of_items, load_json_text, read_bytes
@@ -46,6 +44,7 @@ from evalkit.traces._common_rows import (
     too_deep,
 )
 from evalkit.traces._jsonio import content_hash, iter_jsonl
+from evalkit.traces._repeats import Repeats
 
 NAME = "json"
 _SUFFIXES = (".json", ".jsonl", ".ndjson", ".jsonlines")
@@ -139,8 +138,7 @@ def read(path: Path, *, sink: ErrorSink, columns: Mapping[str, str] | None = Non
 
     rows: list[dict[str, Any]] = []
     frames = []
-    seen: dict[str, int] = {}
-    repeats: list[int] = []
+    repeats = Repeats()
     for line, rec in records:
         try:
             row = _row(ctx, line, rec, cols)
@@ -152,22 +150,12 @@ def read(path: Path, *, sink: ErrorSink, columns: Mapping[str, str] | None = Non
             except RecordSkipped:
                 continue
         if row.pop("_hashed"):
-            n = seen.get(row["trace_id"], 0) + 1
-            seen[row["trace_id"]] = n
-            if n > 1:
-                repeats.append(line)
-                row["trace_id"] = f"{row['trace_id']}-{n}"
+            row["trace_id"] = repeats.number(row["trace_id"], line)
         rows.append(row)
         if len(rows) == CHUNK:
             frames.append(checked_frame(rows, sink))
             rows = []
-    if repeats:
-        warnings.warn(
-            f"{path}: {len(repeats)} record(s) repeat the content of an earlier one (first at line "
-            f"{repeats[0]}); each got a distinct, stable id (content hash + '-<occurrence>')",
-            TraceWarning,
-            stacklevel=4,
-        )
+    repeats.warn(str(path), unit="record", stacklevel=4)
     if rows:
         frames.append(checked_frame(rows, sink))
     return schema.concat(frames) if frames else []
@@ -284,9 +272,7 @@ def _row(ctx: Ctx, line: int, rec: Any, cols: dict[str, str]) -> dict[str, Any]:
         tokens[column] = to_number(
             ctx, raw, field=cols.get(column, f"usage.{names[0]}"), line=line, integer=True
         )
-    meta_in: Mapping[str, Any] = (
-        rec["metadata"] if isinstance(rec.get("metadata"), Mapping) else {}
-    )
+    meta_in: Mapping[str, Any] = rec["metadata"] if isinstance(rec.get("metadata"), Mapping) else {}
     metadata: dict[str, Any] = dict(meta_in)
     for k, v in rec.items():
         if k not in used and k != "metadata" and not is_missing(v):

@@ -16,6 +16,7 @@ from typing import Any
 from evalkit.traces._base import ErrorSink
 from evalkit.traces._common_messages import parse_message, text_message
 from evalkit.traces._common_rows import Ctx, RecordSkipped, is_missing, plain, too_deep
+from evalkit.traces._repeats import Repeats
 from evalkit.traces._tabular import check_columns, flat_row
 
 NAME = "hf"
@@ -103,7 +104,7 @@ def _read_split(
         return []
     extra = {"split": split} if split else None
     rows: list[dict[str, Any]] = []
-    seen: dict[str, int] = {}
+    seen = Repeats()
     for i, raw in enumerate(ds):
         line = i + 1
         rec = {mapping.get(k, k): plain(v) for k, v in raw.items()}
@@ -121,6 +122,7 @@ def _read_split(
             continue
         except RecursionError:
             too_deep(ctx, line)
+    seen.warn(ctx.file or "the dataset", unit="row", stacklevel=3)
     return rows
 
 

@@ -17,13 +17,14 @@ from typing import Any
 
 from evalkit.errors import TraceError
 from evalkit.traces._base import ErrorSink
-from evalkit.traces._fast_chat import read_fast_chat, warn_repeats
+from evalkit.traces._fast_chat import read_fast_chat
 from evalkit.traces._frames import checked_frame
 from evalkit.traces._jsonio import iter_jsonl
 from evalkit.traces._openai_fast import read_fast
 from evalkit.traces._openai_messages import _Bad, _kind
 from evalkit.traces._openai_rows import _row, native_id
 from evalkit.traces._openai_shape import NAME, _shape, sniff
+from evalkit.traces._repeats import Repeats
 
 __all__ = ["NAME", "read", "read_careful", "sniff"]
 
@@ -69,8 +70,7 @@ def read(
     chat = read_fast_chat(path)  # plain chat files: the vectorised fine-tuning path
     if chat is not None:
         frame, repeats = chat
-        if repeats:
-            warn_repeats(str(path), repeats, stacklevel=3)
+        repeats.warn(str(path), stacklevel=3)
         return frame
     return read_careful(path, sink=sink)
 
@@ -81,8 +81,7 @@ def read_careful(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]] | Any:
 
     rows: list[dict[str, Any]] = []
     frames: list[Any] = []
-    seen: dict[str, int] = {}
-    repeats: list[int] = []
+    repeats = Repeats()
     file = str(path)
     for line, record in iter_jsonl(path, sink=sink, fmt=NAME):
         shape = _shape(record)
@@ -114,19 +113,14 @@ def read_careful(path: Path, *, sink: ErrorSink) -> list[dict[str, Any]] | Any:
         row["source"] = {"format": NAME, "file": file, "line": line, "span_id": None}
         if shape == "finetune" and native_id(record) is None:
             # id-less: a content hash, numbered when the content repeats
-            n = seen.get(row["trace_id"], 0) + 1
-            seen[row["trace_id"]] = n
-            if n > 1:
-                repeats.append(line)
-                row["trace_id"] = f"{row['trace_id']}-{n}"
+            row["trace_id"] = repeats.number(row["trace_id"], line)
         rows.append(row)
         if len(rows) == _CHUNK:
             # a canonical frame per chunk: Arrow messages are ~5x smaller than Python dicts,
             # so a big file no longer peaks at 7-9x its size (issue 12.15)
             frames.append(checked_frame(rows, sink))
             rows = []
-    if repeats:
-        warn_repeats(file, repeats, stacklevel=4)
+    repeats.warn(file, stacklevel=4)
     if rows:
         frames.append(checked_frame(rows, sink))
     return schema.concat(frames) if frames else []

@@ -43,6 +43,7 @@ from evalkit.traces._common_rows import (
     too_deep,
 )
 from evalkit.traces._jsonio import content_hash, loads
+from evalkit.traces._repeats import Repeats
 from evalkit.traces.schema import COLUMNS
 
 NAME = "csv"
@@ -258,7 +259,7 @@ def build_rows(
     except RecordSkipped:
         return []
     rows: list[dict[str, Any]] = []
-    seen_hash: dict[str, int] = {}
+    seen_hash = Repeats()
     for line, cells in records:
         try:
             rec = dict(zip(names, [plain(v) for v in cells], strict=True))
@@ -269,6 +270,7 @@ def build_rows(
             continue
         except RecursionError:
             too_deep(ctx, line)
+    seen_hash.warn(ctx.file or "the table", unit="row", stacklevel=3)
     return rows
 
 
@@ -309,7 +311,7 @@ def flat_row(
     *,
     line: int | None,
     extra_metadata: Mapping[str, Any] | None = None,
-    seen_hash: dict[str, int] | None = None,
+    seen_hash: Repeats | None = None,
 ) -> dict[str, Any]:
     """One canonical row from a flat record keyed by canonical names (others go to metadata)."""
     row: dict[str, Any] = {}
@@ -365,11 +367,8 @@ def flat_row(
             ctx.fmt,
             {k.lstrip("\x00"): plain(v) for k, v in rec.items()} | dict(extra_metadata or {}),
         )
-        if seen_hash is not None:
-            n = seen_hash.get(tid, 0) + 1
-            seen_hash[tid] = n
-            if n > 1:
-                tid = f"{tid}-{n}"  # exact duplicate rows still get distinct, stable ids
+        if seen_hash is not None:  # exact duplicate rows still get distinct, stable ids
+            tid = seen_hash.number(tid, line)
     cells = {c: message_list_cell(rec.get(c)) for c in ("input", "output")}  # i10: JSON lists
     if not messages and (cells["input"] or cells["output"]):
         messages = (cells["input"] or []) + (cells["output"] or [])

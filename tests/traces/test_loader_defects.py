@@ -273,3 +273,20 @@ def test_otel_provider_comes_from_the_generation_not_the_first_span(tmp_path: Pa
     assert row["metadata"]["gen_ai.provider.name"] == "openai"
     # the retrieval query, on a span that is not the root, is kept too
     assert row["metadata"]["attributes"]["db.query.text"] == "refund policy"
+
+
+def test_every_reader_of_id_less_rows_warns_once_about_repeated_content() -> None:
+    import pandas as pd
+
+    from evalkit.errors import TraceWarning
+
+    frame = pd.DataFrame({"input": ["q", "q", "r", "q"], "output": ["a", "a", "b", "a"]})
+    with pytest.warns(TraceWarning, match=r"2 row\(s\) repeat .*first at line 2") as caught:
+        ids = load_traces(frame)["trace_id"].tolist()
+    assert sum("repeat the content" in str(w.message) for w in caught) == 1
+    assert ids[1] == f"{ids[0]}-2" and ids[3] == f"{ids[0]}-3" and len(set(ids)) == 4
+    import datasets  # a runtime dependency
+
+    ds = datasets.Dataset.from_pandas(frame)
+    with pytest.warns(TraceWarning, match=r"2 row\(s\) repeat"):
+        assert load_traces(ds)["trace_id"].tolist()[1].endswith("-2")
