@@ -43,8 +43,6 @@ from evalkit.stats import (
 )
 from evalkit.stats._confusion import CalibrationResult
 
-pytestmark = pytest.mark.slow
-
 NOMINAL = 0.95
 CELLS = ("n11", "n10", "n01", "n00")
 # (baseline pass rate, discordant share p10 + p01, true delta p01 - p10): no change with churn,
@@ -135,12 +133,14 @@ def _enough_discordant(n: int, j: int) -> bool:
     return n * VERDICT_SCENARIOS[j][1] >= 10
 
 
+@pytest.mark.slow
 def test_verdict_wald_coverage() -> None:
     reps = 20_000  # MC SE of a 95% coverage 0.0015
     check(_verdict_coverage("wald", reps, seed=31), reps, paired_difference_interval.__doc__,
           "Coverage of the Wald interval", _enough_discordant, "verdict wald", VERDICT_COLUMNS)
 
 
+@pytest.mark.slow
 def test_verdict_bootstrap_coverage() -> None:
     reps = 1_000  # MC SE of a 95% coverage 0.0069; 2,000 resamples each, as compare_runs
     check(_verdict_coverage("bootstrap", reps, seed=32), reps,
@@ -190,6 +190,7 @@ def _score_coverage(method: str, ns: tuple[int, ...], reps: int, seed: int
     return out
 
 
+@pytest.mark.slow
 def test_score_t_coverage() -> None:
     reps = 10_000  # MC SE of a 95% coverage 0.0022
     # the t interval should hold for normal differences at any n, for the others from n=100
@@ -199,6 +200,7 @@ def test_score_t_coverage() -> None:
           or n >= 300, "score t", list(SCORE_KINDS))
 
 
+@pytest.mark.slow
 def test_score_bootstrap_coverage() -> None:
     reps = 1_000  # MC SE of a 95% coverage 0.0069; 2,000 resamples each, as compare_runs
     check(_score_coverage("bootstrap", (30, 100), reps, seed=42), reps, compare_runs.__doc__,
@@ -243,6 +245,7 @@ def _calibrated_coverage(n: int, reps: int, seed: int) -> dict[tuple[int, int], 
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("n", "col"), [(30, 0), (200, 2)])
 def test_calibrated_bootstrap_coverage(n: int, col: int) -> None:
     reps = 1_000  # MC SE of a 95% coverage 0.0069
@@ -275,6 +278,7 @@ def test_calibrated_bootstrap_is_what_compare_runs_reports() -> None:
 NEWCOMBE_RATES = ((0.50, 0.50), (0.80, 0.70), (0.95, 0.90), (0.90, 0.97))
 
 
+@pytest.mark.slow
 def test_unpaired_newcombe_coverage() -> None:
     reps = 20_000  # MC SE of a 95% coverage 0.0015
     rng = np.random.default_rng(61)
