@@ -81,6 +81,36 @@ def _beta_draws(cal: CalibrationResult, size: int, rng: np.random.Generator
             rng.beta(cal.tn + 0.5, cal.fp + 0.5, size=size))
 
 
+def calibrated_bootstrap(
+    cells: np.ndarray, cal_b: CalibrationResult, cal_c: CalibrationResult, *, cl: float,
+    size: int, rng: np.random.Generator,
+) -> tuple[float, float, float]:
+    """Percentile interval and sd of the corrected delta for one paired table of judge verdicts.
+
+    ``cells`` is ``(n11, n10, n01, n00)``. Each of ``size`` draws resamples the table (a
+    multinomial draw over its cells) and draws TPR and TNR from their Jeffreys posteriors (the
+    same draws for both runs when ``cal_c is cal_b``: one judge). ``nan`` when fewer than half
+    the draws are defined (a worse-than-chance judge) or the table is empty. The statistic
+    behind ``compare_runs(..., calibration=...)``; the coverage simulation calls it directly.
+    """
+    cells = np.asarray(cells, dtype=np.float64)
+    n = int(cells.sum())
+    if n == 0:
+        return np.nan, np.nan, np.nan
+    draw = rng.multinomial(n, cells / n, size=size)
+    pb = (draw[:, 0] + draw[:, 1]) / n
+    pc = (draw[:, 0] + draw[:, 2]) / n
+    tpr_b, tnr_b = _beta_draws(cal_b, size, rng)
+    tpr_c, tnr_c = (tpr_b, tnr_b) if cal_c is cal_b else _beta_draws(cal_c, size, rng)
+    delta = rogan_gladen(pc, tpr_c, tnr_c, clip=False) - rogan_gladen(pb, tpr_b, tnr_b,
+                                                                      clip=False)
+    delta = delta[np.isfinite(delta)]
+    if delta.size < size // 2:  # most draws are a worse-than-chance judge: undefined
+        return np.nan, np.nan, np.nan
+    lo, hi = np.quantile(delta, [(1 - cl) / 2, (1 + cl) / 2])
+    return float(lo), float(hi), float(np.std(delta, ddof=1))
+
+
 def _calibrated(
     out: pd.DataFrame, calibration: tuple[CalibrationResult, CalibrationResult], *, cl: float,
     n_resamples: int, rng: np.random.Generator,
@@ -97,21 +127,9 @@ def _calibrated(
     out["candidate_rate"] = np.clip(theta_c, 0, 1)
     out["delta"] = theta_c - theta_b
     size = max(n_resamples, 2000)
-    ci = np.full((len(out), 3), np.nan)
-    for i, (_, row) in enumerate(out.iterrows()):
-        n = int(row["n"])
-        cells = row[["n11", "n10", "n01", "n00"]].to_numpy(dtype=np.float64)
-        draw = rng.multinomial(n, cells / n, size=size)
-        pb = (draw[:, 0] + draw[:, 1]) / n
-        pc = (draw[:, 0] + draw[:, 2]) / n
-        tpr_b, tnr_b = _beta_draws(cal_b, size, rng)
-        tpr_c, tnr_c = (tpr_b, tnr_b) if cal_c is cal_b else _beta_draws(cal_c, size, rng)
-        delta = rogan_gladen(pc, tpr_c, tnr_c, clip=False) - rogan_gladen(pb, tpr_b, tnr_b,
-                                                                          clip=False)
-        delta = delta[np.isfinite(delta)]
-        if delta.size >= size // 2:  # else most draws are a worse-than-chance judge: nan
-            ci[i, :2] = np.quantile(delta, [(1 - cl) / 2, (1 + cl) / 2])
-            ci[i, 2] = np.std(delta, ddof=1)
+    cells = out[["n11", "n10", "n01", "n00"]].to_numpy(dtype=np.float64)
+    ci = np.array([calibrated_bootstrap(row, cal_b, cal_c, cl=cl, size=size, rng=rng)
+                   for row in cells]).reshape(-1, 3)
     out["ci_low"], out["ci_high"], out["standard_error"] = ci[:, 0], ci[:, 1], ci[:, 2]
     return out
 

@@ -64,6 +64,22 @@ def newcombe_difference_interval(
     Wald interval collapses. The bounds lie in ``[-1, 1]``. The same as statsmodels'
     ``confint_proportions_2indep(..., method="newcomb")``.
 
+    Seeded simulation (tests/runs/test_compare_coverage_more.py, seed 61, 20,000 replications
+    per cell, Monte Carlo SE 0.001-0.002); rows ``n1/n2``, columns ``(p1, p2)``: (a) 0.50,
+    0.50; (b) 0.80, 0.70; (c) 0.95, 0.90; (d) 0.90, 0.97. Conservative where a rate is near 1
+    and the samples are small, never below 93.5%.
+
+    Coverage (nominal 95%):
+
+    =======  =====  =====  =====  =====
+    n1/n2    (a)    (b)    (c)    (d)
+    =======  =====  =====  =====  =====
+    30/30    0.948  0.953  0.982  0.976
+    100/100  0.939  0.951  0.960  0.962
+    30/300   0.952  0.953  0.959  0.962
+    500/500  0.946  0.953  0.953  0.948
+    =======  =====  =====  =====  =====
+
     References
     ----------
     Newcombe, R. G. (1998). Interval estimation for the difference between independent
