@@ -41,10 +41,11 @@ IPV6 = re.compile(  # ::ffff:192.0.2.128 and 64:ff9b::198.51.100.7 end in a dott
 )
 IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]|\.\d)")
 PHONE = re.compile(
-    # 030/12345678, +49 (0)89/1234567, 040/30 30 30 30: an area code with its trunk 0 (or a
-    # country code) before a slash (German, Austrian and Swiss writing)
-    r"(?<![\w+/.-])(?:\+\d{1,3} ?(?:\(0\))?|0)\d{1,4}/(?:\d{2,4}(?: \d{2,4}){0,3}|\d{5,8})"
-    r"(?![\w/-]|\.\d)"
+    # 030/12345678, +49 (0)89/1234567, 040/30 30 30 30, 030 / 1234567, 030/1234567-89 (an
+    # extension): an area code with its trunk 0 (or a country code) before a slash (German,
+    # Austrian and Swiss writing)
+    r"(?<![\w+/.-])(?:\+\d{1,3} ?(?:\(0\))?|0)\d{1,4}(?:/| / )"
+    r"(?:\d{2,4}(?: \d{2,4}){0,3}|\d{5,8})(?:-\d{1,5})?(?![\w/-]|\.\d)"
     # (089) 7654321: a bracketed area code with its trunk 0, then one group
     r"|(?<![\w+/.-])\(0\d{1,4}\) ?\d{4,9}(?![\w/-]|[ .-]\d)"
     r"|(?<![\w+/.-])(?:\+\d{1,3}[ .-]?|1-)?(?:\(\d{1,4}\)[ .-]?)?"
