@@ -155,3 +155,127 @@ def test_holdout_fixes_whole_spans(text: str, kind: str) -> None:
 ])
 def test_holdout_lookalikes_stay(text: str) -> None:
     assert find_entities(text) == []
+
+
+# --- the closing note's remaining errors (third set: redaction_holdout2.jsonl) -----------------
+
+HOLDOUT2 = SET.with_name("redaction_holdout2.jsonl")
+
+
+def _mod97(text: str) -> int:
+    """The ISO 13616 remainder, written out independently of the redactor (1 means valid)."""
+    s = text.replace(" ", "").upper()
+    return int("".join(str(int(c, 36)) for c in s[4:] + s[:4])) % 97
+
+
+@pytest.mark.parametrize(("text", "value", "kind"), [
+    ("Berlin office 030/12345678", "030/12345678", "PHONE"),  # German number with a slash
+    ("Handy: 0664/1234567", "0664/1234567", "PHONE"),  # Austrian mobile
+    ("Wien 01/5123456", "01/5123456", "PHONE"),  # one-digit area code after the trunk 0
+    ("call +49 30/12345678 at 9", "+49 30/12345678", "PHONE"),
+    ("Tel. +49 (0)89/1234567", "+49 (0)89/1234567", "PHONE"),
+    ("Zentrale 040/30 30 30 30", "040/30 30 30 30", "PHONE"),  # the tail alone was taken
+    ("My number is (089) 7654321, evenings", "(089) 7654321", "PHONE"),  # one group after (0..)
+    # a long subscriber number after the slash takes no following group (the year stays)
+    ("Tel 030/1234567 2025", "030/1234567", "PHONE"),
+    # found after the second holdout was measured (not in any set): spaced slash, extension
+    ("tel 030 / 1234567", "030 / 1234567", "PHONE"),
+    ("Fax 030/1234567-89", "030/1234567-89", "PHONE"),
+    # lower-case registry examples (DE89 3704 0044 0532 0130 00, GB29 NWBK 6016 1331 9268 19)
+    ("iban: de89 3704 0044 0532 0130 00", "de89 3704 0044 0532 0130 00", "IBAN"),
+    ("refund to gb29nwbk60161331926819 pls", "gb29nwbk60161331926819", "IBAN"),
+    ("IBAN De89 3704 0044 0532 0130 00 (typed)", "De89 3704 0044 0532 0130 00", "IBAN"),
+    # the case-blind pattern runs on into a short word; the IBAN ends before it
+    ("send de89 3704 0044 0532 0130 00 to me", "de89 3704 0044 0532 0130 00", "IBAN"),
+    ("BE68539007547034 today", "BE68539007547034", "IBAN"),
+])
+def test_closing_note_misses_are_found(text: str, value: str, kind: str) -> None:
+    start = text.index(value)
+    assert find_entities(text) == [(start, start + len(value), kind)]
+
+
+@pytest.mark.parametrize("text", [
+    "part no. PN 1234-5678-90", "P/N 0412-8812-34", "part number 12-3456-7890",
+    "SKU 0400-1234-56", "order # 0171 2345 678", "Order no. 30-1234-5678",
+    "tracking 1Z 999 AA1 01 2345 6784", "UPS tracking: 1Z 204 E38 03 9876 5432",
+    "FedEx tracking 7712 3456 7890", "tracking no. JJD 0012 3456 7890", "S/N 4000-1234-5678",
+    "section 1.2.3.4 of the spec", "§ 4.1.2.3 applies", "nach §4.1.2.3 BGB",
+    "upgrade to version 1.0.0.1", "Version: 2.4.1.0", "built with v 4.2.1.0", "ver. 5.4.3.2",
+    "Sections 1.2.3.4 and 1.2.3.5",
+    # slashes that are not phones: dates, references, paths, ratios
+    "12/03/2025", "valid thru 03/2027", "Ref 0042/2025", "page 012/345", "24/7",
+    "path /v1/0301/123456/items", "Az. 3 O 123/24",
+    # IBAN-shaped with a wrong checksum: neither an IBAN nor a phone in its tail
+    "GB00 WEST 1234 5698 7654 32", "iban de00 3704 0044 0532 0130 00",
+])
+def test_closing_note_lookalikes_stay(text: str) -> None:
+    assert find_entities(text) == []
+
+
+def test_holdout2_set_is_new_and_labelled() -> None:
+    rows = [json.loads(x) for x in HOLDOUT2.read_text(encoding="utf-8").splitlines()]
+    earlier = {json.loads(x)["text"] for p in (SET, HOLDOUT)
+               for x in p.read_text(encoding="utf-8").splitlines()}
+    assert len(rows) >= 80 and sum(not r["entities"] for r in rows) >= 40
+    assert not earlier & {r["text"] for r in rows}
+    for r in rows:
+        for e in r["entities"]:
+            assert e["value"] in r["text"]
+
+
+def test_precision_recall_on_holdout2() -> None:
+    # Out-of-sample before the fixes (README: all types P 0.310, R 0.382; IBAN recall 0.00,
+    # PHONE precision 0.28, IPV4 precision 0.35); after them every type is 1.000 / 1.000
+    # (in-sample: the rules were written looking at this set). Floors leave a little room.
+    df = measure(HOLDOUT2).set_index("type")
+    print("\n" + df.to_string(float_format="{:.3f}".format))
+    assert set(df.index) == {"IBAN", "IPV4", "PHONE"}
+    assert (df.precision >= 0.95).all(), df
+    assert (df.recall >= 0.95).all(), df
+
+
+def test_lower_case_ibans_need_a_registry_country_and_its_length() -> None:
+    # both pass mod 97 (checked independently below) yet neither is an IBAN: ZZ is no country,
+    # and German IBANs have 22 characters, not 24 (a hex id that happens to start with "de")
+    for fake in ("ZZ591234567890123456", "de13a1b2c3d4e5f6a7b8c9d0"):
+        assert _mod97(fake) == 1
+        assert find_entities(f"build {fake} ok") == []
+    assert _mod97("de89370400440532013000") == 1
+    assert redact("de89370400440532013000") == "<IBAN_1>"
+
+
+@pytest.mark.parametrize(("text", "value", "kind"), [
+    # a label word only covers the id right after it, not a phone or an address further on
+    ("PN 1234-5678-90 or call 0171 2345678", "0171 2345678", "PHONE"),
+    ("SKU 0400-1234-56, questions to +49 30 901820", "+49 30 901820", "PHONE"),
+    ("order hotline 0800 123 4567", "0800 123 4567", "PHONE"),
+    ("part-time desk: +44 20 7946 0321", "+44 20 7946 0321", "PHONE"),
+    ("section 5: blocked IP 203.0.113.9", "203.0.113.9", "IPV4"),
+    ("versioned host 192.0.2.44", "192.0.2.44", "IPV4"),
+    ("see § 3 for 198.51.100.4", "198.51.100.4", "IPV4"),
+    ("firewall rules: 10.0.0.1", "10.0.0.1", "IPV4"),
+    # + and ( mark a phone number whatever the label before it
+    ("questions about your order: +49 30 901820", "+49 30 901820", "PHONE"),
+    ("tracking: (030) 1234 5678", "(030) 1234 5678", "PHONE"),
+])
+def test_context_rules_leave_neighbours_alone(text: str, value: str, kind: str) -> None:
+    start = text.index(value)
+    assert find_entities(text) == [(start, start + len(value), kind)]
+
+
+# PII-shaped pieces glued by arbitrary text: plain st.text() almost never builds a phone or an IBAN
+_PIECES = st.sampled_from([
+    "ana@x.io", "+49 30 901820", "030/12345678", "(089) 7654321", "4111 1111 1111 1111",
+    "DE89 3704 0044 0532 0130 00", "de89370400440532013000", "10.0.0.1", "::ffff:192.0.2.128",
+    "sk_live_51HqLyjWDarjtT1zdp7dc", "Ana Silva", "PN 1234-5678-90", "section 1.2.3.4", "<EMAIL_1>",
+    "<PHONE_2>", "1Z 999 AA1 01 2345 6784", "12/03/2025", "/", "-", ".", " ", "0", "7", ":", "§",
+])
+_PII_TEXT = st.lists(st.one_of(_PIECES, st.text(alphabet="0123456789 +-./()@:<>_abzAZ", max_size=8),
+                               st.text(max_size=6)), max_size=12).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=200), _PII_TEXT))
+def test_fuzz_redact_is_idempotent(text: str) -> None:
+    once = redact(text, names=["Ana Silva"])
+    assert redact(once, names=["Ana Silva"]) == once
