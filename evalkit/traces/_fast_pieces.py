@@ -50,17 +50,38 @@ def count_records(piece: bytes) -> int:
     return len(starts) + 1
 
 
-def parse(piece: bytes) -> Any:
+def parse(piece: bytes, *, use_threads: bool = True) -> Any:
     """The piece as an Arrow table (pyarrow frees the GIL meanwhile); raises on invalid JSON."""
     import pyarrow as pa
     import pyarrow.json as pj
 
     try:
-        table = pj.read_json(pa.BufferReader(piece))
+        options = pj.ReadOptions(use_threads=use_threads)
+        table = pj.read_json(pa.BufferReader(piece), read_options=options)
     except pa.ArrowInvalid as exc:
         if "straddl" not in str(exc):  # a line longer than a parse block: one block
             raise
-        options = pj.ReadOptions(block_size=max(len(piece), 1 << 20))
+        options = pj.ReadOptions(use_threads=use_threads, block_size=max(len(piece), 1 << 20))
         table = pj.read_json(pa.BufferReader(piece), read_options=options)
     table.validate(full=True)  # pyarrow's JSON reader lets invalid UTF-8 through
     return table.combine_chunks()
+
+
+def parsed(path: Path, *, ahead: int = 2) -> Iterator[tuple[bytes, Any]]:
+    """Each piece with the future of its table, parsed ``ahead`` pieces in advance.
+
+    Each piece is parsed by one worker thread (pyarrow frees the GIL), ``ahead`` at a time,
+    while the caller works on an earlier one: the caller's Python work and the parsing then
+    share the cores, instead of pyarrow's own thread pool and the caller taking turns.
+    """
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(ahead) as pool:
+        queue: deque[tuple[bytes, Any]] = deque()
+        for piece in pieces(path):
+            queue.append((piece, pool.submit(parse, piece, use_threads=False)))
+            if len(queue) > ahead:
+                yield queue.popleft()
+        while queue:
+            yield queue.popleft()

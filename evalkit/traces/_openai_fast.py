@@ -11,7 +11,6 @@ error messages still name the line. Both paths produce the same frame
 from __future__ import annotations
 
 import gc
-from concurrent.futures import ThreadPoolExecutor
 from itertools import repeat
 from pathlib import Path
 from typing import Any
@@ -427,23 +426,17 @@ def _read_fast(path: Path) -> Any:
         # a ~16 MB piece at a time: parsing the whole file at once peaked at ~2.5x its size
         parts: list[dict[str, Any]] = []
         line = 1
-        pieces = _fast_pieces.pieces(path)
-        with ThreadPoolExecutor(1) as pool:  # the next piece is parsed while we build this one
-            piece = next(pieces, None)
-            parsed = pool.submit(_fast_pieces.parse, piece) if piece is not None else None
-            while piece is not None and parsed is not None:
-                n_lines = _fast_pieces.count_records(piece)  # -1 unless one object per line
-                table = parsed.result()
-                following = next(pieces, None)
-                ahead = pool.submit(_fast_pieces.parse, following) if following else None
-                del piece
-                # one record per line keeps line numbers exact (see count_records)
-                _need(table.num_rows == n_lines, "blank lines or two objects on a line")
-                for batch in table.to_batches():
-                    parts.append(_fast_batch(batch, line, str(path)))
-                    line += batch.num_rows
-                del table
-                piece, parsed = following, ahead
+        # later pieces are parsed (in worker threads) while we build this one's columns
+        for piece, parsed in _fast_pieces.parsed(path):
+            n_lines = _fast_pieces.count_records(piece)  # -1 unless one object per line
+            table = parsed.result()
+            del piece
+            # one record per line keeps line numbers exact (see count_records)
+            _need(table.num_rows == n_lines, "blank lines or two objects on a line")
+            for batch in table.to_batches():
+                parts.append(_fast_batch(batch, line, str(path)))
+                line += batch.num_rows
+            del table
     except (
         _Unsupported,
         pa.ArrowException,

@@ -364,3 +364,32 @@ def test_a_repeated_own_id_is_an_error_naming_both_lines(tmp_path: Path) -> None
     text = str(err.value)
     assert "duplicate trace_id 'x'" in text
     assert text.startswith(f"{p}:3") and text.endswith(f"first seen at {p}:1")
+
+
+@pytest.mark.parametrize("ahead", [1, 2, 3])
+def test_pieces_parsed_ahead_come_in_file_order_with_their_tables(
+    tmp_path: Path, ahead, monkeypatch
+) -> None:
+    import pyarrow.json as pj
+
+    from evalkit.traces import _fast_pieces
+
+    p = tmp_path / "many.jsonl"
+    p.write_text("".join(json.dumps({"i": i, "t": "x" * (i % 7)}) + "\n" for i in range(500)))
+    got = []
+    monkeypatch.setattr(_fast_pieces, "PIECE", 1024)  # about twenty pieces
+    for piece, table in _fast_pieces.parsed(p, ahead=ahead):
+        got.append(piece)
+        assert piece.endswith(b"\n")
+        assert table.result().to_pylist() == pj.read_json(pa_reader(piece)).to_pylist()
+    assert b"".join(got) == p.read_bytes()
+    # leaving early (a reader that gives up on the file) neither hangs nor leaks a thread
+    stream = _fast_pieces.parsed(p, ahead=ahead)
+    next(stream)
+    stream.close()
+
+
+def pa_reader(data: bytes):
+    import pyarrow as pa
+
+    return pa.BufferReader(data)

@@ -114,8 +114,15 @@ def _record(i: int, rng: random.Random) -> dict:
     return {"request": request, "response": response}
 
 
+@pytest.mark.parametrize("piece", [None, 2048])  # one piece; many pieces parsed ahead
 @pytest.mark.parametrize("seed", range(6))
-def test_fast_path_matches_careful_reader(tmp_path: Path, seed: int) -> None:
+def test_fast_path_matches_careful_reader(
+    tmp_path: Path, seed: int, piece: int | None, monkeypatch
+) -> None:
+    from evalkit.traces import _fast_pieces
+
+    if piece is not None:
+        monkeypatch.setattr(_fast_pieces, "PIECE", piece)
     rng = random.Random(seed)
     p = tmp_path / "logs.jsonl"
     p.write_text("".join(json.dumps(_record(i, rng)) + "\n" for i in range(rng.randint(1, 60))))
