@@ -40,6 +40,16 @@ __all__ = [
 ]
 
 #: Every file the generator writes, relative to the output folder.
+#: the files of evalkit/sample_data/_releases.py
+RUN_FILES: tuple[str, ...] = (
+    "runs/README.md",
+    "runs/active.csv",
+    "runs/baseline.csv",
+    "runs/canary.csv",
+    "runs/candidate.csv",
+    "runs/history.csv",
+    "runs/holdout.csv",
+)
 FILES: tuple[str, ...] = (
     "README.md",
     "ground_truth.csv",
@@ -51,14 +61,7 @@ FILES: tuple[str, ...] = (
     "traces/openinference.json",
     "traces/otel_genai.json",
     "traces/support.csv",
-    # releases and drift (issue 14): evalkit/sample_data/_releases.py
-    "runs/README.md",
-    "runs/active.csv",
-    "runs/baseline.csv",
-    "runs/canary.csv",
-    "runs/candidate.csv",
-    "runs/history.csv",
-    "runs/holdout.csv",
+    *RUN_FILES,  # releases and drift (issue 14): evalkit/sample_data/_releases.py
 )
 
 

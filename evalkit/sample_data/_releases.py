@@ -17,15 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-FILES: tuple[str, ...] = (
-    "runs/README.md",
-    "runs/active.csv",
-    "runs/baseline.csv",
-    "runs/canary.csv",
-    "runs/candidate.csv",
-    "runs/history.csv",
-    "runs/holdout.csv",
-)
+from evalkit.sample_data import RUN_FILES as FILES  # the package lists every file it writes
 
 RARE = "data_privacy"
 DRIFTED = ("billing", "technical_howto")
