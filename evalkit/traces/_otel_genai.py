@@ -435,4 +435,10 @@ def read(path: Path, *, sink: ErrorSink, columns: Any = None) -> list[dict[str, 
     >>> int(row["input_tokens"])
     3
     """
+    if columns is None:  # common shapes of JSON Lines: the vectorised path, the same frame
+        from evalkit.traces._otlp_fast import read_fast_otlp
+
+        fast = read_fast_otlp(path)
+        if fast is not None:
+            return fast
     return read_traces(path, sink=sink, fmt=NAME, interpret=interpret, columns=columns)
