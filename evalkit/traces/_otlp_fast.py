@@ -408,31 +408,63 @@ def read_fast_otlp(path: Path) -> Any:
             gc.enable()
 
 
+def _prepared(piece: bytes) -> tuple[int, dict[str, Any]]:
+    """A piece parsed and flattened, with its Arrow columns (in a worker thread)."""
+    from evalkit.traces import _fast_pieces
+    from evalkit.traces._otlp_fast_rows import prepare
+
+    n_lines = _fast_pieces.count_records(piece)  # -1 unless one object per line
+    table = _fast_pieces.parse(piece, use_threads=False)
+    del piece
+    # one record per line keeps line numbers exact (see count_records)
+    _need(table.num_rows == n_lines, "blank lines or two objects on a line")
+    return n_lines, prepare(flatten(table, {}))
+
+
 def _read(path: Path) -> Any:
+    from collections import deque
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     import pyarrow as pa
     import pyarrow.compute as pc
 
     from evalkit.traces import _fast_pieces
     from evalkit.traces._fast_frame import canonical_frame
     from evalkit.traces._otel_genai import NAME
-    from evalkit.traces._otlp_fast_rows import rows
 
     lines_file = path.suffix.lower() in (".jsonl", ".ndjson")
     parts: list[dict[str, Any]] = []
     shared: dict[Any, Any] = {}
     line = 1
-    for piece, parsed in _fast_pieces.parsed(path):
-        n_lines = _fast_pieces.count_records(piece)  # -1 unless one object per line
-        # a one-line .json file is a document to the careful reader: leave it to that one
-        _need(lines_file or n_lines >= 2 or line > 1, "not JSON Lines")
-        table = parsed.result()
-        del piece
-        _need(table.num_rows == n_lines, "blank lines or two objects on a line")
-        flat = flatten(table, shared)
-        del table
-        parts.append(rows(flat, line, shared))
-        line += flat.n
+    # two pieces are parsed and flattened in worker threads (pyarrow and numpy free the GIL)
+    # while this thread makes the previous piece's Python objects: the work shares the cores
+    queue: deque[Future[tuple[int, dict[str, Any]]]] = deque()
+    with ThreadPoolExecutor(2) as pool:
+        try:
+            for piece in _fast_pieces.pieces(path):
+                queue.append(pool.submit(_prepared, piece))
+                del piece
+                if len(queue) > 2:
+                    line = _take(queue.popleft(), parts, line, shared, lines_file)
+            while queue:
+                line = _take(queue.popleft(), parts, line, shared, lines_file)
+        finally:
+            for future in queue:
+                future.cancel()
     _need(bool(parts), "an empty file")
     ids = pa.chunked_array([p["trace_id"] for p in parts])
     _need(pc.count_distinct(ids).as_py() == len(ids), "a trace over several lines")
     return canonical_frame(parts, fmt=NAME, file=str(path))
+
+
+def _take(
+    future: Any, parts: list[dict[str, Any]], line: int, shared: dict[Any, Any], lines_file: bool
+) -> int:
+    """Finish a prepared piece into ``parts``; the next piece's first line number."""
+    from evalkit.traces._otlp_fast_rows import finish
+
+    n_lines, part = future.result()
+    # a one-line .json file is a document to the careful reader: leave it to that one
+    _need(lines_file or n_lines >= 2 or line > 1, "not JSON Lines")
+    parts.append(finish(part, line, shared))
+    return line + n_lines

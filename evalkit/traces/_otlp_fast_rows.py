@@ -18,7 +18,7 @@ from typing import Any
 from evalkit.traces._openai_fast import _fields, _need, _Unsupported
 from evalkit.traces._otlp_fast import _ABSENT, Flat, values_at
 
-__all__ = ["_Unsupported", "rows"]
+__all__ = ["_Unsupported", "finish", "prepare"]
 
 _CHAT_OPS = ("chat", "text_completion", "generate_content")
 _CONTENT = ("gen_ai.system_instructions", "gen_ai.input.messages", "gen_ai.output.messages")
@@ -396,14 +396,18 @@ def _other_attributes(flat: Flat, attrs: _Attrs) -> list[dict[str, Any]]:
     ]
 
 
-def rows(flat: Flat, first_line: int, shared: dict[Any, Any]) -> dict[str, Any]:
-    """The canonical columns of one piece (as :func:`._fast_frame.canonical_frame` takes them)."""
+def prepare(flat: Flat) -> dict[str, Any]:
+    """The Arrow half of a piece's columns (run ahead in a worker thread: no Python objects).
+
+    Returns the columns that need no per-row Python objects, with ``_flat``, ``_attrs`` and
+    ``_op`` for :func:`finish`.
+    """
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
     n = flat.n
-    attrs = _Attrs(flat, shared)
+    attrs = _Attrs(flat, {})
     chat, op = _chat_span(flat, attrs)
     table = _json_arrays({key: attrs.text(key, chat) for key in _CONTENT}, n)
     messages, role, content, total = _messages(table, n)
@@ -419,11 +423,37 @@ def rows(flat: Flat, first_line: int, shared: dict[Any, Any]) -> dict[str, Any]:
         values = np.where(has_first, first, second)
         return pa.array(values, pa.int64(), mask=~(has_first | has_second))
 
-    columns = {label: _either(attrs.text(a), attrs.text(b)) for label, (a, b) in _PAIRS.items()}
+    root = flat.root_at
+    start, end = flat.start[root], flat.end[root]
+    return {
+        "trace_id": flat.trace_id,
+        "input": user_text,
+        "output": output,
+        "messages": messages,
+        "model": model,
+        **{label: _either(attrs.text(a), attrs.text(b)) for label, (a, b) in _PAIRS.items()},
+        "timestamp_ns": pa.array(start, pa.int64()),
+        "latency_ms": pa.array((end - start).astype(np.float64) / 1e6, pa.float64()),
+        "input_tokens": tokens(("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens")),
+        "output_tokens": tokens(("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens")),
+        "span_id": flat.span_id.take(pa.array(root)),
+        "_flat": flat,
+        "_attrs": attrs,
+        "_op": op,
+    }
+
+
+def finish(part: dict[str, Any], first_line: int, shared: dict[Any, Any]) -> dict[str, Any]:
+    """The Python half: ``metadata`` and ``tool_calls`` of a :func:`prepare`d piece."""
+    import numpy as np
+    import pyarrow as pa
+
+    flat, attrs, op = part.pop("_flat"), part.pop("_attrs"), part.pop("_op")
+    attrs.shared = shared  # equal short values as one object across the file
+    n = flat.n
     providers = [(key, attrs.first(key, text=False)) for key in _PROVIDER_KEYS]
     others = _other_attributes(flat, attrs)
     steps = _steps(flat, op, shared)
-    root = flat.root_at
     keys = ["root_span", "service.name", *(k for k, _ in providers), "attributes", "spans"]
     columns_py = [
         [steps[i][0]["name"] for i in range(n)],
@@ -432,28 +462,15 @@ def rows(flat: Flat, first_line: int, shared: dict[Any, Any]) -> dict[str, Any]:
         [o if o else _ABSENT for o in others],
         steps,
     ]
-    present = [any(v is not _ABSENT for v in col) for col in columns_py]
+    present = [col.count(_ABSENT) < n for col in columns_py]
     keys = [k for k, p in zip(keys, present, strict=True) if p]
     columns_py = [c for c, p in zip(columns_py, present, strict=True) if p]
     metadata = list(map(dict, map(zip, repeat(keys), zip(*columns_py, strict=True))))
     for key, col in zip(keys, columns_py, strict=True):  # a key some lines lack: drop it there
-        if not all(v is not _ABSENT for v in col):
+        if col.count(_ABSENT):
             for i in [i for i, v in enumerate(col) if v is _ABSENT]:
                 del metadata[i][key]
-    start, end = flat.start[root], flat.end[root]
-    return {
-        "trace_id": flat.trace_id,
-        "input": user_text,
-        "output": output,
-        "messages": messages,
-        "model": model,
-        **columns,
-        "timestamp_ns": pa.array(start, pa.int64()),
-        "latency_ms": pa.array((end - start).astype(np.float64) / 1e6, pa.float64()),
-        "input_tokens": tokens(("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens")),
-        "output_tokens": tokens(("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens")),
-        "tool_calls": [[] for _ in range(n)],
-        "metadata": metadata,
-        "line": pa.array(np.arange(first_line, first_line + n, dtype=np.int64)),
-        "span_id": flat.span_id.take(pa.array(root)),
-    }
+    part["tool_calls"] = [[] for _ in range(n)]
+    part["metadata"] = metadata
+    part["line"] = pa.array(np.arange(first_line, first_line + n, dtype=np.int64))
+    return part
