@@ -66,8 +66,10 @@ class Flat:
     attr_span: Any  # numpy int64 per attribute: its span
     attr_key: Any  # Arrow string per attribute
     attr_text: Any  # Arrow string per attribute (null for an integer)
-    attr_int: Any  # numpy int64 per attribute (0 for text)
+    attr_int: Any  # numpy int64 per attribute (0 unless an intValue)
     attr_is_text: Any  # numpy bool per attribute: a stringValue
+    attr_is_int: Any  # numpy bool per attribute: an intValue
+    attr_other: Any  # numpy object per attribute: a double, bool or list value (else None)
 
 
 _ABSENT = object()
@@ -147,12 +149,17 @@ def _status(spans: Any) -> tuple[Any, Any]:
     return out, message
 
 
-def _attributes(lists: Any, where: str) -> tuple[Any, Any, Any, Any, Any]:
-    """``(owner index, key, text, integer, is_text)`` per attribute of a list<{key, value}>.
+_KINDS = frozenset({"stringValue", "intValue", "doubleValue", "boolValue", "arrayValue"})
 
-    Only ``stringValue`` and ``intValue`` values, exactly one per attribute, pass (an absent
-    value, ``{}``, an explicit null or another kind: the careful reader decides). ``text`` is
-    Arrow (null where the value is an integer), ``integer`` numpy int64 (0 where text).
+
+def _attributes(lists: Any, where: str) -> tuple[Any, Any, Any, Any, Any, Any]:
+    """``(owner, key, text, integer, is_text, other)`` per attribute of a list<{key, value}>.
+
+    A value must hold exactly one of ``stringValue``, ``intValue``, ``doubleValue`` (a JSON
+    number), ``boolValue`` or ``arrayValue`` (of strings); an absent value, ``{}``, an explicit
+    null or another kind: the careful reader decides. ``text`` is Arrow (null unless a string),
+    ``integer`` numpy int64 (0 unless an integer), ``other`` a numpy object array with the
+    Python value of the other kinds (None elsewhere).
     """
     import numpy as np
     import pyarrow as pa
@@ -161,12 +168,13 @@ def _attributes(lists: Any, where: str) -> tuple[Any, Any, Any, Any, Any]:
     empty = pa.array([], pa.string())
     if pa.types.is_null(lists.type):
         none = np.zeros(0, np.int64)
-        return none, empty, empty, none, np.zeros(0, bool)
+        return none, empty, empty, none, np.zeros(0, bool), np.zeros(0, object)
     _need(pa.types.is_list(lists.type), f"{where} is not an array")
     kv = lists.flatten()
     owner = np.asarray(pc.list_parent_indices(lists), dtype=np.int64)
-    if not len(kv):
-        return owner, empty, empty, np.zeros(0, np.int64), np.zeros(0, bool)
+    n = len(kv)
+    if not n:
+        return owner, empty, empty, np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0, object)
     _need(pa.types.is_struct(kv.type) and kv.null_count == 0, f"{where} items")
     _need(_fields(kv) <= {"key", "value"} and "key" in _fields(kv), f"{where} item fields")
     key = _strings(pc.struct_field(kv, "key"), f"{where}.key")
@@ -175,8 +183,7 @@ def _attributes(lists: Any, where: str) -> tuple[Any, Any, Any, Any, Any]:
     value = pc.struct_field(kv, "value")
     _need(pa.types.is_struct(value.type) and value.null_count == 0, f"{where}.value")
     kinds = _fields(value)
-    _need(kinds <= {"stringValue", "intValue"}, f"{where}: value kinds {sorted(kinds)}")
-    n = len(kv)
+    _need(kinds <= _KINDS, f"{where}: value kinds {sorted(kinds)}")
     text = (
         _strings(pc.struct_field(value, "stringValue"), "stringValue")
         if "stringValue" in kinds
@@ -187,20 +194,57 @@ def _attributes(lists: Any, where: str) -> tuple[Any, Any, Any, Any, Any]:
         number = pc.cast(number, pa.int64())
     _need(pa.types.is_integer(number.type) or pa.types.is_null(number.type), "intValue type")
     is_text = np.asarray(text.is_valid(), dtype=bool)
-    is_int = np.asarray(number.is_valid(), dtype=bool)
-    _need(bool(np.all(is_text ^ is_int)), f"{where}: a value with no kind, or with two")
+    count = is_text.astype(np.int8) + np.asarray(number.is_valid(), dtype=np.int8)
+    other = np.full(n, None, dtype=object)
+    for kind in sorted(kinds - {"stringValue", "intValue"}):
+        arr = pc.struct_field(value, kind)
+        if pa.types.is_null(arr.type):
+            continue
+        count += np.asarray(arr.is_valid(), dtype=np.int8)
+        at = np.flatnonzero(np.asarray(arr.is_valid(), dtype=bool))
+        other[at] = _other_values(arr.take(pa.array(at)), kind)
+    _need(bool(np.all(count == 1)), f"{where}: a value with no kind, or with two")
     ints = np.asarray(pc.fill_null(number.cast(pa.int64()), 0), dtype=np.int64)
-    return owner, key, text, ints, is_text
+    return owner, key, text, ints, is_text, other
 
 
-def values_at(text: Any, ints: Any, is_text: Any, at: Any, shared: dict[Any, Any]) -> list[Any]:
-    """The Python values (str or int) of attributes at positions ``at``."""
+def _other_values(arr: Any, kind: str) -> list[Any]:
+    """Python values of ``doubleValue``/``boolValue``/``arrayValue`` (of strings) entries."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if kind == "doubleValue":  # float(v) of a JSON number (text: the careful reader)
+        _need(pa.types.is_floating(arr.type) or pa.types.is_integer(arr.type), "doubleValue")
+        return arr.cast(pa.float64()).to_pylist()  # type: ignore[no-any-return,unused-ignore]
+    if kind == "boolValue":
+        _need(pa.types.is_boolean(arr.type), "boolValue")
+        return arr.to_pylist()  # type: ignore[no-any-return,unused-ignore]
+    _need(pa.types.is_struct(arr.type) and _fields(arr) == {"values"}, "arrayValue")
+    values = pc.struct_field(arr, "values")
+    _need(pa.types.is_list(values.type) and values.null_count == 0, "arrayValue values")
+    items = values.flatten()
+    if len(items):
+        _need(pa.types.is_struct(items.type) and items.null_count == 0, "array items")
+        _need(_fields(items) == {"stringValue"}, "array items other than text")
+        _need(pc.struct_field(items, "stringValue").null_count == 0, "an array item")
+        _strings(pc.struct_field(items, "stringValue"), "array item")
+    return [
+        [item["stringValue"] for item in entry] for entry in values.to_pylist()
+    ]
+
+
+def values_at(flat: Any, at: Any, shared: dict[Any, Any]) -> list[Any]:
+    """The Python values (str, int, float, bool, list) of attributes at positions ``at``."""
     import numpy as np
     import pyarrow as pa
 
-    out = _shared_values(text.take(pa.array(at, pa.int64())), shared)
-    for j in np.flatnonzero(~is_text[at]).tolist():
-        out[j] = int(ints[at[j]])
+    out = _shared_values(flat.attr_text.take(pa.array(at, pa.int64())), shared)
+    is_text = flat.attr_is_text[at]
+    if not bool(is_text.all()):
+        ints, other = flat.attr_int, flat.attr_other
+        for j in np.flatnonzero(~is_text).tolist():
+            i = at[j]
+            out[j] = other[i] if other[i] is not None else int(ints[i])
     return out
 
 
@@ -247,13 +291,14 @@ def flatten(table: Any, shared: dict[Any, Any]) -> Flat:
         _need(pa.types.is_struct(res.type), "resource")
         _need(_fields(res) <= {"attributes", "droppedAttributesCount"}, "resource fields")
         if "attributes" in _fields(res):
-            owner, key, text, ints, is_text = _attributes(
+            owner, key, text, ints, is_text, other = _attributes(
                 pc.struct_field(res, "attributes"), "resource.attributes"
             )
             at = np.flatnonzero(np.asarray(pc.equal(key, "service.name"), dtype=bool))
             owners = owner[at]
             _need(len(np.unique(owners)) == len(owners), "service.name given twice")
-            service[owners] = values_at(text, ints, is_text, at, shared)
+            _need(bool(np.all(is_text[at])), "service.name is not text")
+            service[owners] = text.take(pa.array(at, pa.int64())).to_pylist()
             has_service[owners] = True
     ss_lists = pc.struct_field(rs, "scopeSpans")
     _need(pa.types.is_list(ss_lists.type) and ss_lists.null_count == 0, "scopeSpans")
@@ -303,7 +348,7 @@ def flatten(table: Any, shared: dict[Any, Any]) -> Flat:
     order = _tree(span_line, ids["traceId"], ids["spanId"], parent, start, n)
     take = pa.array(order)
     attrs = pc.struct_field(spans, "attributes") if "attributes" in _fields(spans) else None
-    owner, key, text, ints, is_text = _attributes(
+    owner, key, text, ints, is_text, other = _attributes(
         pa.nulls(m) if attrs is None else attrs, "attributes"
     )
     # attributes in the spans' new order (a stable sort keeps each span's own order)
@@ -339,6 +384,8 @@ def flatten(table: Any, shared: dict[Any, Any]) -> Flat:
         attr_text=text_by,
         attr_int=ints[by],
         attr_is_text=is_text[by],
+        attr_is_int=(other[by] == None) & ~is_text[by],  # noqa: E711 (elementwise)
+        attr_other=other[by],
     )
 
 

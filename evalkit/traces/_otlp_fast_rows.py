@@ -29,7 +29,6 @@ _DENY = frozenset(
         "gen_ai.tool.call.arguments",
         "gen_ai.tool.call.result",
         "gen_ai.retrieval.documents",
-        "gen_ai.response.finish_reasons",
         "openinference.span.kind",
         "langfuse.observation.type",
         "langfuse.observation.level",
@@ -98,15 +97,23 @@ class _Attrs:
     def values(self, at: Any) -> list[Any]:
         """The Python values of the attributes at positions ``at``."""
         f = self.flat
-        return values_at(f.attr_text, f.attr_int, f.attr_is_text, at, self.shared)
+        return values_at(f, at, self.shared)
+
+    def on_span(self, key: str, span: Any) -> list[Any]:
+        """Per line: the Python value of ``key`` on span ``span[line]``, or ``_ABSENT``."""
+        out: list[Any] = [_ABSENT] * self.flat.n
+        at = self._on(key, span)
+        for line, value in zip(self.line[at].tolist(), self.values(at), strict=True):
+            out[line] = value
+        return out
 
     def _positions(self, at: Any, *, text: bool) -> Any:
         """Per line: the attribute position in ``at`` (one per line at most), -1 where none."""
         import numpy as np
 
         if len(at):
-            kinds = self.flat.attr_is_text[at]
-            _need(bool(np.all(kinds if text else ~kinds)), "an attribute of another kind")
+            kinds = self.flat.attr_is_text[at] if text else self.flat.attr_is_int[at]
+            _need(bool(np.all(kinds)), "an attribute of another kind")
         idx = np.full(self.flat.n, -1, dtype=np.int64)
         idx[self.line[at]] = at
         return idx
@@ -440,6 +447,7 @@ def prepare(flat: Flat) -> dict[str, Any]:
         "_flat": flat,
         "_attrs": attrs,
         "_op": op,
+        "_chat": chat,
     }
 
 
@@ -448,17 +456,30 @@ def finish(part: dict[str, Any], first_line: int, shared: dict[Any, Any]) -> dic
     import numpy as np
     import pyarrow as pa
 
-    flat, attrs, op = part.pop("_flat"), part.pop("_attrs"), part.pop("_op")
+    flat, attrs, op, chat = (part.pop(k) for k in ("_flat", "_attrs", "_op", "_chat"))
     attrs.shared = shared  # equal short values as one object across the file
     n = flat.n
     providers = [(key, attrs.first(key, text=False)) for key in _PROVIDER_KEYS]
     others = _other_attributes(flat, attrs)
     steps = _steps(flat, op, shared)
-    keys = ["root_span", "service.name", *(k for k, _ in providers), "attributes", "spans"]
+    # the chat span's finish reasons, as a list per chat span (the careful interpreter's)
+    finish = [
+        _ABSENT if v is _ABSENT else [v]
+        for v in attrs.on_span("gen_ai.response.finish_reasons", chat)
+    ]
+    keys = [
+        "root_span",
+        "service.name",
+        *(k for k, _ in providers),
+        "finish_reasons",
+        "attributes",
+        "spans",
+    ]
     columns_py = [
         [steps[i][0]["name"] for i in range(n)],
         flat.service,
         *(values for _, values in providers),
+        finish,
         [o if o else _ABSENT for o in others],
         steps,
     ]

@@ -166,6 +166,20 @@ VARIED: list[dict[str, Any]] = [
     {"root_status": {"code": 0, "message": ""}},
     {"chat_attrs": [_kv("gen_ai.agent.name", "helper"), _kv("gen_ai.system", "openai")]},
     {"op": "text_completion"},
+    # what opentelemetry-instrumentation-openai-v2 also writes: doubles, arrays, booleans
+    {
+        "chat_attrs": [
+            {"key": "gen_ai.request.temperature", "value": {"doubleValue": 0.2}},
+            {"key": "gen_ai.request.top_p", "value": {"doubleValue": 1}},
+            {
+                "key": "gen_ai.response.finish_reasons",
+                "value": {"arrayValue": {"values": [{"stringValue": "stop"}]}},
+            },
+            {"key": "server.port", "value": {"intValue": "443"}},
+            {"key": "stream", "value": {"boolValue": False}},
+        ]
+    },
+    {"chat_attrs": [{"key": "tags", "value": {"arrayValue": {"values": []}}}]},
 ]
 
 
@@ -231,8 +245,13 @@ def _mutate(line: dict[str, Any], what: str) -> None:
         root["attributes"].append(_kv("gen_ai.retrieval.documents", "[]"))
     elif what == "error status":
         root["status"] = {"code": 2, "message": "boom"}
-    elif what == "double value":
-        chat["attributes"].append({"key": "t", "value": {"doubleValue": 0.5}})
+    elif what == "double value as text":
+        chat["attributes"].append({"key": "t", "value": {"doubleValue": "0.5"}})
+    elif what == "array of numbers":
+        values = [{"intValue": "1"}]
+        chat["attributes"].append({"key": "t", "value": {"arrayValue": {"values": values}}})
+    elif what == "kvlist value":
+        chat["attributes"].append({"key": "t", "value": {"kvlistValue": {"values": []}}})
     elif what == "attribute twice in a span":
         chat["attributes"].append(_kv("gen_ai.provider.name", "other"))
     elif what == "attribute on two spans":
@@ -306,7 +325,9 @@ STEPS_ASIDE = [
     "tool span",
     "retrieval documents",
     "error status",
-    "double value",
+    "double value as text",
+    "array of numbers",
+    "kvlist value",
     "attribute twice in a span",
     "attribute on two spans",
     "two chat spans",
@@ -366,12 +387,31 @@ def test_blank_lines_and_single_documents_go_to_the_careful_reader(tmp_path: Pat
     assert _same_as_careful(two)
 
 
+def _hex(value: Any) -> Any:
+    """A base64 id (protobuf's ``MessageToJson``) as the hex an OTLP/JSON file exporter writes."""
+    import base64
+    import binascii
+
+    if not isinstance(value, str) or len(value) not in (12, 24) or not value.endswith("="):
+        return value
+    try:
+        return base64.b64decode(value, validate=True).hex()
+    except (binascii.Error, ValueError):
+        return value
+
+
 def _as_lines(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """A document's spans as JSON Lines, one trace per line (keeping resource and scope)."""
+    """A document's spans as JSON Lines, one trace per line (keeping resource and scope).
+
+    Ids become hex, as the OpenTelemetry Collector's file exporter writes them.
+    """
     by_trace: dict[str, list[tuple[Any, Any, Any]]] = {}
     for rs in doc.get("resourceSpans", []):
         for ss in rs.get("scopeSpans", []):
             for span in ss.get("spans", []):
+                for key in ("traceId", "spanId", "parentSpanId"):
+                    if key in span:
+                        span[key] = _hex(span[key])
                 by_trace.setdefault(span.get("traceId"), []).append((rs, ss, span))
     out = []
     for members in by_trace.values():
