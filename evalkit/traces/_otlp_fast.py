@@ -152,8 +152,8 @@ def _status(spans: Any) -> tuple[Any, Any]:
 _KINDS = frozenset({"stringValue", "intValue", "doubleValue", "boolValue", "arrayValue"})
 
 
-def _attributes(lists: Any, where: str) -> tuple[Any, Any, Any, Any, Any, Any]:
-    """``(owner, key, text, integer, is_text, other)`` per attribute of a list<{key, value}>.
+def _attributes(lists: Any, where: str) -> tuple[Any, Any, Any, Any, Any, Any, Any]:
+    """``(owner, key, text, integer, is_text, is_int, other)`` per attribute (list<{key, value}>).
 
     A value must hold exactly one of ``stringValue``, ``intValue``, ``doubleValue`` (a JSON
     number), ``boolValue`` or ``arrayValue`` (of strings); an absent value, ``{}``, an explicit
@@ -167,14 +167,15 @@ def _attributes(lists: Any, where: str) -> tuple[Any, Any, Any, Any, Any, Any]:
 
     empty = pa.array([], pa.string())
     if pa.types.is_null(lists.type):
-        none = np.zeros(0, np.int64)
-        return none, empty, empty, none, np.zeros(0, bool), np.zeros(0, object)
+        none, no = np.zeros(0, np.int64), np.zeros(0, bool)
+        return none, empty, empty, none, no, no, np.zeros(0, object)
     _need(pa.types.is_list(lists.type), f"{where} is not an array")
     kv = lists.flatten()
     owner = np.asarray(pc.list_parent_indices(lists), dtype=np.int64)
     n = len(kv)
     if not n:
-        return owner, empty, empty, np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0, object)
+        no = np.zeros(0, bool)
+        return owner, empty, empty, np.zeros(0, np.int64), no, no, np.zeros(0, object)
     _need(pa.types.is_struct(kv.type) and kv.null_count == 0, f"{where} items")
     _need(_fields(kv) <= {"key", "value"} and "key" in _fields(kv), f"{where} item fields")
     key = _strings(pc.struct_field(kv, "key"), f"{where}.key")
@@ -194,7 +195,8 @@ def _attributes(lists: Any, where: str) -> tuple[Any, Any, Any, Any, Any, Any]:
         number = pc.cast(number, pa.int64())
     _need(pa.types.is_integer(number.type) or pa.types.is_null(number.type), "intValue type")
     is_text = np.asarray(text.is_valid(), dtype=bool)
-    count = is_text.astype(np.int8) + np.asarray(number.is_valid(), dtype=np.int8)
+    is_int = np.asarray(number.is_valid(), dtype=bool)
+    count = is_text.astype(np.int8) + is_int
     other = np.full(n, None, dtype=object)
     for kind in sorted(kinds - {"stringValue", "intValue"}):
         arr = pc.struct_field(value, kind)
@@ -205,7 +207,7 @@ def _attributes(lists: Any, where: str) -> tuple[Any, Any, Any, Any, Any, Any]:
         other[at] = _other_values(arr.take(pa.array(at)), kind)
     _need(bool(np.all(count == 1)), f"{where}: a value with no kind, or with two")
     ints = np.asarray(pc.fill_null(number.cast(pa.int64()), 0), dtype=np.int64)
-    return owner, key, text, ints, is_text, other
+    return owner, key, text, ints, is_text, is_int, other
 
 
 def _other_values(arr: Any, kind: str) -> list[Any]:
@@ -291,7 +293,7 @@ def flatten(table: Any, shared: dict[Any, Any]) -> Flat:
         _need(pa.types.is_struct(res.type), "resource")
         _need(_fields(res) <= {"attributes", "droppedAttributesCount"}, "resource fields")
         if "attributes" in _fields(res):
-            owner, key, text, ints, is_text, other = _attributes(
+            owner, key, text, _, is_text, _, _ = _attributes(
                 pc.struct_field(res, "attributes"), "resource.attributes"
             )
             at = np.flatnonzero(np.asarray(pc.equal(key, "service.name"), dtype=bool))
@@ -346,46 +348,55 @@ def flatten(table: Any, shared: dict[Any, Any]) -> Flat:
     status, message = _status(spans)
     # one trace per line, a root and its children (deeper trees: the careful path)
     order = _tree(span_line, ids["traceId"], ids["spanId"], parent, start, n)
-    take = pa.array(order)
+    same = bool(np.all(order == np.arange(m)))  # already in tree order: nothing to move
+    take = None if same else pa.array(order)
+
+    def moved(arr: Any) -> Any:
+        return arr if take is None else arr.take(take)
+
     attrs = pc.struct_field(spans, "attributes") if "attributes" in _fields(spans) else None
-    owner, key, text, ints, is_text, other = _attributes(
+    owner, key, text, ints, is_text, is_int, other = _attributes(
         pa.nulls(m) if attrs is None else attrs, "attributes"
     )
     # attributes in the spans' new order (a stable sort keeps each span's own order)
-    rank = np.empty(m, dtype=np.int64)
-    rank[order] = np.arange(m)
-    new_owner = rank[owner]
-    by = np.argsort(new_owner, kind="stable")
-    if bool(np.all(by[1:] > by[:-1])):  # spans were in tree order already: keep the arrays
-        key_by, text_by = key, text
+    if same:
+        new_owner = owner
+        key_by, text_by, ints_by, is_text_by, is_int_by, other_by = (
+            key, text, ints, is_text, is_int, other
+        )
     else:
+        rank = np.empty(m, dtype=np.int64)
+        rank[order] = np.arange(m)
+        by = np.argsort(rank[owner], kind="stable")
+        new_owner = rank[owner][by]
         key_by, text_by = key.take(pa.array(by)), text.take(pa.array(by))
+        ints_by, is_text_by, is_int_by, other_by = ints[by], is_text[by], is_int[by], other[by]
     first_span = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(span_line, minlength=n), out=first_span[1:])
     root_res = span_rs[order[first_span[:-1]]]
     return Flat(
         n=n,
-        span_line=span_line[order],
+        span_line=span_line if same else span_line[order],
         trace_id=ids["traceId"].take(pa.array(order[first_span[:-1]])),
-        span_id=ids["spanId"].take(take),
-        parent_id=parent.take(take),
-        name=name.take(take),
-        start=start[order],
-        end=end[order],
-        status=status[order],
-        message=message.take(take),
+        span_id=moved(ids["spanId"]),
+        parent_id=moved(parent),
+        name=moved(name),
+        start=start if same else start[order],
+        end=end if same else end[order],
+        status=status if same else status[order],
+        message=moved(message),
         root_at=first_span[:-1],
         service=[
             s if h else _ABSENT
             for s, h in zip(service[root_res], has_service[root_res], strict=True)
         ],
-        attr_span=new_owner[by],
+        attr_span=new_owner,
         attr_key=key_by,
         attr_text=text_by,
-        attr_int=ints[by],
-        attr_is_text=is_text[by],
-        attr_is_int=(other[by] == None) & ~is_text[by],  # noqa: E711 (elementwise)
-        attr_other=other[by],
+        attr_int=ints_by,
+        attr_is_text=is_text_by,
+        attr_is_int=is_int_by,
+        attr_other=other_by,
     )
 
 
