@@ -149,6 +149,7 @@ def _status(spans: Any) -> tuple[Any, Any]:
     return out, message
 
 
+PIECE = 1 << 24  # bytes per piece (see _fast_pieces; the benchmark script tries others)
 _KINDS = frozenset({"stringValue", "intValue", "doubleValue", "boolValue", "arrayValue"})
 
 
@@ -415,6 +416,18 @@ def _tree(line: Any, trace: Any, span: Any, parent: Any, start: Any, n: int) -> 
     heads = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(line, minlength=n), out=heads[1:])
     _need(_all(pc.equal(trace, trace.take(pa.array(heads[:-1][line])))), "a line, two traces")
+    no_parent = np.asarray(parent.is_null(), dtype=bool)
+    root = np.empty(n, dtype=np.int64)
+    # the common case first: span ids unique in the piece, one span per line without a parent
+    # and every other span its child (then roots are exactly those a careful reading finds)
+    if pc.count_distinct(span).as_py() == m and bool(
+        np.all(np.bincount(line[no_parent], minlength=n) == 1)
+    ):
+        root[line[no_parent]] = np.flatnonzero(no_parent)
+        kids = np.flatnonzero(~no_parent)
+        of_root = pc.equal(parent.take(pa.array(kids)), span.take(pa.array(root[line[kids]])))
+        if _all(of_root):
+            return _order(line, ~no_parent, start, span)
     # one trace id per line: trace id + span id names a span of its line
     key = pc.binary_join_element_wise(trace, span, "")
     _need(pc.count_distinct(key).as_py() == m, "a span id given twice")
@@ -426,13 +439,23 @@ def _tree(line: Any, trace: Any, span: Any, parent: Any, start: Any, n: int) -> 
     # a child's parent is a (hex) span id of its trace; a root's must be hex too, or none
     outside = parent.take(pa.array(np.flatnonzero(is_root)))
     _need(_all(pc.or_kleene(pc.is_null(outside), pc.match_substring_regex(outside, _HEX))), "id")
-    root = np.empty(n, dtype=np.int64)
     root[line[is_root]] = np.flatnonzero(is_root)
     kids = np.flatnonzero(has_parent)
     if len(kids):
         of_root = pc.equal(parent.take(pa.array(kids)), span.take(pa.array(root[line[kids]])))
         _need(_all(of_root), "a span tree deeper than root and children")
+    return _order(line, has_parent, start, span)
+
+
+def _order(line: Any, has_parent: Any, start: Any, span: Any) -> Any:
+    """Root first, then its children by start time and span id, line by line."""
+    import numpy as np
+
     depth = has_parent.astype(np.int8)
+    same_line, same_depth = line[1:] == line[:-1], depth[1:] == depth[:-1]
+    later = (line[1:] > line[:-1]) | (same_line & (depth[1:] > depth[:-1]))
+    if bool(np.all(later | (same_line & same_depth & (start[1:] > start[:-1])))):
+        return np.arange(len(line), dtype=np.int64)  # in order already, and no ties
     order = np.lexsort((start, depth, line))
     s_line, s_depth, s_start = line[order], depth[order], start[order]
     tie = (s_line[1:] == s_line[:-1]) & (s_depth[1:] == s_depth[:-1])
@@ -499,7 +522,7 @@ def _read(path: Path) -> Any:
     queue: deque[Future[tuple[int, dict[str, Any]]]] = deque()
     with ThreadPoolExecutor(2) as pool:
         try:
-            for piece in _fast_pieces.pieces(path):
+            for piece in _fast_pieces.pieces(path, PIECE):
                 queue.append(pool.submit(_prepared, piece))
                 del piece
                 if len(queue) > 2:

@@ -380,6 +380,42 @@ def _steps(flat: Flat, op: Any, shared: dict[Any, Any]) -> list[list[dict[str, A
     return [steps[a:b] for a, b in pairwise(bounds)]
 
 
+def records(keys: list[str], columns: list[list[Any]]) -> list[dict[str, Any]]:
+    """One dict per row with the same ``keys``: ``dict(zip(keys, row))``, twice as fast.
+
+    A dict display builds a small dict about twice as fast as ``dict(zip(...))``; up to eight
+    keys get one (the common metadata widths), more take the general way.
+    """
+    rows = zip(*columns, strict=True)
+    if len(keys) == 1:
+        (a,) = keys
+        return [{a: x} for (x,) in rows]
+    if len(keys) == 2:
+        a, b = keys
+        return [{a: x, b: y} for x, y in rows]
+    if len(keys) == 3:
+        a, b, c = keys
+        return [{a: x, b: y, c: z} for x, y, z in rows]
+    if len(keys) == 4:
+        a, b, c, d = keys
+        return [{a: x, b: y, c: z, d: w} for x, y, z, w in rows]
+    if len(keys) == 5:
+        a, b, c, d, e = keys
+        return [{a: x, b: y, c: z, d: w, e: v} for x, y, z, w, v in rows]
+    if len(keys) == 6:
+        a, b, c, d, e, f = keys
+        return [{a: x, b: y, c: z, d: w, e: v, f: u} for x, y, z, w, v, u in rows]
+    if len(keys) == 7:
+        a, b, c, d, e, f, g = keys
+        return [{a: x, b: y, c: z, d: w, e: v, f: u, g: t} for x, y, z, w, v, u, t in rows]
+    if len(keys) == 8:
+        a, b, c, d, e, f, g, h = keys
+        return [
+            {a: x, b: y, c: z, d: w, e: v, f: u, g: t, h: s} for x, y, z, w, v, u, t, s in rows
+        ]
+    return list(map(dict, map(zip, repeat(keys), rows)))
+
+
 def _other_attributes(flat: Flat, attrs: _Attrs) -> list[dict[str, Any]]:
     """Per line: every attribute not in a canonical column, in tree order (one span each)."""
     import numpy as np
@@ -394,7 +430,7 @@ def _other_attributes(flat: Flat, attrs: _Attrs) -> list[dict[str, Any]]:
         if bool(np.all(grid == grid[0])):  # the same keys in the same order on every line
             keys = [attrs.names[c] for c in grid[0].tolist()]
             columns = [vals[j::k] for j in range(k)]
-            return list(map(dict, map(zip, repeat(keys), zip(*columns, strict=True))))
+            return records(keys, columns)
     keys = [attrs.names[c] for c in codes.tolist()]
     bounds = np.searchsorted(attrs.line[at], np.arange(flat.n + 1)).tolist()
     return [
@@ -486,7 +522,7 @@ def finish(part: dict[str, Any], first_line: int, shared: dict[Any, Any]) -> dic
     present = [col.count(_ABSENT) < n for col in columns_py]
     keys = [k for k, p in zip(keys, present, strict=True) if p]
     columns_py = [c for c, p in zip(columns_py, present, strict=True) if p]
-    metadata = list(map(dict, map(zip, repeat(keys), zip(*columns_py, strict=True))))
+    metadata = records(keys, columns_py)
     for key, col in zip(keys, columns_py, strict=True):  # a key some lines lack: drop it there
         if col.count(_ABSENT):
             for i in [i for i, v in enumerate(col) if v is _ABSENT]:

@@ -124,6 +124,8 @@ def _trace(i: int, **options: Any) -> dict[str, Any]:
         }
         span.update(extra)
         spans.append(span)
+    if "root_parent" in options:
+        root["parentSpanId"] = options["root_parent"]
     if options.get("chat_first"):
         spans = spans[1:] + spans[:1]
     resource = options.get("resource", [_kv("service.name", "support")])
@@ -180,6 +182,8 @@ VARIED: list[dict[str, Any]] = [
         ]
     },
     {"chat_attrs": [{"key": "tags", "value": {"arrayValue": {"values": []}}}]},
+    {"root_parent": "ABCDEF0123456789"},  # a parent outside the file: still the root
+    {"extra_spans": [{"spanId": "00000000deadbeef"}]},  # the same span id in other traces
 ]
 
 
@@ -471,3 +475,15 @@ def test_fuzz_fast_frame_is_the_careful_one_or_none(
                 _mutate(lines[data.draw(st.integers(0, n - 1))], what)
     path = _write(tmp_path / "fuzz.jsonl", lines)
     _same_as_careful(path)
+
+
+@pytest.mark.parametrize("width", range(1, 11))
+def test_records_are_dict_zip_at_every_width(width: int) -> None:
+    from evalkit.traces._otlp_fast_rows import records
+
+    keys = [f"k{j}" for j in range(width)]
+    columns = [[f"{j}-{i}" for i in range(5)] for j in range(width)]
+    expected = [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
+    got = records(keys, columns)
+    assert got == expected
+    assert [list(d) for d in got] == [keys] * 5  # the key order too
