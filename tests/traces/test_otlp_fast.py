@@ -487,3 +487,17 @@ def test_records_are_dict_zip_at_every_width(width: int) -> None:
     got = records(keys, columns)
     assert got == expected
     assert [list(d) for d in got] == [keys] * 5  # the key order too
+
+
+def test_iso_text_is_iso_ns() -> None:
+    import numpy as np
+
+    from evalkit.traces._otlp import _MAX_NANOS
+    from evalkit.traces._otlp_fast_rows import iso_text
+    from evalkit.traces._spans import iso_ns
+
+    rng = np.random.default_rng(7)
+    ns = np.concatenate(
+        [[1, 999_999_999, 1_000_000_000, _MAX_NANOS], rng.integers(1, _MAX_NANOS, 2000)]
+    ).astype(np.int64)
+    assert iso_text(ns).to_pylist() == [iso_ns(int(v)) for v in ns]
