@@ -66,8 +66,14 @@ class _Attrs:
         _need(_distinct(flat.attr_span * k + self.code), "an attribute given twice in a span")
         self.in_columns = np.array([_in_columns(x) for x in self.names] + [False], dtype=bool)
         other = ~self.in_columns[self.code] if len(self.code) else np.zeros(0, bool)
-        _need(_distinct(self.line[other] * k + self.code[other]), "an attribute on two spans")
         self.other = other
+        # lines where an attribute is on two spans: their metadata is made as the careful
+        # interpreter makes it (one value: "attributes"; values that differ: per span)
+        self.multi = np.zeros(flat.n, dtype=bool)
+        pairs = self.line[other] * k + self.code[other]
+        if not _distinct(pairs):
+            found, count = np.unique(pairs, return_counts=True)
+            self.multi[found[count > 1] // k] = True
 
     def at(self, key: str) -> Any:
         """Positions of attribute ``key`` (in tree order)."""
@@ -428,27 +434,68 @@ def records(keys: list[str], columns: list[list[Any]]) -> list[dict[str, Any]]:
     return list(map(dict, map(zip, repeat(keys), rows)))
 
 
-def _other_attributes(flat: Flat, attrs: _Attrs) -> list[dict[str, Any]]:
-    """Per line: every attribute not in a canonical column, in tree order (one span each)."""
+def _other_attributes(flat: Flat, attrs: _Attrs) -> tuple[list[Any], list[Any]]:
+    """Per line: ``(attributes, span_attributes)`` of ``span_metadata`` (``_ABSENT``: none).
+
+    Every attribute not in a canonical column, in tree order; one on several spans is kept once
+    when its values agree, else per span (:func:`evalkit.traces._otlp.span_metadata`).
+    """
     import numpy as np
 
+    n = flat.n
     at = np.flatnonzero(attrs.other)
     vals = attrs.values(at)
     codes = attrs.code[at]
-    counts = np.bincount(attrs.line[at], minlength=flat.n)
-    k = int(counts[0]) if flat.n else 0
-    if k and bool(np.all(counts == k)):
-        grid = codes.reshape(flat.n, k)
+    lines = attrs.line[at]
+    counts = np.bincount(lines, minlength=n)
+    k = int(counts[0]) if n else 0
+    per_span: list[Any] = [_ABSENT] * n
+    if k and bool(np.all(counts == k)) and not attrs.multi.any():
+        grid = codes.reshape(n, k)
         if bool(np.all(grid == grid[0])):  # the same keys in the same order on every line
             keys = [attrs.names[c] for c in grid[0].tolist()]
             columns = [vals[j::k] for j in range(k)]
-            return records(keys, columns)
+            return records(keys, columns), per_span
     keys = [attrs.names[c] for c in codes.tolist()]
-    bounds = np.searchsorted(attrs.line[at], np.arange(flat.n + 1)).tolist()
-    return [
-        dict(zip(keys[a:b], vals[a:b], strict=True))
-        for a, b in pairwise(bounds)
+    bounds = np.searchsorted(lines, np.arange(n + 1)).tolist()
+    common: list[Any] = [
+        dict(zip(keys[a:b], vals[a:b], strict=True)) or _ABSENT for a, b in pairwise(bounds)
     ]
+    if attrs.multi.any():
+        spans = attrs.flat.attr_span[at].tolist()
+        names = flat.name.to_pylist()
+        starts = np.append(flat.root_at, len(names)).tolist()
+        for line in np.flatnonzero(attrs.multi).tolist():
+            a, b = bounds[line], bounds[line + 1]
+            common[line], per_span[line] = _span_metadata(
+                keys[a:b], vals[a:b], spans[a:b], names, starts[line], starts[line + 1]
+            )
+    return common, per_span
+
+
+def _span_metadata(
+    keys: list[str], vals: list[Any], spans: list[int], names: list[str], first: int, end: int
+) -> tuple[Any, Any]:
+    """:func:`evalkit.traces._otlp.span_metadata` of one line's attributes (in tree order)."""
+    seen: dict[str, int] = {}
+    label = {}
+    for i in range(first, end):  # "name", then "name #2" for the second span of that name
+        name = names[i]
+        seen[name] = seen.get(name, 0) + 1
+        label[i] = name if seen[name] == 1 else f"{name} #{seen[name]}"
+    values: dict[str, list[tuple[str, Any]]] = {}
+    for key, value, span in zip(keys, vals, spans, strict=True):
+        values.setdefault(key, []).append((label[span], value))
+    common: dict[str, Any] = {}
+    per_span: dict[str, dict[str, Any]] = {}
+    for key, pairs in values.items():
+        head = pairs[0][1]
+        if all(v == head for _, v in pairs):
+            common[key] = head
+        else:
+            for where, v in pairs:
+                per_span.setdefault(where, {})[key] = v
+    return common or _ABSENT, per_span or _ABSENT
 
 
 def prepare(flat: Flat) -> dict[str, Any]:
@@ -508,7 +555,7 @@ def finish(part: dict[str, Any], first_line: int, shared: dict[Any, Any]) -> dic
     attrs.shared = shared  # equal short values as one object across the file
     n = flat.n
     providers = [(key, attrs.first(key, text=False)) for key in _PROVIDER_KEYS]
-    others = _other_attributes(flat, attrs)
+    others, per_span = _other_attributes(flat, attrs)
     steps = _steps(flat, op, shared)
     # the chat span's finish reasons, as a list per chat span (the careful interpreter's)
     finish = [
@@ -521,6 +568,7 @@ def finish(part: dict[str, Any], first_line: int, shared: dict[Any, Any]) -> dic
         *(k for k, _ in providers),
         "finish_reasons",
         "attributes",
+        "span_attributes",
         "spans",
     ]
     columns_py = [
@@ -529,6 +577,7 @@ def finish(part: dict[str, Any], first_line: int, shared: dict[Any, Any]) -> dic
         *(values for _, values in providers),
         finish,
         [o if o else _ABSENT for o in others],
+        per_span,
         steps,
     ]
     present = [col.count(_ABSENT) < n for col in columns_py]

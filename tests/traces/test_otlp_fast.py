@@ -182,6 +182,16 @@ VARIED: list[dict[str, Any]] = [
         ]
     },
     {"chat_attrs": [{"key": "tags", "value": {"arrayValue": {"values": []}}}]},
+    # an attribute on several spans: once when the values agree, else per span ("name #2")
+    {"app_attrs": [_kv("gen_ai.provider.name", "openai")]},
+    {"app_attrs": [_kv("env", "prod")], "chat_attrs": [_kv("env", "staging")]},
+    {
+        "app_attrs": [_kv("env", "a")],
+        "extra_spans": [
+            {"name": "agent", "attributes": [_kv("env", "b")]},
+            {"name": "agent", "attributes": [_kv("env", "c"), _kv("n", 1)]},
+        ],
+    },
     {"root_parent": "ABCDEF0123456789"},  # a parent outside the file: still the root
     {"extra_spans": [{"spanId": "00000000deadbeef"}]},  # the same span id in other traces
 ]
@@ -258,8 +268,6 @@ def _mutate(line: dict[str, Any], what: str) -> None:
         chat["attributes"].append({"key": "t", "value": {"kvlistValue": {"values": []}}})
     elif what == "attribute twice in a span":
         chat["attributes"].append(_kv("gen_ai.provider.name", "other"))
-    elif what == "attribute on two spans":
-        root["attributes"].append(_kv("gen_ai.provider.name", "openai"))
     elif what == "two chat spans":
         root["attributes"].append(_kv("gen_ai.operation.name", "chat"))
     elif what == "tool call parts":
@@ -333,7 +341,6 @@ STEPS_ASIDE = [
     "array of numbers",
     "kvlist value",
     "attribute twice in a span",
-    "attribute on two spans",
     "two chat spans",
     "tool call parts",
     "messages not an array",
