@@ -206,7 +206,14 @@ def _json_arrays(texts: dict[str, Any], n: int) -> Any:
     joined = pc.binary_join_element_wise(*pieces, "")
     offsets = np.frombuffer(joined.buffers()[1], dtype=np.int32)[joined.offset :][: n + 1]
     data = joined.buffers()[2][int(offsets[0]) : int(offsets[-1])]
-    table = pj.read_json(pa.BufferReader(data), read_options=pj.ReadOptions(use_threads=False))
+    # pretty-printed message JSON has newlines of its own: tell the reader, which otherwise
+    # cuts its blocks at any newline
+    lines_only = int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == 10)) == n
+    table = pj.read_json(
+        pa.BufferReader(data),
+        read_options=pj.ReadOptions(use_threads=False),
+        parse_options=pj.ParseOptions(newlines_in_values=not lines_only),
+    )
     table.validate(full=True)
     _need(table.num_rows == n and table.schema.names == ["s", "i", "o"], "message attributes")
     return table.combine_chunks()

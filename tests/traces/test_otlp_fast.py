@@ -192,6 +192,11 @@ VARIED: list[dict[str, Any]] = [
             {"name": "agent", "attributes": [_kv("env", "c"), _kv("n", 1)]},
         ],
     },
+    # text that needs escaping, at both JSON levels (the span line and the messages in it)
+    {
+        "inputs": [{"role": "user", "parts": _parts('say "hi"\\n\ttab \\ é 🙂 \u0000 </s>')}],
+        "chat_attrs": [_kv("note", 'a "quoted" \\ value\nwith a newline 🙂')],
+    },
     {"root_parent": "ABCDEF0123456789"},  # a parent outside the file: still the root
     {"extra_spans": [{"spanId": "00000000deadbeef"}]},  # the same span id in other traces
 ]
@@ -324,6 +329,13 @@ def _mutate(line: dict[str, Any], what: str) -> None:
             else a
             for a in chat["attributes"]
         ]
+    elif what == "pretty-printed messages":
+        chat["attributes"] = [
+            _kv(a["key"], json.dumps(json.loads(a["value"]["stringValue"]), indent=2))
+            if a["key"] == "gen_ai.input.messages"
+            else a
+            for a in chat["attributes"]
+        ]
     elif what == "langfuse level":
         root["attributes"].append(_kv("langfuse.observation.level", "ERROR"))
     else:  # pragma: no cover - a typo in the list below
@@ -360,6 +372,15 @@ STEPS_ASIDE = [
     "unknown role spelling",
     "langfuse level",
 ]
+#: mutations the fast path may take (then its frame is the careful one) or leave
+EITHER = ["pretty-printed messages"]
+
+
+@pytest.mark.parametrize("what", EITHER)
+def test_shapes_it_may_take_give_the_careful_frame(tmp_path: Path, what: str) -> None:
+    lines = _varied_lines(6)
+    _mutate(lines[3], what)
+    _same_as_careful(_write(tmp_path / "either.jsonl", lines))
 
 
 @pytest.mark.parametrize("what", STEPS_ASIDE)
@@ -464,7 +485,9 @@ def test_the_bundled_genai_lines_fixture_is_taken(tmp_path: Path) -> None:
     assert _same_as_careful(FIXTURES / "otel" / "genai_lines.jsonl")
 
 
-MUTATIONS = st.lists(st.sampled_from([*STEPS_ASIDE, None, None, None]), min_size=1, max_size=4)
+MUTATIONS = st.lists(
+    st.sampled_from([*STEPS_ASIDE, *EITHER, None, None, None]), min_size=1, max_size=4
+)
 
 
 @settings(
