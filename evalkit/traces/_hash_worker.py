@@ -152,7 +152,7 @@ def hash_piece(
 
     template: _Template | None = None
     tries = 8  # templates looked for per piece (lines that all differ around the messages)
-    cut = tail = 0
+    cut, tail = 0, b""
     fields: dict[str, Any] = {}
     at = 0
     for line in body.split(b"\n"):
