@@ -256,7 +256,11 @@ def _read_pieces(
         # pyarrow frees the GIL: a piece is parsed while we take its hashes, and the next one
         # while we build this one's columns
         piece = read(0)
-        parsed = pool.submit(_fast_pieces.parse, piece) if piece is not None else None
+        parsed = (
+            pool.submit(_fast_pieces.parse, piece, use_threads=not workers)
+            if piece is not None
+            else None
+        )
         k = 0
         while piece is not None and parsed is not None:
             w = k % len(workers) if workers else -1
@@ -274,7 +278,11 @@ def _read_pieces(
             finally:
                 table = parsed.result()
             following = read(k + 1)
-            ahead = pool.submit(_fast_pieces.parse, following) if following is not None else None
+            ahead = (
+                pool.submit(_fast_pieces.parse, following, use_threads=not workers)
+                if following is not None
+                else None
+            )
             _need(table.num_rows * 8 == len(digests), "blank lines or two objects on a line")
             _check_columns(table)
             if any(_has_float(f.type) for f in table.schema):

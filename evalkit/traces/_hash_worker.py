@@ -178,7 +178,9 @@ def hash_piece(
             if template is not None:
                 cut, tail = len(template.prefix), template.suffix
                 fields = dict(template.fields)
-                at = place(template.blob)
+                at = place(template.blob)  # the blob of this line's metadata too
+                index.append(at)
+                continue
         record.pop("messages", None)
         index.append(place(dumps(record)))
     return bytes(digests), index.tobytes(), new, local
@@ -192,7 +194,8 @@ def main() -> None:
         with open(pickle.load(stdin), "rb") as fh:
             while (asked := pickle.load(stdin)) is not None:
                 offset, length = asked
-                piece = os.pread(fh.fileno(), length, offset)
+                fh.seek(offset)
+                piece = fh.read(length)
                 try:
                     if len(piece) != length:
                         raise ValueError("the file changed while being read")
