@@ -24,7 +24,7 @@ import pickle
 import subprocess
 import sys
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -129,9 +129,29 @@ def hash_piece(
     added), ``i < 0`` for ``local[~i]`` (the blob table is full). Raises ``ValueError`` for a
     piece the fast path must not take (not one JSON object per line).
     """
+    lines = piece.split(b"\n")
+    if not lines[-1]:
+        lines.pop()
+    return hash_lines(lines, blobs)
+
+
+def _read_lines(fh: IO[bytes], offset: int, length: int) -> Iterator[bytes]:
+    """The lines (without their newline) of the piece at ``offset``: one line in memory."""
+    fh.seek(offset)
+    while length > 0:
+        line = fh.readline(length)
+        if not line:
+            raise ValueError("the file changed while being read")
+        length -= len(line)
+        yield line[:-1] if line.endswith(b"\n") else line
+
+
+def hash_lines(
+    lines: Iterable[bytes], blobs: dict[bytes, int]
+) -> tuple[bytes, bytes, list[bytes], list[bytes]]:
+    """:func:`hash_piece` of a piece given as its lines."""
     import orjson
 
-    body = piece[:-1] if piece.endswith(b"\n") else piece
     loads, dumps, sort, sha = orjson.loads, orjson.dumps, orjson.OPT_SORT_KEYS, hashlib.sha256
     fragment = orjson.Fragment
     digests = bytearray()
@@ -155,7 +175,7 @@ def hash_piece(
     cut, tail = 0, b""
     fields: dict[str, Any] = {}
     at = 0
-    for line in body.split(b"\n"):
+    for line in lines:
         if template is not None and line.startswith(template.prefix) and line.endswith(tail):
             try:
                 messages = loads(line[cut : len(line) - len(tail)])
@@ -194,12 +214,9 @@ def main() -> None:
         with open(pickle.load(stdin), "rb") as fh:
             while (asked := pickle.load(stdin)) is not None:
                 offset, length = asked
-                fh.seek(offset)
-                piece = fh.read(length)
                 try:
-                    if len(piece) != length:
-                        raise ValueError("the file changed while being read")
-                    answer: tuple[Any, ...] = ("ok", length, *hash_piece(piece, blobs))
+                    lines = _read_lines(fh, offset, length)
+                    answer: tuple[Any, ...] = ("ok", length, *hash_lines(lines, blobs))
                 except (ValueError, TypeError) as exc:  # orjson's JSONDecodeError: a ValueError
                     pickle.dump(("bad", str(exc)[:200]), out)
                     out.flush()
