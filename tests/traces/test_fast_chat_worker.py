@@ -284,3 +284,50 @@ def test_cuts_are_where_pieces_cuts(tmp_path: Path, data: bytes, size: int) -> N
     assert [data[o : o + n] for o, n in _fast_pieces.cuts(p, size)] == list(
         _fast_pieces.pieces(p, size)
     )
+
+
+# -- tool calls, as the log-pair path builds them too -------------------------------------------
+
+_arguments = st.one_of(
+    st.none(),
+    st.text(max_size=6),
+    st.builds(
+        json.dumps, st.dictionaries(st.text(max_size=3), st.integers() | st.text(max_size=3))
+    ),
+    st.sampled_from(['{"n": 12345678901234567890}', "NaN", "", " ", "[1e400]", "{} {}"]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(texts=st.lists(_arguments, max_size=6))
+def test_arguments_in_bulk_are_parsed_as_one_at_a_time(texts: list[str | None]) -> None:
+    import pyarrow as pa
+
+    from evalkit.traces._openai_fast import _arguments_parser, _parsed_arguments
+
+    one = _arguments_parser()
+    expected = [one(t) for t in texts]
+    got = _parsed_arguments(pa.array(texts, pa.string()))
+    # NaN != NaN: compare the JSON text (the same value gives the same text)
+    assert json.dumps(got) == json.dumps(expected)
+    assert [type(v) for v in got] == [type(v) for v in expected]
+
+
+def test_legacy_calls_without_an_id_get_their_result_by_name(tmp_path: Path) -> None:
+    call = {"type": "function", "function": {"name": "f", "arguments": '{"a": 1}'}}
+    records = [
+        {
+            "messages": [
+                {"role": "user", "content": f"q{i}"},
+                {"role": "assistant", "content": None, "tool_calls": [call, {**call, "id": "x"}]},
+                {"role": "function", "name": "f", "content": f"by name {i}"},
+                {"role": "tool", "tool_call_id": "x", "content": f"by id {i}"},
+                {"role": "assistant", "content": "done"},
+            ]
+        }
+        for i in range(3)
+    ]
+    p = tmp_path / "chat.jsonl"
+    p.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    frame = _same_as_careful(p)
+    assert [c["result"] for c in frame["tool_calls"][2]] == ["by name 2", "by id 2"]
