@@ -20,6 +20,7 @@ from __future__ import annotations
 import gc
 import hashlib
 from array import array
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -242,27 +243,26 @@ def _read_pieces(
     protos: list[list[dict[str, Any]]] = [[] for _ in workers]  # each worker's blobs, parsed
     alive = [True for _ in workers]
     line = 1
-    with open(path, "rb") as fh, ThreadPoolExecutor(1) as pool:
+    # pyarrow frees the GIL: pieces are parsed while we take one's hashes and build its columns
+    # (with workers: two pieces ahead, each single-threaded, as the log-pair path does)
+    ahead = 2 if workers else 1
+    with open(path, "rb") as fh, ThreadPoolExecutor(ahead) as pool:
+        queue: deque[tuple[bytes, Any]] = deque()
+        cut = iter(cuts)
 
-        def read(k: int) -> bytes | None:
-            if k >= len(cuts):
-                return None
-            offset, length = cuts[k]
-            fh.seek(offset)
-            piece = fh.read(length)
-            _need(len(piece) == length, "the file changed while being read")
-            return piece
+        def fill() -> None:
+            while len(queue) < ahead and (at := next(cut, None)) is not None:
+                fh.seek(at[0])
+                piece = fh.read(at[1])
+                _need(len(piece) == at[1], "the file changed while being read")
+                parse = pool.submit(_fast_pieces.parse, piece, use_threads=not workers)
+                queue.append((piece, parse))
 
-        # pyarrow frees the GIL: a piece is parsed while we take its hashes, and the next one
-        # while we build this one's columns
-        piece = read(0)
-        parsed = (
-            pool.submit(_fast_pieces.parse, piece, use_threads=not workers)
-            if piece is not None
-            else None
-        )
-        k = 0
-        while piece is not None and parsed is not None:
+        fill()
+        k = -1
+        while queue:
+            piece, parsed = queue.popleft()
+            k += 1
             w = k % len(workers) if workers else -1
             answer = workers[w].answer() if w >= 0 and alive[w] else None
             if answer is not None and answer[0] != "ok":
@@ -277,12 +277,7 @@ def _read_pieces(
                     digests, metadata = answer[2], _worker_metadata(answer, protos[w], shared)
             finally:
                 table = parsed.result()
-            following = read(k + 1)
-            ahead = (
-                pool.submit(_fast_pieces.parse, following, use_threads=not workers)
-                if following is not None
-                else None
-            )
+            fill()
             _need(table.num_rows * 8 == len(digests), "blank lines or two objects on a line")
             _check_columns(table)
             if any(_has_float(f.type) for f in table.schema):
@@ -304,8 +299,6 @@ def _read_pieces(
                 line += batch.num_rows
                 at += batch.num_rows
             del table, metadata, digests, ids
-            piece, parsed = following, ahead
-            k += 1
         _need(fh.read(1) == b"" or not cuts, "the file grew while being read")
     return parts, hashed
 
@@ -318,46 +311,49 @@ def _number(parts: list[dict[str, Any]], hashed: list[tuple[int, bytes]]) -> Rep
     """
     import numpy as np
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     repeats = Repeats()
     if not hashed:
         return repeats
     raw = np.frombuffer(b"".join(d for _, d in hashed), np.uint8).reshape(-1, 8)
-    n = len(raw)
     prefix = f"{NAME}-".encode()
     width = len(prefix) + 16
-    text = np.empty((n, width), np.uint8)
+    text = np.empty((len(raw), width), np.uint8)
     text[:, : len(prefix)] = np.frombuffer(prefix, np.uint8)
     hexd = np.frombuffer(b"0123456789abcdef", np.uint8)
     text[:, len(prefix) :: 2] = hexd[raw >> 4]
     text[:, len(prefix) + 1 :: 2] = hexd[raw & 15]
-    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int32)
-    ids = pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(text))
-    keys = raw.view(np.uint64).ravel()
-    ordered = np.sort(keys)
-    if n > 1 and bool(np.any(ordered[1:] == ordered[:-1])):
-        ids = _numbered(ids, keys, parts, hashed, repeats)
+    again = _repeated(raw.view(np.uint64).ravel())
+    if again is not None:
+        lines = np.concatenate([np.asarray(parts[i]["line"]) for i, _ in hashed])
+        repeats.lines = lines[again > 1].tolist()
     at = 0
-    for i, _ in hashed:
-        k = len(parts[i]["line"])
-        parts[i]["trace_id"] = ids[at : at + k]
+    for i, digests in hashed:
+        k = len(digests) // 8
+        offsets = np.arange(0, (k + 1) * width, width, dtype=np.int32)
+        ids = pa.StringArray.from_buffers(
+            k, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(text[at : at + k]))
+        )
+        if again is not None and bool(np.any(again[at : at + k] > 1)):
+            nth = again[at : at + k]
+            rows = np.flatnonzero(nth > 1)
+            base = ids.take(pa.array(rows)).to_pylist()
+            numbered = [f"{b}-{m}" for b, m in zip(base, nth[rows].tolist(), strict=True)]
+            ids = pc.replace_with_mask(ids, pa.array(nth > 1), pa.array(numbered, pa.string()))
+        parts[i]["trace_id"] = ids
         at += k
     return repeats
 
 
-def _numbered(
-    ids: Any,
-    keys: Any,
-    parts: list[dict[str, Any]],
-    hashed: list[tuple[int, bytes]],
-    repeats: Repeats,
-) -> Any:
-    """``ids`` with the second, third... occurrence of a content hash numbered ``-2``, ``-3``."""
+def _repeated(keys: Any) -> Any:
+    """Per line: the occurrence number of its key in file order, or ``None`` if none repeats."""
     import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
     n = len(keys)
+    ordered = np.sort(keys)
+    if n < 2 or not bool(np.any(ordered[1:] == ordered[:-1])):
+        return None
     order = np.argsort(keys, kind="stable")  # file order within equal keys
     ordered = keys[order]
     starts = np.ones(n, dtype=bool)
@@ -365,14 +361,7 @@ def _numbered(
     first = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
     occurrence = np.empty(n, dtype=np.int64)
     occurrence[order] = np.arange(n) - first + 1
-    again = np.flatnonzero(occurrence > 1)
-    lines = np.concatenate([np.asarray(parts[i]["line"]) for i, _ in hashed])
-    repeats.lines = lines[again].tolist()
-    base = ids.take(pa.array(again)).to_pylist()
-    numbered = [f"{b}-{k}" for b, k in zip(base, occurrence[again].tolist(), strict=True)]
-    mask = np.zeros(n, dtype=bool)
-    mask[again] = True
-    return pc.replace_with_mask(ids, pa.array(mask), pa.array(numbered, pa.string()))
+    return occurrence
 
 
 def _own(table: Any, metadata: list[dict[str, Any]], key: str) -> list[str] | None:
