@@ -8,11 +8,14 @@ generated files). Anything it does not fully understand makes :func:`read_fast_c
 
 Trace ids stay those of the careful reader: a SHA-256 of the record's canonical JSON (sorted keys,
 compact separators; :func:`evalkit.traces._jsonio.content_hash`). The canonical text needs each
-line parsed, which a second thread does while pyarrow parses the file (``orjson`` when installed:
-its sorted compact output is byte-identical to ``json.dumps`` for every value without a float;
-files with floats are hashed with the standard library). The same per-line parse gives the
-``metadata`` column (the record without ``messages``), with repeated container values (the same
-``tools`` list on every line) shared rather than copied.
+line parsed (``orjson``: its sorted compact output is byte-identical to ``json.dumps`` for every
+value without a float; pieces with floats are hashed with the standard library). For a file of
+more than one piece, :data:`HASHERS` worker processes (:mod:`evalkit.traces._hash_worker`) do
+that for alternate pieces while pyarrow parses them here, so the per-line Python work and the
+parse use every core instead of taking turns for the GIL; a single piece is hashed in-process.
+The same per-line parse gives the ``metadata`` column (the record without ``messages``), each
+distinct value parsed once and repeated container values (the same ``tools`` list on every
+line) shared rather than copied; each row has its own dict.
 """
 
 from __future__ import annotations
