@@ -66,7 +66,7 @@ class _Template:
     template's, with ``X``'s canonical JSON in the messages slot.
     """
 
-    __slots__ = ("blob", "fields", "prefix", "suffix")
+    __slots__ = ("after", "before", "blob", "prefix", "suffix")
 
     def __init__(self, prefix: bytes, suffix: bytes, record: dict[str, Any]) -> None:
         import orjson
@@ -75,8 +75,11 @@ class _Template:
         self.prefix, self.suffix = prefix, suffix
         rest = {k: v for k, v in record.items() if k != "messages"}
         self.blob = orjson.dumps(rest)
-        # the other values as fragments of their canonical JSON: written once, not per line
-        self.fields = {k: orjson.Fragment(orjson.dumps(v, option=sort)) for k, v in rest.items()}
+        # the canonical JSON around the messages' own: written once, not per line (a NUL byte
+        # marks the slot: JSON text holds none, orjson writes it escaped inside strings)
+        fields = {k: orjson.Fragment(orjson.dumps(v, option=sort)) for k, v in rest.items()}
+        fields["messages"] = orjson.Fragment(b"\x00")
+        self.before, self.after = orjson.dumps(fields, option=sort).split(b"\x00")
 
     @staticmethod
     def find(line: bytes, record: dict[str, Any]) -> _Template | None:
@@ -153,7 +156,6 @@ def hash_lines(
     import orjson
 
     loads, dumps, sort, sha = orjson.loads, orjson.dumps, orjson.OPT_SORT_KEYS, hashlib.sha256
-    fragment = orjson.Fragment
     digests = bytearray()
     index = array("i")
     new: list[bytes] = []
@@ -173,7 +175,7 @@ def hash_lines(
     template: _Template | None = None
     tries = 8  # templates looked for per piece (lines that all differ around the messages)
     cut, tail = 0, b""
-    fields: dict[str, Any] = {}
+    before = after = b""
     at = 0
     for line in lines:
         if template is not None and line.startswith(template.prefix) and line.endswith(tail):
@@ -182,8 +184,7 @@ def hash_lines(
             except ValueError:  # not one value there: the whole line is parsed below
                 pass
             else:
-                fields["messages"] = fragment(dumps(messages, option=sort))
-                digests += sha(dumps(fields, option=sort)).digest()[:8]
+                digests += sha(before + dumps(messages, option=sort) + after).digest()[:8]
                 index.append(at)
                 continue
         # one JSON object per line keeps line numbers exact (as count_records in the log-pair
@@ -197,7 +198,7 @@ def hash_lines(
             template = _Template.find(line, record)
             if template is not None:
                 cut, tail = len(template.prefix), template.suffix
-                fields = dict(template.fields)
+                before, after = template.before, template.after
                 at = place(template.blob)  # the blob of this line's metadata too
                 index.append(at)
                 continue
