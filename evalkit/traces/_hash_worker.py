@@ -209,6 +209,9 @@ def hash_lines(
 
 def main() -> None:
     """The worker: read the path, then ``(offset, length)`` pieces from stdin; answer each."""
+    import gc
+
+    gc.disable()  # no reference cycles are made here: collection passes would only cost time
     stdin, out = sys.stdin.buffer, sys.stdout.buffer
     blobs: dict[bytes, int] = {}
     try:
