@@ -6,13 +6,15 @@ process, so that it runs beside pyarrow's parse instead of taking turns with it 
 
 The worker is a plain ``python -c`` subprocess (not :mod:`multiprocessing`: no fork of a
 process that has pyarrow's threads, and the user's ``__main__`` is never re-imported, so it works
-in scripts without a main guard, under pytest and in Jupyter). It reads the file itself, cut
-into the same pieces as the reader (:func:`evalkit.traces._fast_pieces.pieces`), and answers
-each piece with its length, the first 8 bytes of each line's digest (the 16 hex digits of
-:func:`evalkit.traces._jsonio.content_hash`), and the metadata as an index into distinct JSON
-blobs (so the reader parses each distinct metadata value once). Whatever goes wrong in the worker
-(a line orjson cannot read, a crash) is reported or seen as end of output; the reader then steps
-aside to the careful reader or hashes the piece itself.
+in scripts without a main guard, under pytest and in Jupyter). The reader sends it the pieces'
+offsets and lengths (:func:`evalkit.traces._fast_pieces.cuts`); it reads each piece's lines from
+the file itself and answers with the piece's length, the first 8 bytes of each line's digest
+(the 16 hex digits of :func:`evalkit.traces._jsonio.content_hash`), and the metadata as an index
+into distinct JSON blobs (so the reader parses each distinct metadata value once). Lines that
+share the text around their messages (the same ``tools`` on every line) have only their messages
+parsed (:class:`_Template`). Whatever goes wrong in the worker (a line orjson cannot read, a
+crash) is reported or seen as end of output; the reader then steps aside to the careful reader
+or hashes the piece itself.
 """
 
 from __future__ import annotations
