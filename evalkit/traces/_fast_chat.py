@@ -208,6 +208,8 @@ def read_fast_chat(path: Path) -> Any:
 
 #: worker processes hashing pieces (alternately) beside the parse (2 cores: 2 keep both busy)
 HASHERS = 2
+#: pieces asked of the workers ahead of the one being read (their answers fit in the pipes)
+_WINDOW = 8
 
 
 def _read(path: Path) -> Any:
@@ -219,11 +221,6 @@ def _read(path: Path) -> Any:
     try:
         if len(cuts) > 1:  # more than one piece: the lines are hashed in worker processes
             workers = [w for w in (_hash_worker.start(path) for _ in range(HASHERS)) if w]
-            for k, (offset, length) in enumerate(cuts):
-                if workers:
-                    workers[k % len(workers)].ask(offset, length)
-            for w in workers:
-                w.done()
         parts, hashed = _read_pieces(path, cuts, workers)
     finally:
         for w in workers:
@@ -261,11 +258,24 @@ def _read_pieces(
                 parse = pool.submit(_fast_pieces.parse, piece, use_threads=not workers)
                 queue.append((piece, parse))
 
+        asked = 0
+
+        def ask(until: int) -> None:  # pieces asked of the workers, a window ahead
+            nonlocal asked
+            while asked < min(until, len(cuts)):
+                workers[asked % len(workers)].ask(*cuts[asked])
+                asked += 1
+                if asked == len(cuts):
+                    for worker in workers:
+                        worker.done()
+
         fill()
         k = -1
         while queue:
             piece, parsed = queue.popleft()
             k += 1
+            if workers:
+                ask(k + _WINDOW)
             w = k % len(workers) if workers else -1
             answer = workers[w].answer() if w >= 0 and alive[w] else None
             if answer is not None and answer[0] != "ok":

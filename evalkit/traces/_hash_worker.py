@@ -262,7 +262,7 @@ class Worker:
         try:
             pickle.dump(message, self._in)
             self._in.flush()
-        except OSError:  # it has gone: answer() will say so
+        except (OSError, ValueError):  # it has gone (or was closed): answer() says so
             pass
 
     def ask(self, offset: int, length: int) -> None:
