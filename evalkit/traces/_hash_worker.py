@@ -77,11 +77,12 @@ class _Template:
         self.prefix, self.suffix = prefix, suffix
         rest = {k: v for k, v in record.items() if k != "messages"}
         self.blob = orjson.dumps(rest)
-        # the canonical JSON around the messages' own: written once, not per line (a NUL byte
-        # marks the slot: JSON text holds none, orjson writes it escaped inside strings)
-        fields = {k: orjson.Fragment(orjson.dumps(v, option=sort)) for k, v in rest.items()}
-        fields["messages"] = orjson.Fragment(b"\x00")
-        self.before, self.after = orjson.dumps(fields, option=sort).split(b"\x00")
+        # the canonical JSON around the messages' own, written once: with messages 0 and 1
+        # it differs in that one byte, the messages' slot
+        zero = orjson.dumps({**rest, "messages": 0}, option=sort)
+        one = orjson.dumps({**rest, "messages": 1}, option=sort)
+        slot = next(i for i, (a, b) in enumerate(zip(zero, one, strict=True)) if a != b)
+        self.before, self.after = zero[:slot], zero[slot + 1 :]
 
     @staticmethod
     def find(line: bytes, record: dict[str, Any]) -> _Template | None:
