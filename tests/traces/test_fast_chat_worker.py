@@ -331,3 +331,28 @@ def test_legacy_calls_without_an_id_get_their_result_by_name(tmp_path: Path) -> 
     p.write_text("\n".join(json.dumps(r) for r in records) + "\n")
     frame = _same_as_careful(p)
     assert [c["result"] for c in frame["tool_calls"][2]] == ["by name 2", "by id 2"]
+
+
+def test_a_script_without_a_main_guard_loads_through_the_workers(tmp_path: Path) -> None:
+    # multiprocessing's spawn would re-run this script in each worker (and fail or recurse);
+    # the workers are plain subprocesses that never import the caller's __main__
+    import subprocess
+    import sys
+
+    p = tmp_path / "chat.jsonl"
+    p.write_text("\n".join(json.dumps(_chat(i, f"q{i}")) for i in range(12)) + "\n")
+    script = tmp_path / "no_guard.py"
+    script.write_text(
+        "import warnings\n"
+        "from evalkit.traces import _fast_pieces, _hash_worker, _fast_chat\n"
+        "_fast_pieces.PIECE = 300\n"
+        "started = []\n"
+        "real = _hash_worker.start\n"
+        "_hash_worker.start = lambda path: started.append(real(path)) or started[-1]\n"
+        f"frame, _ = _fast_chat.read_fast_chat(__import__('pathlib').Path({str(p)!r}))\n"
+        "print(len(frame), len(started), all(w.proc.returncode is not None for w in started))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.split() == ["12", "2", "True"]
