@@ -219,7 +219,7 @@ def _read(path: Path) -> Any:
     cuts = _fast_pieces.cuts(path)
     workers: list[Any] = []
     try:
-        if len(cuts) > 1:  # more than one piece: the lines are hashed in worker processes
+        if len(cuts) > 1 and _cores() > 1:  # more than one piece: hashed in worker processes
             workers = [w for w in (_hash_worker.start(path) for _ in range(HASHERS)) if w]
         parts, hashed = _read_pieces(path, cuts, workers)
     finally:
@@ -227,6 +227,16 @@ def _read(path: Path) -> Any:
             w.close()
     repeats = _number(parts, hashed)
     return canonical_frame(parts, fmt=NAME, file=str(path)), repeats
+
+
+def _cores() -> int:
+    """CPUs this process may run on (one: the workers would only take turns with us)."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _read_pieces(

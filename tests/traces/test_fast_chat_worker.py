@@ -356,3 +356,13 @@ def test_a_script_without_a_main_guard_loads_through_the_workers(tmp_path: Path)
         [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=True
     )
     assert done.stdout.split() == ["12", "2", "True"]
+
+
+def test_on_one_core_the_lines_are_hashed_in_process(
+    tmp_path: Path, workers: list[_hash_worker.Worker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_fast_chat, "_cores", lambda: 1)
+    p = tmp_path / "chat.jsonl"
+    p.write_text("\n".join(json.dumps(_chat(i % 4, f"q{i % 4}")) for i in range(12)) + "\n")
+    frame = _same_as_careful(p)
+    assert not workers and frame["trace_id"].is_unique
