@@ -8,22 +8,27 @@ generated files). Anything it does not fully understand makes :func:`read_fast_c
 
 Trace ids stay those of the careful reader: a SHA-256 of the record's canonical JSON (sorted keys,
 compact separators; :func:`evalkit.traces._jsonio.content_hash`). The canonical text needs each
-line parsed, which a second thread does while pyarrow parses the file (``orjson`` when installed:
-its sorted compact output is byte-identical to ``json.dumps`` for every value without a float;
-files with floats are hashed with the standard library). The same per-line parse gives the
-``metadata`` column (the record without ``messages``), with repeated container values (the same
-``tools`` list on every line) shared rather than copied.
+line parsed (``orjson``: its sorted compact output is byte-identical to ``json.dumps`` for every
+value without a float; pieces with floats are hashed with the standard library). For a file of
+more than one piece, :data:`HASHERS` worker processes (:mod:`evalkit.traces._hash_worker`) do
+that for alternate pieces while pyarrow parses them here, so the per-line Python work and the
+parse use every core instead of taking turns for the GIL; a single piece is hashed in-process.
+The same per-line parse gives the ``metadata`` column (the record without ``messages``), each
+distinct value parsed once and repeated container values (the same ``tools`` list on every
+line) shared rather than copied; each row has its own dict.
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
-from collections.abc import Callable
+from array import array
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from evalkit.traces._hash_worker import codec
 from evalkit.traces._jsonio import first_json_line
 from evalkit.traces._openai_fast import (
     _flat_tool_calls,
@@ -39,40 +44,16 @@ from evalkit.traces._repeats import Repeats
 _INTERN_MAX = 4096  # distinct shared metadata values remembered (bounded: unique values are copied)
 
 
-def _codec(floats: bool) -> tuple[Callable[[bytes], Any], Callable[[Any], bytes]]:
-    """``(loads, canonical)``: parse a line; the bytes :func:`content_hash` hashes for a record."""
-    if not floats:
-        try:
-            import orjson
-        except ImportError:
-            pass
-        else:
-            sort = orjson.OPT_SORT_KEYS
-            dumps = orjson.dumps
-            return orjson.loads, lambda record: dumps(record, option=sort)
-    import json
-
-    # json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False), as content_hash
-    encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
-    return json.loads, lambda record: encode(record).encode("utf-8", "surrogatepass")
-
-
 def _hash_piece(
     piece: bytes, *, floats: bool, shared: dict[tuple[str, Any], Any]
-) -> tuple[list[str], list[dict[str, Any]]]:
-    """Per line: the content-hash digest and the metadata dict (the record without messages).
+) -> tuple[bytes, list[dict[str, Any]]]:
+    """In-process: per line, 8 bytes of the content-hash digest and the metadata dict.
 
     ``shared`` maps repeated container values to the one object kept for them (bounded).
     """
-    loads, canonical = _codec(floats)
-    try:
-        from orjson import dumps as key_of
-    except ImportError:
-        import json
-
-        key_of = json.dumps  # type: ignore[assignment]
+    loads, canonical = codec(floats)
     sha = hashlib.sha256
-    digests: list[str] = []
+    digests = bytearray()
     metadata: list[dict[str, Any]] = []
     lines = piece.split(b"\n")
     if not lines[-1]:
@@ -82,18 +63,48 @@ def _hash_piece(
         _need(line[:1] == b"{", "a line that is not one JSON object")
         record = loads(line)
         _need(type(record) is dict, "a line that is not an object")
-        digests.append(sha(canonical(record)).hexdigest()[:16])
+        digests += sha(canonical(record)).digest()[:8]
         record.pop("messages", None)
-        for key, value in record.items():
-            if type(value) is list or type(value) is dict:
+        metadata.append(_interned(record, shared))
+    return bytes(digests), metadata
+
+
+def _interned(record: dict[str, Any], shared: dict[tuple[str, Any], Any]) -> dict[str, Any]:
+    """``record`` with its repeated container values replaced by the one object kept."""
+    try:
+        from orjson import dumps as key_of
+    except ImportError:
+        import json
+
+        key_of = json.dumps  # type: ignore[assignment]
+    for key, value in record.items():
+        if type(value) is list or type(value) is dict:
+            try:
                 k = (key, key_of(value))
-                kept = shared.get(k)
-                if kept is not None:
-                    record[key] = kept
-                elif len(shared) < _INTERN_MAX:
-                    shared[k] = value
-        metadata.append(record)
-    return digests, metadata
+            except TypeError:  # an integer beyond 64 bits: keep it as it is
+                continue
+            kept = shared.get(k)
+            if kept is not None:
+                record[key] = kept
+            elif len(shared) < _INTERN_MAX:
+                shared[k] = value
+    return record
+
+
+def _worker_metadata(
+    answer: tuple[Any, ...], protos: list[dict[str, Any]], shared: dict[tuple[str, Any], Any]
+) -> list[dict[str, Any]]:
+    """The metadata dicts of a worker's answer (each distinct blob parsed once, then copied)."""
+    from orjson import loads
+
+    _, _, _, index, new, local = answer
+    protos.extend(map(loads, new))
+    at = array("i")
+    at.frombytes(index)
+    if not local:
+        # a dict per row (callers may change one row's), sharing the values of equal rows
+        return list(map(dict, map(protos.__getitem__, at)))
+    return [dict(protos[i]) if i >= 0 else _interned(loads(local[~i]), shared) for i in at]
 
 
 def _has_float(t: Any) -> bool:
@@ -195,52 +206,185 @@ def read_fast_chat(path: Path) -> Any:
             gc.enable()
 
 
+#: worker processes hashing pieces (alternately) beside the parse (2 cores: 2 keep both busy)
+HASHERS = 2
+#: pieces asked of the workers ahead of the one being read (their answers fit in the pipes)
+_WINDOW = 8
+
+
 def _read(path: Path) -> Any:
+    from evalkit.traces import _fast_pieces, _hash_worker
+    from evalkit.traces._fast_frame import canonical_frame
+
+    cuts = _fast_pieces.cuts(path)
+    workers: list[Any] = []
+    try:
+        if len(cuts) > 1 and _cores() > 1:  # more than one piece: hashed in worker processes
+            workers = [w for w in (_hash_worker.start(path) for _ in range(HASHERS)) if w]
+        parts, hashed = _read_pieces(path, cuts, workers)
+    finally:
+        for w in workers:
+            w.close()
+    repeats = _number(parts, hashed)
+    return canonical_frame(parts, fmt=NAME, file=str(path)), repeats
+
+
+def _cores() -> int:
+    """CPUs this process may run on (one: the workers would only take turns with us)."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _read_pieces(
+    path: Path, cuts: list[tuple[int, int]], workers: list[Any]
+) -> tuple[list[dict[str, Any]], list[tuple[int, bytes]]]:
+    """Per-batch column parts, and ``(part, digests)`` for the parts of id-less records."""
     import pyarrow as pa
 
     from evalkit.traces import _fast_pieces
-    from evalkit.traces._fast_frame import canonical_frame
 
     parts: list[dict[str, Any]] = []
+    hashed: list[tuple[int, bytes]] = []
     shared: dict[tuple[str, Any], Any] = {}
-    repeats = Repeats()
+    protos: list[list[dict[str, Any]]] = [[] for _ in workers]  # each worker's blobs, parsed
+    alive = [True for _ in workers]
     line = 1
-    pieces = _fast_pieces.pieces(path)
-    with ThreadPoolExecutor(1) as pool:
-        # pyarrow frees the GIL: a piece is parsed while we hash it, and the next one while we
-        # build this one's columns
-        piece = next(pieces, None)
-        parsed = pool.submit(_fast_pieces.parse, piece) if piece is not None else None
-        while piece is not None and parsed is not None:
+    # pyarrow frees the GIL: pieces are parsed while we take one's hashes and build its columns
+    # (with workers: two pieces ahead, each single-threaded, as the log-pair path does)
+    ahead = 2 if workers else 1
+    with open(path, "rb") as fh, ThreadPoolExecutor(ahead) as pool:
+        queue: deque[tuple[bytes, Any]] = deque()
+        cut = iter(cuts)
+
+        def fill() -> None:
+            while len(queue) < ahead and (at := next(cut, None)) is not None:
+                fh.seek(at[0])
+                piece = fh.read(at[1])
+                _need(len(piece) == at[1], "the file changed while being read")
+                parse = pool.submit(_fast_pieces.parse, piece, use_threads=not workers)
+                queue.append((piece, parse))
+
+        asked = 0
+
+        def ask(until: int) -> None:  # pieces asked of the workers, a window ahead
+            nonlocal asked
+            while asked < min(until, len(cuts)):
+                workers[asked % len(workers)].ask(*cuts[asked])
+                asked += 1
+                if asked == len(cuts):
+                    for worker in workers:
+                        worker.done()
+
+        fill()
+        k = -1
+        while queue:
+            piece, parsed = queue.popleft()
+            k += 1
+            if workers:
+                ask(k + _WINDOW)
+            w = k % len(workers) if workers else -1
+            answer = workers[w].answer() if w >= 0 and alive[w] else None
+            if answer is not None and answer[0] != "ok":
+                raise _Unsupported(f"hash worker: {answer[1]}")  # orjson cannot read a line
+            if answer is None and w >= 0:
+                alive[w] = False  # it has gone: its pieces are hashed here from now on
             try:
-                digests, metadata = _hash_piece(piece, floats=False, shared=shared)
+                if answer is None:
+                    digests, metadata = _hash_piece(piece, floats=False, shared=shared)
+                else:
+                    _need(answer[1] == len(piece), "the file changed while being read")
+                    digests, metadata = answer[2], _worker_metadata(answer, protos[w], shared)
             finally:
                 table = parsed.result()
-            following = next(pieces, None)
-            ahead = pool.submit(_fast_pieces.parse, following) if following is not None else None
-            _need(table.num_rows == len(digests), "blank lines or two objects on a line")
+            fill()
+            _need(table.num_rows * 8 == len(digests), "blank lines or two objects on a line")
             _check_columns(table)
             if any(_has_float(f.type) for f in table.schema):
                 digests, metadata = _hash_piece(piece, floats=True, shared=shared)  # repr()
             del piece
             ids = _own(table, metadata, "id")
-            if ids is None:
-                number = repeats.number
-                ids = [number(f"{NAME}-{d}", i) for i, d in enumerate(digests, start=line)]
             models = _own(table, metadata, "model")
             at = 0
             for batch in table.to_batches():
                 part = _chat_batch(batch, line)
                 part["metadata"] = metadata[at : at + batch.num_rows]
-                part["trace_id"] = pa.array(ids[at : at + batch.num_rows], pa.string())
+                if ids is not None:
+                    part["trace_id"] = pa.array(ids[at : at + batch.num_rows], pa.string())
+                else:
+                    hashed.append((len(parts), digests[8 * at : 8 * (at + batch.num_rows)]))
                 if models is not None:
                     part["model"] = pa.array(models[at : at + batch.num_rows], pa.string())
                 parts.append(part)
                 line += batch.num_rows
                 at += batch.num_rows
             del table, metadata, digests, ids
-            piece, parsed = following, ahead
-    return canonical_frame(parts, fmt=NAME, file=str(path)), repeats
+        _need(fh.read(1) == b"" or not cuts, "the file grew while being read")
+    return parts, hashed
+
+
+def _number(parts: list[dict[str, Any]], hashed: list[tuple[int, bytes]]) -> Repeats:
+    """Set the id-less parts' ``trace_id``: content-hash ids, repeats numbered.
+
+    ``openai-<16 hex>`` from each line's digest; the second, third... line with the same
+    content gets ``-2``, ``-3`` in file order, as the careful reader's :class:`Repeats`.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    repeats = Repeats()
+    if not hashed:
+        return repeats
+    raw = np.frombuffer(b"".join(d for _, d in hashed), np.uint8).reshape(-1, 8)
+    prefix = f"{NAME}-".encode()
+    width = len(prefix) + 16
+    text = np.empty((len(raw), width), np.uint8)
+    text[:, : len(prefix)] = np.frombuffer(prefix, np.uint8)
+    hexd = np.frombuffer(b"0123456789abcdef", np.uint8)
+    text[:, len(prefix) :: 2] = hexd[raw >> 4]
+    text[:, len(prefix) + 1 :: 2] = hexd[raw & 15]
+    again = _repeated(raw.view(np.uint64).ravel())
+    if again is not None:
+        lines = np.concatenate([np.asarray(parts[i]["line"]) for i, _ in hashed])
+        repeats.lines = lines[again > 1].tolist()
+    at = 0
+    for i, digests in hashed:
+        k = len(digests) // 8
+        offsets = np.arange(0, (k + 1) * width, width, dtype=np.int32)
+        ids = pa.StringArray.from_buffers(
+            k, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(text[at : at + k]))
+        )
+        if again is not None and bool(np.any(again[at : at + k] > 1)):
+            nth = again[at : at + k]
+            rows = np.flatnonzero(nth > 1)
+            base = ids.take(pa.array(rows)).to_pylist()
+            numbered = [f"{b}-{m}" for b, m in zip(base, nth[rows].tolist(), strict=True)]
+            ids = pc.replace_with_mask(ids, pa.array(nth > 1), pa.array(numbered, pa.string()))
+        parts[i]["trace_id"] = ids
+        at += k
+    return repeats
+
+
+def _repeated(keys: Any) -> Any:
+    """Per line: the occurrence number of its key in file order, or ``None`` if none repeats."""
+    import numpy as np
+
+    n = len(keys)
+    ordered = np.sort(keys)
+    if n < 2 or not bool(np.any(ordered[1:] == ordered[:-1])):
+        return None
+    order = np.argsort(keys, kind="stable")  # file order within equal keys
+    ordered = keys[order]
+    starts = np.ones(n, dtype=bool)
+    starts[1:] = ordered[1:] != ordered[:-1]
+    first = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
+    occurrence = np.empty(n, dtype=np.int64)
+    occurrence[order] = np.arange(n) - first + 1
+    return occurrence
 
 
 def _own(table: Any, metadata: list[dict[str, Any]], key: str) -> list[str] | None:

@@ -7,6 +7,7 @@ as the line-by-line readers' ``rows_to_frame`` would build it.
 
 from __future__ import annotations
 
+from itertools import chain
 from typing import Any
 
 #: Text columns (pandas ``string[pyarrow]``) a fast path may give; absent ones are all-null.
@@ -54,6 +55,12 @@ def canonical_frame(parts: list[dict[str, Any]], *, fmt: str, file: str) -> Any:
     def floats(key: str) -> Any:
         return chunked(key, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
 
+    def objects(key: str) -> Any:
+        # each row's list or dict as it is (np.fromiter: no nested-list handling, 4x faster)
+        values = chain.from_iterable(p[key] for p in parts)
+        array = np.fromiter(values, dtype=object, count=n)
+        return pd.Series(array, index=pd.RangeIndex(n), dtype=object, copy=False)
+
     stamps_ns = chunked("timestamp_ns", pa.int64())
     stamps = stamps_ns.fill_null(0).to_numpy().astype(np.int64).view("M8[ns]")
     stamps[np.asarray(stamps_ns.is_null())] = np.datetime64("NaT")
@@ -64,8 +71,8 @@ def canonical_frame(parts: list[dict[str, Any]], *, fmt: str, file: str) -> Any:
         [
             pa.StructArray.from_arrays(
                 [
-                    pa.array([fmt] * k, pa.string()),
-                    pa.array([file] * k, pa.string()),
+                    pa.repeat(pa.scalar(fmt, pa.string()), k),
+                    pa.repeat(pa.scalar(file, pa.string()), k),
                     p["line"],
                     p["span_id"] if "span_id" in p else pa.nulls(k, pa.string()),
                 ],
@@ -80,17 +87,13 @@ def canonical_frame(parts: list[dict[str, Any]], *, fmt: str, file: str) -> Any:
             **{key: text(key) for key in TEXT},
             "timestamp": pd.DatetimeIndex(stamps).tz_localize("UTC"),
             "messages": pd.arrays.ArrowExtensionArray(chunked("messages", MESSAGES_TYPE)),
-            "tool_calls": pd.Series(
-                [c for p in parts for c in p["tool_calls"]], index=pd.RangeIndex(n), dtype=object
-            ),
+            "tool_calls": objects("tool_calls"),
             "retrieved": pd.arrays.ArrowExtensionArray(empty_docs),
             "latency_ms": floats("latency_ms"),
             "input_tokens": ints("input_tokens"),
             "output_tokens": ints("output_tokens"),
             "cost_usd": np.full(n, np.nan),
-            "metadata": pd.Series(
-                [m for p in parts for m in p["metadata"]], index=pd.RangeIndex(n), dtype=object
-            ),
+            "metadata": objects("metadata"),
             "source": pd.arrays.ArrowExtensionArray(source),
         },
         columns=COLUMNS,

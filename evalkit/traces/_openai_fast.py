@@ -162,13 +162,13 @@ def _flat_tool_calls(values: Any, msg_row: Any, n: int) -> list[list[dict[str, A
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    out: list[list[dict[str, Any]]] = [[] for _ in range(n)]
     tc = values.field("tool_calls")
     per_msg = _lengths(tc)
     if not per_msg.sum():
-        return out
+        return [[] for _ in range(n)]
     calls = tc.flatten()
-    call_row = np.repeat(msg_row, per_msg).tolist()
+    rows = np.repeat(msg_row, per_msg)
+    call_row = rows.tolist()
     roles = values.field("role")
 
     def keyed(role: str, key: str) -> dict[tuple[int, Any], Any]:
@@ -181,16 +181,48 @@ def _flat_tool_calls(values: Any, msg_row: Any, n: int) -> list[list[dict[str, A
         return dict(zip(zip(rows, keys, strict=True), contents, strict=True))
 
     results, by_name = keyed("tool", "tool_call_id"), keyed("function", "name")
-    parse = _arguments_parser()
-    for r, cid, name, args in zip(
-        call_row,
-        calls.field("id").to_pylist(),
-        calls.field("name").to_pylist(),
-        calls.field("arguments").to_pylist(),
-        strict=True,
-    ):
-        result = results.get((r, cid)) if cid is not None else by_name.get((r, name))
-        out[r].append({"name": name, "arguments": parse(args), "result": result})
+    ids, names = calls.field("id"), calls.field("name").to_pylist()
+    found = list(map(results.get, zip(call_row, ids.to_pylist(), strict=True)))
+    if ids.null_count:  # legacy calls without an id: their result by function name
+        for j in np.flatnonzero(np.asarray(ids.is_null())).tolist():
+            found[j] = by_name.get((call_row[j], names[j]))
+    parsed = _parsed_arguments(calls.field("arguments"))
+    flat = [
+        {"name": name, "arguments": arguments, "result": result}
+        for name, arguments, result in zip(names, parsed, found, strict=True)
+    ]
+    # calls come in row order: each row's are one slice
+    counts = np.bincount(rows, minlength=n)
+    ends = np.cumsum(counts)
+    return list(map(flat.__getitem__, map(slice, (ends - counts).tolist(), ends.tolist())))
+
+
+def _parsed_arguments(arguments: Any) -> list[Any]:
+    """Each call's arguments as :func:`_arguments_parser` parses them (in bulk when it can)."""
+    import pyarrow.compute as pc
+
+    texts = arguments.to_pylist()
+    try:
+        from orjson import loads
+    except ImportError:
+        return list(map(parse_arguments, texts))
+    # text with a run of 19 digits, anything not text and whatever orjson refuses go to the
+    # standard library
+    careful = pc.fill_null(pc.match_substring_regex(arguments, "[0-9]{19}"), True)
+    if not pc.any(careful).as_py():
+        try:
+            return list(map(loads, texts))  # all of them JSON text: the common case
+        except ValueError:  # orjson.JSONDecodeError: one at a time below
+            pass
+    out = []
+    for text, slow in zip(texts, careful.to_pylist(), strict=True):
+        if slow:
+            out.append(parse_arguments(text))
+            continue
+        try:
+            out.append(loads(text))
+        except ValueError:
+            out.append(parse_arguments(text))
     return out
 
 
