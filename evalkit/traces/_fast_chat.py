@@ -20,7 +20,6 @@ line) shared rather than copied; each row has its own dict.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 from array import array
 from collections import deque
@@ -28,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from evalkit.traces._fast_pieces import stepping_aside
 from evalkit.traces._hash_worker import codec
 from evalkit.traces._jsonio import first_json_line
 from evalkit.traces._openai_fast import (
@@ -134,11 +134,37 @@ def _last_per_row(mask: Any, msg_row: Any, n: int) -> Any:
     return out
 
 
+def summary_columns(role: Any, content: Any, msg_row: Any, n: int) -> tuple[Any, Any]:
+    """``summarize()``'s ``input`` and ``output`` per row, from flat message roles and texts.
+
+    The output is the last assistant message unless a user text comes after it; the input is
+    the last user text of the row (none can follow the output). ``msg_row``: each message's row.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not len(role):
+        return pa.nulls(n, pa.string()), pa.nulls(n, pa.string())
+    user = np.asarray(pc.fill_null(pc.and_(pc.equal(role, "user"), pc.is_valid(content)), False))
+    assistant = np.asarray(pc.equal(role, "assistant"))
+    last_user = _last_per_row(user, msg_row, n)
+    last_either = _last_per_row(user | assistant, msg_row, n)
+    has_output = last_either >= 0
+    has_output[has_output] = assistant[last_either[has_output]]
+    null = pa.scalar(None, pa.string())
+    take_user = content.take(pa.array(np.maximum(last_user, 0)))
+    take_out = content.take(pa.array(np.maximum(last_either, 0)))
+    return (
+        pc.if_else(pa.array(last_user >= 0), take_user, null),
+        pc.if_else(pa.array(has_output), take_out, null),
+    )
+
+
 def _chat_batch(batch: Any, first_line: int) -> dict[str, Any]:
     """Canonical Arrow columns of one record batch (ids and metadata come from the hashing)."""
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     n = len(batch)
     lists = batch.column("messages")
@@ -149,21 +175,10 @@ def _chat_batch(batch: Any, first_line: int) -> dict[str, Any]:
     values = _messages_struct(flat)
     messages = pa.ListArray.from_arrays(_offsets(lengths), values)
     msg_row = np.repeat(np.arange(n), lengths)
-    role, content = values.field("role"), values.field("content")
-    # summarize(): the output is the last assistant message unless a user text comes after it;
-    # the input is the last user text of the row (none can follow the output)
-    user = np.asarray(pc.fill_null(pc.and_(pc.equal(role, "user"), pc.is_valid(content)), False))
-    assistant = np.asarray(pc.equal(role, "assistant"))
-    last_user = _last_per_row(user, msg_row, n)
-    last_either = _last_per_row(user | assistant, msg_row, n)
-    has_output = last_either >= 0
-    has_output[has_output] = assistant[last_either[has_output]]
-    null = pa.scalar(None, pa.string())
-    take_user = content.take(pa.array(np.maximum(last_user, 0)))
-    take_out = content.take(pa.array(np.maximum(last_either, 0)))
+    user_text, output = summary_columns(values.field("role"), values.field("content"), msg_row, n)
     return {
-        "input": pc.if_else(pa.array(last_user >= 0), take_user, null),
-        "output": pc.if_else(pa.array(has_output), take_out, null),
+        "input": user_text,
+        "output": output,
         "messages": messages,
         "tool_calls": _flat_tool_calls(values, msg_row, n),
         "line": pa.array(np.arange(first_line, first_line + n, dtype=np.int64)),
@@ -189,21 +204,7 @@ def read_fast_chat(path: Path) -> Any:
     first = first_json_line(head)
     if first is None or _shape(first) != "finetune":
         return None
-    enabled = gc.isenabled()
-    gc.disable()  # a million new dicts: generational GC passes would dominate the time
-    try:
-        return _read(path)
-    except (_Unsupported, ValueError, TypeError, KeyError, IndexError, UnicodeDecodeError):
-        return None  # pyarrow's ArrowInvalid and orjson's JSONDecodeError are ValueErrors
-    except Exception as exc:
-        import pyarrow as pa
-
-        if isinstance(exc, pa.ArrowException):
-            return None
-        raise
-    finally:
-        if enabled:
-            gc.enable()
+    return stepping_aside(_read, path)
 
 
 #: worker processes hashing pieces (alternately) beside the parse (2 cores: 2 keep both busy)

@@ -85,6 +85,10 @@ def parse(piece: bytes, *, use_threads: bool = True) -> Any:
     import pyarrow as pa
     import pyarrow.json as pj
 
+    if piece[:1] != b"{":
+        # the vectorised readers need one object per line; and pyarrow (26) crashes the
+        # process when the first record is null: such a piece never reaches it
+        raise ValueError("not one JSON object per line")
     try:
         options = pj.ReadOptions(use_threads=use_threads)
         table = pj.read_json(pa.BufferReader(piece), read_options=options)
@@ -115,3 +119,30 @@ def parsed(path: Path, *, ahead: int = 2) -> Iterator[tuple[bytes, Any]]:
                 yield queue.popleft()
         while queue:
             yield queue.popleft()
+
+
+def stepping_aside(read: Any, path: Path) -> Any:
+    """``read(path)`` with the cyclic GC off; ``None`` when it steps aside for the careful reader.
+
+    A vectorised reader raises ``_Unsupported`` (or pyarrow/orjson/numpy raise a ValueError,
+    TypeError, KeyError, IndexError or Arrow error) on anything it does not fully understand;
+    the careful, line-by-line reader then runs and names the file, line and field of any error.
+    Millions of new dicts would otherwise make generational GC passes dominate the time.
+    """
+    import gc
+
+    import pyarrow as pa
+
+    from evalkit.traces._openai_fast import _Unsupported
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return read(path)
+    except (_Unsupported, ValueError, TypeError, KeyError, IndexError, UnicodeDecodeError):
+        return None  # pyarrow's ArrowInvalid and orjson's JSONDecodeError are ValueErrors
+    except pa.ArrowException:
+        return None
+    finally:
+        if enabled:
+            gc.enable()

@@ -13,12 +13,11 @@ names its file, line, span and field. Both paths give the same frame
 
 from __future__ import annotations
 
-import gc
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evalkit.traces._openai_fast import _fields, _need, _Unsupported
+from evalkit.traces._openai_fast import _fields, _need
 
 _HEX = r"^(?:[0-9a-fA-F]{16}){1,2}$"  # the careful reader's hex id (other spellings: careful)
 _SPAN_FIELDS = frozenset(
@@ -472,21 +471,9 @@ def read_fast_otlp(path: Path) -> Any:
 
     if active() is not None:  # log records to join to the spans: the careful path does that
         return None
-    enabled = gc.isenabled()
-    gc.disable()  # a million new dicts: generational GC passes would dominate the time
-    try:
-        return _read(path)
-    except (_Unsupported, ValueError, TypeError, KeyError, IndexError, UnicodeDecodeError):
-        return None  # pyarrow's ArrowInvalid is a ValueError
-    except Exception as exc:
-        import pyarrow as pa
+    from evalkit.traces._fast_pieces import stepping_aside
 
-        if isinstance(exc, pa.ArrowException):
-            return None
-        raise
-    finally:
-        if enabled:
-            gc.enable()
+    return stepping_aside(_read, path)
 
 
 def _prepared(piece: bytes) -> tuple[int, dict[str, Any]]:

@@ -332,27 +332,10 @@ def _messages(table: Any, n: int) -> tuple[Any, Any, Any, Any]:
 def _summary(role: Any, content: Any, total: Any, n: int) -> tuple[Any, Any]:
     """``summarize()``'s input and output per line (as in the chat JSONL path)."""
     import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
-    from evalkit.traces._fast_chat import _last_per_row
+    from evalkit.traces._fast_chat import summary_columns
 
-    msg_row = np.repeat(np.arange(n), total)
-    null = pa.scalar(None, pa.string())
-    if not len(role):
-        return pa.nulls(n, pa.string()), pa.nulls(n, pa.string())
-    user = np.asarray(pc.fill_null(pc.and_(pc.equal(role, "user"), pc.is_valid(content)), False))
-    assistant = np.asarray(pc.equal(role, "assistant"))
-    last_user = _last_per_row(user, msg_row, n)
-    last_either = _last_per_row(user | assistant, msg_row, n)
-    has_output = last_either >= 0
-    has_output[has_output] = assistant[last_either[has_output]]
-    take_user = content.take(pa.array(np.maximum(last_user, 0)))
-    take_out = content.take(pa.array(np.maximum(last_either, 0)))
-    return (
-        pc.if_else(pa.array(last_user >= 0), take_user, null),
-        pc.if_else(pa.array(has_output), take_out, null),
-    )
+    return summary_columns(role, content, np.repeat(np.arange(n), total), n)
 
 
 def iso_text(ns: Any) -> Any:

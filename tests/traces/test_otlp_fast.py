@@ -531,3 +531,17 @@ def test_iso_text_is_iso_ns() -> None:
         [[1, 999_999_999, 1_000_000_000, _MAX_NANOS], rng.integers(1, _MAX_NANOS, 2000)]
     ).astype(np.int64)
     assert iso_text(ns).to_pylist() == [iso_ns(int(v)) for v in ns]
+
+
+def test_the_garbage_collector_is_back_on_after_a_fast_read_or_a_step_aside(
+    tmp_path: Path,
+) -> None:
+    import gc
+
+    good = _write(tmp_path / "good.jsonl", _varied_lines(3))
+    lines = _varied_lines(3)
+    _mutate(lines[1], "events")
+    odd = _write(tmp_path / "odd.jsonl", lines)
+    assert gc.isenabled()
+    assert read_fast_otlp(good) is not None and gc.isenabled()
+    assert read_fast_otlp(odd) is None and gc.isenabled()
