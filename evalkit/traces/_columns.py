@@ -143,7 +143,7 @@ def get_path(record: Any, path: str) -> tuple[bool, Any]:
         return False, None
     if isinstance(record, list):
         head, _, rest = path.partition(".")
-        if head.isdigit() and int(head) < len(record):
+        if head.isascii() and head.isdigit() and int(head) < len(record):
             return (True, record[int(head)]) if not rest else get_path(record[int(head)], rest)
     return False, None
 
