@@ -148,7 +148,8 @@ def _status(spans: Any) -> tuple[Any, Any]:
     return out, message
 
 
-PIECE = 1 << 24  # bytes per piece (see _fast_pieces; the benchmark script tries others)
+PIECE = 1 << 24  # bytes per piece (see _fast_pieces)
+AHEAD = 2  # pieces prepared ahead of the one being finished
 _KINDS = frozenset({"stringValue", "intValue", "doubleValue", "boolValue", "arrayValue"})
 
 
@@ -512,7 +513,7 @@ def _read(path: Path) -> Any:
             for piece in _fast_pieces.pieces(path, PIECE):
                 queue.append(pool.submit(_prepared, piece))
                 del piece
-                if len(queue) > 2:
+                if len(queue) > AHEAD:
                     line = _take(queue.popleft(), parts, line, shared, lines_file)
             while queue:
                 line = _take(queue.popleft(), parts, line, shared, lines_file)
