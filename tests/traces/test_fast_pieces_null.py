@@ -21,19 +21,11 @@ _LOAD = """
 import sys, warnings
 warnings.simplefilter("ignore")
 from evalkit.traces import _fast_pieces, load_traces
-_fast_pieces.PIECE = int(sys.argv[3])
-df, errors = load_traces(sys.argv[1], format=sys.argv[2], errors="collect")
-print(len(df), len(errors))
+for path, fmt, piece in zip(sys.argv[1::3], sys.argv[2::3], sys.argv[3::3]):
+    _fast_pieces.PIECE = int(piece)
+    df, errors = load_traces(path, format=fmt, errors="collect")
+    print(len(df), len(errors), flush=True)
 """
-
-
-def _run(path: Path, fmt: str, piece: int) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", _LOAD, str(path), fmt, str(piece)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def _chat_line(i: int) -> str:
@@ -41,25 +33,31 @@ def _chat_line(i: int) -> str:
     return json.dumps({"messages": messages})
 
 
-@pytest.mark.parametrize(
-    ("name", "fmt", "text"),
-    [
-        # a null line that opens the second piece of a chat file (pieces of 64 bytes)
-        ("chat.jsonl", "openai", "\n".join([_chat_line(0), "null", _chat_line(1)]) + "\n"),
-        ("null.jsonl", "otel_genai", "null\n"),
-        ("null.json", "otel_genai", "null"),
-        ("spaced.jsonl", "otel_genai", "  null\n"),
-    ],
-)
-def test_a_piece_opening_with_null_is_reported_not_a_crash(
-    tmp_path: Path, name: str, fmt: str, text: str
-) -> None:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    done = _run(path, fmt, 64 if fmt == "openai" else 1 << 24)
+CASES = [
+    # a null line that opens the second piece of a chat file (pieces of 64 bytes)
+    ("chat.jsonl", "openai", "\n".join([_chat_line(0), "null", _chat_line(1)]) + "\n"),
+    ("null.jsonl", "otel_genai", "null\n"),
+    ("null.json", "otel_genai", "null"),
+    ("spaced.jsonl", "otel_genai", "  null\n"),
+]
+
+
+def test_a_piece_opening_with_null_is_reported_not_a_crash(tmp_path: Path) -> None:
+    args = []
+    for name, fmt, text in CASES:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        args += [str(path), fmt, str(64 if fmt == "openai" else 1 << 24)]
+    # one subprocess for every case: a crash (SIGSEGV) fails the test instead of the run
+    done = subprocess.run(
+        [sys.executable, "-c", _LOAD, *args], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr[-2000:]
-    _, errors = (int(v) for v in done.stdout.split())
-    assert errors >= 1  # the null line is a TraceError naming its line
+    answers = done.stdout.splitlines()
+    assert len(answers) == len(CASES)
+    for answer in answers:
+        _, errors = (int(v) for v in answer.split())
+        assert errors >= 1  # the null line is a TraceError naming its line
 
 
 def test_parse_refuses_a_piece_that_does_not_open_with_an_object() -> None:
