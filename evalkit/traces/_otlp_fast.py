@@ -270,7 +270,7 @@ def _shared_values(arr: Any, shared: dict[Any, Any]) -> list[Any]:
     return table[index].tolist()
 
 
-def flatten(table: Any, shared: dict[Any, Any]) -> Flat:
+def flatten(table: Any) -> Flat:
     """One piece's table (a line per row) -> :class:`Flat`, or :class:`_Unsupported`."""
     import numpy as np
     import pyarrow as pa
@@ -348,7 +348,7 @@ def flatten(table: Any, shared: dict[Any, Any]) -> Flat:
         name = pc.fill_null(_strings(pc.struct_field(spans, "name"), "name"), "")
     status, message = _status(spans)
     # one trace per line, a root and its children (deeper trees: the careful path)
-    order = _tree(span_line, ids["traceId"], ids["spanId"], parent, start, n)
+    order = _tree(span_line, heads, ids["traceId"], ids["spanId"], parent, start)
     same = bool(np.all(order == np.arange(m)))  # already in tree order: nothing to move
     take = None if same else pa.array(order)
 
@@ -372,8 +372,7 @@ def flatten(table: Any, shared: dict[Any, Any]) -> Flat:
         new_owner = rank[owner][by]
         key_by, text_by = key.take(pa.array(by)), text.take(pa.array(by))
         ints_by, is_text_by, is_int_by, other_by = ints[by], is_text[by], is_int[by], other[by]
-    first_span = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(span_line, minlength=n), out=first_span[1:])
+    first_span = heads  # spans per line do not change with their order
     root_res = span_rs[order[first_span[:-1]]]
     return Flat(
         n=n,
@@ -401,7 +400,7 @@ def flatten(table: Any, shared: dict[Any, Any]) -> Flat:
     )
 
 
-def _tree(line: Any, trace: Any, span: Any, parent: Any, start: Any, n: int) -> Any:
+def _tree(line: Any, heads: Any, trace: Any, span: Any, parent: Any, start: Any) -> Any:
     """The spans' indices in tree order (line by line); else :class:`_Unsupported`.
 
     Each line must hold one trace whose spans are one root (a span whose parent is not in the
@@ -412,9 +411,7 @@ def _tree(line: Any, trace: Any, span: Any, parent: Any, start: Any, n: int) -> 
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    m = len(line)
-    heads = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(line, minlength=n), out=heads[1:])
+    m, n = len(line), len(heads) - 1  # heads: each line's first span (and the end)
     _need(_all(pc.equal(trace, trace.take(pa.array(heads[:-1][line])))), "a line, two traces")
     no_parent = np.asarray(parent.is_null(), dtype=bool)
     root = np.empty(n, dtype=np.int64)
@@ -487,7 +484,7 @@ def _prepared(piece: bytes) -> tuple[int, dict[str, Any]]:
     del piece
     # one record per line keeps line numbers exact (see count_records)
     _need(table.num_rows == n_lines, "blank lines or two objects on a line")
-    return n_lines, prepare(flatten(table, {}))
+    return n_lines, prepare(flatten(table))
 
 
 def _read(path: Path) -> Any:

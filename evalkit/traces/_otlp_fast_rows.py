@@ -83,20 +83,11 @@ class _Attrs:
             return np.zeros(0, dtype=np.int64)
         return np.flatnonzero(self.code == self.names.index(key))
 
-    def first(self, key: str, *, text: bool = True) -> list[Any]:
+    def first(self, key: str) -> list[Any]:
         """Per line: the first value of ``key`` in tree order, or ``_ABSENT``."""
-        import numpy as np
-
         out: list[Any] = [_ABSENT] * self.flat.n
-        at = self.at(key)
-        if not len(at):
-            return out
-        if text:
-            _need(bool(np.all(self.flat.attr_is_text[at])), f"{key} is not text")
-        lines = self.line[at]  # ascending: attributes are in line order
-        first = np.flatnonzero(np.r_[True, lines[1:] != lines[:-1]])
-        lines = lines[first]
-        for line, value in zip(lines.tolist(), self.values(at[first]), strict=True):
+        at = self._first(key)
+        for line, value in zip(self.line[at].tolist(), self.values(at), strict=True):
             out[line] = value
         return out
 
@@ -544,7 +535,7 @@ def finish(part: dict[str, Any], first_line: int, shared: dict[Any, Any]) -> dic
     flat, attrs, op, chat = (part.pop(k) for k in ("_flat", "_attrs", "_op", "_chat"))
     attrs.shared = shared  # equal short values as one object across the file
     n = flat.n
-    providers = [(key, attrs.first(key, text=False)) for key in _PROVIDER_KEYS]
+    providers = [(key, attrs.first(key)) for key in _PROVIDER_KEYS]
     others, per_span = _other_attributes(flat, attrs)
     steps = _steps(flat, op, shared)
     # the chat span's finish reasons, as a list per chat span (the careful interpreter's)
