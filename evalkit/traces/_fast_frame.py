@@ -7,11 +7,27 @@ as the line-by-line readers' ``rows_to_frame`` would build it.
 
 from __future__ import annotations
 
-from itertools import chain
+from itertools import chain, repeat
 from typing import Any
+
+_KEEP = object()  # records(): no value is left out
 
 #: Text columns (pandas ``string[pyarrow]``) a fast path may give; absent ones are all-null.
 TEXT = ("trace_id", "session_id", "user_id", "input", "output", "model", "segment")
+
+
+def large_text(part: dict[str, Any]) -> dict[str, Any]:
+    """``part``'s :data:`TEXT` columns cast to large_string, as pandas keeps them.
+
+    The vectorised readers call it in their worker threads, so that the copy is not made at the
+    end of the read, when nothing else runs beside it.
+    """
+    import pyarrow as pa
+
+    for key in TEXT:
+        if key in part and part[key].type != pa.large_string():
+            part[key] = part[key].cast(pa.large_string())
+    return part
 
 
 def canonical_frame(parts: list[dict[str, Any]], *, fmt: str, file: str) -> Any:
@@ -43,7 +59,13 @@ def canonical_frame(parts: list[dict[str, Any]], *, fmt: str, file: str) -> Any:
         )
 
     def text(key: str) -> Any:
-        return pd.arrays.ArrowStringArray(chunked(key, pa.string()).cast(pa.large_string()))
+        # pandas keeps large_string: parts cast by large_text() (in the workers) stay as they are
+        chunks = [
+            p[key] if key in p else pa.nulls(k, pa.large_string())
+            for p, k in zip(parts, sizes, strict=True)
+        ]
+        chunks = [c if c.type == pa.large_string() else c.cast(pa.large_string()) for c in chunks]
+        return pd.arrays.ArrowStringArray(pa.chunked_array(chunks, type=pa.large_string()))
 
     def ints(key: str) -> Any:
         values = chunked(key, pa.int64())
@@ -100,3 +122,50 @@ def canonical_frame(parts: list[dict[str, Any]], *, fmt: str, file: str) -> Any:
     )
     frame.attrs["canonical"] = True
     return frame
+
+
+def records(
+    keys: list[str], columns: list[list[Any]], *, drop: Any = _KEEP
+) -> list[dict[str, Any]]:
+    """One dict per row with the same ``keys``: ``dict(zip(keys, row))``, twice as fast.
+
+    A dict display builds a small dict about twice as fast as ``dict(zip(...))``; up to eight
+    keys get one (the common metadata widths), more take the general way. A value that ``is
+    drop`` leaves its key out of that row's dict.
+    """
+    out = _records(keys, columns)
+    if drop is not _KEEP:
+        for key, col in zip(keys, columns, strict=True):
+            if drop in col:
+                for i in [i for i, v in enumerate(col) if v is drop]:
+                    del out[i][key]
+    return out
+
+
+def _records(keys: list[str], columns: list[list[Any]]) -> list[dict[str, Any]]:
+    rows = zip(*columns, strict=True)
+    if len(keys) == 1:
+        (a,) = keys
+        return [{a: x} for (x,) in rows]
+    if len(keys) == 2:
+        a, b = keys
+        return [{a: x, b: y} for x, y in rows]
+    if len(keys) == 3:
+        a, b, c = keys
+        return [{a: x, b: y, c: z} for x, y, z in rows]
+    if len(keys) == 4:
+        a, b, c, d = keys
+        return [{a: x, b: y, c: z, d: w} for x, y, z, w in rows]
+    if len(keys) == 5:
+        a, b, c, d, e = keys
+        return [{a: x, b: y, c: z, d: w, e: v} for x, y, z, w, v in rows]
+    if len(keys) == 6:
+        a, b, c, d, e, f = keys
+        return [{a: x, b: y, c: z, d: w, e: v, f: u} for x, y, z, w, v, u in rows]
+    if len(keys) == 7:
+        a, b, c, d, e, f, g = keys
+        return [{a: x, b: y, c: z, d: w, e: v, f: u, g: t} for x, y, z, w, v, u, t in rows]
+    if len(keys) == 8:
+        a, b, c, d, e, f, g, h = keys
+        return [{a: x, b: y, c: z, d: w, e: v, f: u, g: t, h: s} for x, y, z, w, v, u, t, s in rows]
+    return list(map(dict, map(zip, repeat(keys), rows)))

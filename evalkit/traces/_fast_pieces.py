@@ -15,28 +15,12 @@ from typing import Any
 PIECE = 1 << 24  # bytes read per piece (a line longer than this makes its piece longer)
 
 
-def pieces(path: Path, size: int | None = None) -> Iterator[bytes]:
-    """The file's bytes in pieces that end at a newline (the last piece: at the end of file)."""
-    size = size or PIECE
-    rest = b""
-    with open(path, "rb") as fh:
-        while chunk := fh.read(size):
-            buf = rest + chunk if rest else chunk
-            cut = buf.rfind(b"\n") + 1
-            if cut == 0:
-                rest = buf
-                continue
-            rest = buf[cut:]
-            yield buf[:cut]
-    if rest:
-        yield rest
-
-
 def cuts(path: Path, size: int | None = None) -> list[tuple[int, int]]:
-    """``(offset, length)`` of each piece :func:`pieces` gives, found reading only near the cuts.
+    """``(offset, length)`` of the file's pieces, found reading only near the cuts.
 
     A piece ends at the last newline before each multiple of ``size`` (the last piece at the end
-    of the file), exactly as :func:`pieces` cuts (tests/traces/test_fast_chat.py checks this).
+    of the file); a line longer than ``size`` makes its piece longer
+    (tests/traces/test_fast_chat_worker.py checks this against a simple reader).
     """
     import os
 
@@ -69,11 +53,28 @@ def count_records(piece: bytes) -> int:
     indented documents), so line numbers stay exact (a line holding two JSON objects, which
     pyarrow reads as two records, shows as a count mismatch).
     """
+    if not piece or piece[0] != 123:
+        return -1
+    # newline to newline with bytes.find (memchr): no temporary as large as the piece
+    find, last = piece.find, len(piece) - 1
+    lines, at = 1, find(b"\n")
+    while 0 <= at < last:
+        if piece[at + 1] != 123:
+            return -1
+        lines += 1
+        if lines == _SHORT_LINES and at < _SHORT_LINES * 256:  # many short lines: numpy
+            return _count_records_numpy(piece)
+        at = find(b"\n", at + 1)
+    return lines
+
+
+_SHORT_LINES = 4096  # lines after which short ones are counted by numpy instead
+
+
+def _count_records_numpy(piece: bytes) -> int:
     import numpy as np
 
     view = np.frombuffer(piece, np.uint8)
-    if not len(view) or view[0] != 123:
-        return -1
     starts = np.flatnonzero(view[:-1] == 10) + 1
     if len(starts) and not bool(np.all(view[starts] == 123)):
         return -1
@@ -90,7 +91,9 @@ def parse(piece: bytes, *, use_threads: bool = True) -> Any:
         # process when the first record is null: such a piece never reaches it
         raise ValueError("not one JSON object per line")
     try:
-        options = pj.ReadOptions(use_threads=use_threads)
+        # one thread: the piece as one block (one chunk, nothing for combine_chunks to copy)
+        block = {} if use_threads else {"block_size": max(len(piece), 1 << 20)}
+        options = pj.ReadOptions(use_threads=use_threads, **block)
         table = pj.read_json(pa.BufferReader(piece), read_options=options)
     except pa.ArrowInvalid as exc:
         if "straddl" not in str(exc):  # a line longer than a parse block: one block
@@ -101,24 +104,48 @@ def parse(piece: bytes, *, use_threads: bool = True) -> Any:
     return table.combine_chunks()
 
 
-def parsed(path: Path, *, ahead: int = 2) -> Iterator[tuple[bytes, Any]]:
-    """Each piece with the future of its table, parsed ``ahead`` pieces in advance.
+def _read_piece(path: Path, offset: int, length: int, work: Any) -> tuple[int, Any]:
+    """One piece of the file read, its lines counted, parsed and given to ``work``."""
+    import os
 
-    Each piece is parsed by one worker thread (pyarrow frees the GIL), ``ahead`` at a time,
-    while the caller works on an earlier one: the caller's Python work and the parsing then
-    share the cores, instead of pyarrow's own thread pool and the caller taking turns.
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        piece = os.pread(fd, length, offset)  # the piece's bytes, copied once
+    finally:
+        os.close(fd)
+    if len(piece) != length:
+        raise ValueError(f"{path} changed while it was read")
+    n_lines = count_records(piece)  # -1 unless one object per line
+    table = parse(piece, use_threads=False)
+    del piece
+    if table.num_rows != n_lines:  # one record per line keeps line numbers exact
+        raise ValueError("blank lines or two objects on a line")
+    return n_lines, work(table)
+
+
+def prepared(path: Path, work: Any, *, ahead: int = 2) -> Iterator[tuple[int, Any]]:
+    """``(lines, work(table))`` for each piece of the file, in file order.
+
+    Each piece is read, its lines counted, parsed (one record per line, or ``ValueError``) and
+    given to ``work`` in one of ``ahead`` worker threads, ``ahead`` pieces in advance: pyarrow
+    and numpy free the GIL, so that work and the caller's Python work on an earlier piece share
+    the cores, and the caller's thread never touches the file's bytes.
     """
     from collections import deque
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import Future, ThreadPoolExecutor
 
+    queue: deque[Future[tuple[int, Any]]] = deque()
     with ThreadPoolExecutor(ahead) as pool:
-        queue: deque[tuple[bytes, Any]] = deque()
-        for piece in pieces(path):
-            queue.append((piece, pool.submit(parse, piece, use_threads=False)))
-            if len(queue) > ahead:
-                yield queue.popleft()
-        while queue:
-            yield queue.popleft()
+        try:
+            for offset, length in cuts(path):
+                queue.append(pool.submit(_read_piece, path, offset, length, work))
+                if len(queue) > ahead:
+                    yield queue.popleft().result()
+            while queue:
+                yield queue.popleft().result()
+        finally:
+            for future in queue:  # a caller that leaves early: no piece left to parse
+                future.cancel()
 
 
 def stepping_aside(read: Any, path: Path) -> Any:

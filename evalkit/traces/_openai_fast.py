@@ -10,11 +10,12 @@ error messages still name the line. Both paths produce the same frame
 
 from __future__ import annotations
 
-import gc
-from itertools import repeat
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from evalkit.traces._arrow_same import all_like_first
+from evalkit.traces._fast_frame import records
 from evalkit.traces._jsonio import first_json_line, parse_arguments
 from evalkit.traces._openai_rows import _MAX_SECONDS, _PARAMS_USED
 from evalkit.traces._openai_shape import _LOG_HEAD, NAME, _shape
@@ -43,7 +44,7 @@ def _exact(arr: Any) -> bool:
         return all(child.null_count == 0 and _exact(child) for child in arr.flatten())
     if pa.types.is_list(t) or pa.types.is_large_list(t):
         values = arr.flatten()
-        return values.null_count == 0 and _exact(values)
+        return not len(values) or (values.null_count == 0 and _exact(values))
     return not pa.types.is_null(t)
 
 
@@ -158,41 +159,79 @@ def _flat_tool_calls(values: Any, msg_row: Any, n: int) -> list[list[dict[str, A
     last ``tool`` message of that row with its ``tool_call_id`` (legacy ``function`` results
     by name), arguments parsed from JSON text when they are JSON.
     """
+    return _tool_call_dicts(_tool_call_columns(values, msg_row, n), n)
+
+
+def _tool_call_columns(values: Any, msg_row: Any, n: int) -> tuple[Any, ...] | None:
+    """The Arrow half of :func:`_flat_tool_calls`: ``(names, arguments, results, per row)``.
+
+    ``None`` when no message has a tool call. ``values`` are canonical message structs and
+    ``msg_row`` their rows (ascending).
+    """
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     tc = values.field("tool_calls")
     per_msg = _lengths(tc)
     if not per_msg.sum():
-        return [[] for _ in range(n)]
+        return None
     calls = tc.flatten()
-    rows = np.repeat(msg_row, per_msg)
-    call_row = rows.tolist()
-    roles = values.field("role")
-
-    def keyed(role: str, key: str) -> dict[tuple[int, Any], Any]:
-        mask = pc.and_(pc.equal(roles, role), pc.is_valid(values.field(key)))
-        at = pa.array(np.flatnonzero(np.asarray(pc.fill_null(mask, False))))
-        rows = msg_row[np.asarray(at, dtype=np.int64)].tolist()
-        keys = values.field(key).take(at).to_pylist()
-        # dict(): a later message with the same key wins, as in summarize()
-        contents = values.field("content").take(at).to_pylist()
-        return dict(zip(zip(rows, keys, strict=True), contents, strict=True))
-
-    results, by_name = keyed("tool", "tool_call_id"), keyed("function", "name")
-    ids, names = calls.field("id"), calls.field("name").to_pylist()
-    found = list(map(results.get, zip(call_row, ids.to_pylist(), strict=True)))
+    call_row = np.repeat(msg_row, per_msg)
+    ids, names = calls.field("id"), calls.field("name")
+    found = _last_match(values, msg_row, ("tool", "tool_call_id"), ids, call_row)
     if ids.null_count:  # legacy calls without an id: their result by function name
-        for j in np.flatnonzero(np.asarray(ids.is_null())).tolist():
-            found[j] = by_name.get((call_row[j], names[j]))
-    parsed = _parsed_arguments(calls.field("arguments"))
+        by_name = _last_match(values, msg_row, ("function", "name"), names, call_row)
+        found = np.where(np.asarray(ids.is_null()), by_name, found)
+    results = values.field("content").take(pa.array(found, mask=found < 0))
+    return names, calls.field("arguments"), results, np.bincount(call_row, minlength=n)
+
+
+def _last_match(values: Any, msg_row: Any, where: tuple[str, str], keys: Any, key_row: Any) -> Any:
+    """Per key: the index of the last message of its row with ``role`` and ``key`` equal, or -1.
+
+    ``where`` is ``(role, field)``; a null key matches nothing. Later messages win, as the
+    careful reader's dict of results keeps the last one.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    role, field = where
+    mine = values.field(field)
+    mask = pc.and_(pc.equal(values.field("role"), role), pc.is_valid(mine))
+    at = np.flatnonzero(np.asarray(pc.fill_null(mask, False)))
+    out = np.full(len(keys), -1, dtype=np.int64)
+    if not len(at) or not len(keys):
+        return out
+    both = pa.concat_arrays([mine.take(pa.array(at)), keys.cast(mine.type)])
+    encoded = pc.dictionary_encode(both)
+    # a null key gets code -1: row * width - 1 is no message's (row, code), so it matches none
+    codes = np.asarray(encoded.indices.fill_null(-1), dtype=np.int64)
+    width = len(encoded.dictionary) + 1
+    have = msg_row[at] * width + codes[: len(at)]
+    want = key_row * width + codes[len(at) :]
+    order = np.argsort(have, kind="stable")  # equal keys keep message order
+    ordered = have[order]
+    pos = np.searchsorted(ordered, want, side="right") - 1  # the last equal one
+    hit = pos >= 0
+    hit[hit] = ordered[pos[hit]] == want[hit]
+    out[hit] = at[order[pos[hit]]]
+    return out
+
+
+def _tool_call_dicts(columns: tuple[Any, ...] | None, n: int) -> list[list[dict[str, Any]]]:
+    """The Python half of :func:`_flat_tool_calls`: per row, its calls' dicts."""
+    import numpy as np
+
+    if columns is None:
+        return [[] for _ in range(n)]
+    names, arguments, results, counts = columns
+    parsed = _parsed_arguments(arguments)
     flat = [
-        {"name": name, "arguments": arguments, "result": result}
-        for name, arguments, result in zip(names, parsed, found, strict=True)
+        {"name": name, "arguments": args, "result": result}
+        for name, args, result in zip(names.to_pylist(), parsed, results.to_pylist(), strict=True)
     ]
     # calls come in row order: each row's are one slice
-    counts = np.bincount(rows, minlength=n)
     ends = np.cumsum(counts)
     return list(map(flat.__getitem__, map(slice, (ends - counts).tolist(), ends.tolist())))
 
@@ -252,16 +291,23 @@ def _arguments_parser() -> Any:
     return parse
 
 
-def _python_values(arr: Any) -> tuple[list[Any], bool]:
+@dataclass(frozen=True)
+class _Same:
+    """A column whose every row equals ``first`` (a one-row array), ``n`` rows long."""
+
+    first: Any
+    n: int
+
+
+def _python_values(arr: Any) -> list[Any]:
+    """The column's Python values (nested ones checked exact by :func:`_arrow_batch`)."""
     import pyarrow as pa
 
-    t = arr.type
-    if pa.types.is_nested(t):
-        # e.g. request tools: exact only if pyarrow filled no absent key with null
-        present = arr.filter(arr.is_valid()) if arr.null_count else arr
-        _need(_exact(present), f"nested value of type {t} with nulls")
-        return share(arr.to_pylist(), _SHARED), arr.null_count > 0
-    return arr.to_pylist(), arr.null_count > 0
+    if isinstance(arr, _Same):  # one Python value, shared by the rows as share() would
+        return share(arr.first.to_pylist(), _SHARED) * arr.n
+    if pa.types.is_nested(arr.type):
+        return share(arr.to_pylist(), _SHARED)
+    return arr.to_pylist()  # type: ignore[no-any-return,unused-ignore]
 
 
 _SHARED: dict[bytes, Any] = {}  # per read (cleared by read_fast)
@@ -293,8 +339,12 @@ def share(values: list[Any], shared: dict[bytes, Any]) -> list[Any]:
     return values
 
 
-def _fast_batch(batch: Any, first_line: int, file: str) -> dict[str, Any]:
-    """Canonical columns for one record batch of log pairs."""
+def _arrow_batch(batch: Any) -> dict[str, Any]:
+    """The Arrow columns of one record batch of log pairs (in a worker thread).
+
+    The Python objects (``tool_calls``, ``metadata``) are made by :func:`_python_batch` in the
+    reading thread, from the arrays kept here under ``_``-prefixed keys.
+    """
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -354,9 +404,7 @@ def _fast_batch(batch: Any, first_line: int, file: str) -> dict[str, Any]:
     else:
         user_text = pa.nulls(n, pa.string())
     output = resp_msg.field("content")
-    # flattened tool calls, as summarize() makes them, without building the conversations
     msg_row = np.repeat(np.arange(n), np.diff(new_offsets))
-    tool_calls = _flat_tool_calls(values, msg_row, n)
     # ids, time, model, tokens, people
     created = _field(response, "created", kinds=("int",))
     lo, hi = pc.min_max(created).values()
@@ -383,67 +431,81 @@ def _fast_batch(batch: Any, first_line: int, file: str) -> dict[str, Any]:
         segment = _field(md, "segment")
     else:
         session = segment = pa.nulls(n, pa.string())
-    # metadata dicts: request.metadata, other request params, completion facts
-    columns: list[tuple[str, tuple[list[Any], bool]]] = []
+    # metadata: request.metadata, other request params, completion facts
+    columns: list[tuple[str, Any]] = []
     if md is not None:
-        columns += [(k, _python_values(pc.struct_field(md, k))) for k in sorted(_fields(md))]
+        columns += [(k, pc.struct_field(md, k)) for k in sorted(_fields(md))]
     for k in sorted(_fields(request) - _PARAMS_USED):
-        columns.append((k, _python_values(pc.struct_field(request, k))))
+        columns.append((k, pc.struct_field(request, k)))
     for k in ("object", "system_fingerprint", "service_tier"):
         if k in _fields(response):
-            columns.append((k, _python_values(_field(response, k))))
+            columns.append((k, _field(response, k)))
     if "finish_reason" in _fields(first):
-        columns.append(("finish_reason", _python_values(_field(first, "finish_reason"))))
+        columns.append(("finish_reason", _field(first, "finish_reason")))
     keys = [k for k, _ in columns]
     _need(len(set(keys)) == len(keys), "a metadata key given twice")  # precedence: careful path
-    metadata: list[dict[str, Any]]
-    if keys:
-        # map/zip/dict run in C: about twice as fast as a comprehension over a million rows
-        metadata = list(
-            map(dict, map(zip, repeat(keys), zip(*(v for _, (v, _) in columns), strict=True)))
-        )
-        for key, (vals, has_nulls) in columns:  # nulls carry nothing: drop them, as careful does
-            if has_nulls:
-                for at in [j for j, v in enumerate(vals) if v is None]:
-                    del metadata[at][key]
-    else:
-        metadata = [{} for _ in range(n)]
+    for i, (key, arr) in enumerate(columns):
+        if pa.types.is_nested(arr.type):
+            # e.g. request tools: exact only if pyarrow filled no absent key with null
+            _need(_exact(arr.filter(arr.is_valid()) if arr.null_count else arr), "nulls")
+            if not arr.null_count and all_like_first(arr):  # the same on every line
+                columns[i] = (key, _Same(arr.slice(0, 1), len(arr)))
     return {
         "trace_id": trace_id,
-        "timestamp": created,
+        "timestamp_ns": pc.multiply(created.cast(pa.int64()), 1_000_000_000),
         "session_id": session,
         "user_id": user,
         "input": user_text,
         "output": output,
         "messages": messages,
-        "tool_calls": tool_calls,
         "model": model,
         "input_tokens": tokens[0],
         "output_tokens": tokens[1],
         "segment": segment,
-        "metadata": metadata,
-        "line": pa.array(np.arange(first_line, first_line + n, dtype=np.int64)),
+        "_calls": _tool_call_columns(values, msg_row, n),
+        "_columns": columns,
     }
+
+
+def _python_batch(part: dict[str, Any], first_line: int) -> dict[str, Any]:
+    """``part`` with its ``tool_calls`` and ``metadata`` made (in the reading thread)."""
+    import numpy as np
+    import pyarrow as pa
+
+    n = len(part["trace_id"])
+    # flattened tool calls, as summarize() makes them, without building the conversations
+    tool_calls = _tool_call_dicts(part.pop("_calls"), n)
+    columns = [(k, _python_values(arr)) for k, arr in part.pop("_columns")]
+    # nulls carry nothing: their keys are left out, as the careful reader does
+    metadata = (
+        records([k for k, _ in columns], [v for _, v in columns], drop=None)
+        if columns
+        else [{} for _ in range(n)]
+    )
+    part["tool_calls"] = tool_calls
+    part["metadata"] = metadata
+    part["line"] = pa.array(np.arange(first_line, first_line + n, dtype=np.int64))
+    return part
+
+
+def _arrow_batches(table: Any) -> list[dict[str, Any]]:
+    from evalkit.traces._fast_frame import large_text
+
+    return [large_text(_arrow_batch(batch)) for batch in table.to_batches()]
 
 
 def read_fast(path: Path) -> Any:
     """Read a log-pair file with pyarrow; ``None`` if the file needs the careful reader."""
-    enabled = gc.isenabled()
-    gc.disable()  # millions of new lists/dicts: generational GC passes would dominate the time
+    from evalkit.traces._fast_pieces import stepping_aside
+
     try:
-        return _read_fast(path)
+        return stepping_aside(_read_fast, path)
     finally:
         _SHARED.clear()
-        if enabled:
-            gc.enable()
 
 
 def _read_fast(path: Path) -> Any:
-    import numpy as np
-    import pandas as pd
-    import pyarrow as pa
-
-    from evalkit.traces.schema import COLUMNS, RETRIEVED_TYPE, SOURCE_TYPE
+    from evalkit.traces._fast_frame import canonical_frame
 
     with open(path, "rb") as fh:
         head = fh.read(1 << 16)
@@ -454,92 +516,13 @@ def _read_fast(path: Path) -> Any:
         return None
     from evalkit.traces import _fast_pieces
 
-    try:
-        # a ~16 MB piece at a time: parsing the whole file at once peaked at ~2.5x its size
-        parts: list[dict[str, Any]] = []
-        line = 1
-        # later pieces are parsed (in worker threads) while we build this one's columns
-        for piece, parsed in _fast_pieces.parsed(path):
-            n_lines = _fast_pieces.count_records(piece)  # -1 unless one object per line
-            table = parsed.result()
-            del piece
-            # one record per line keeps line numbers exact (see count_records)
-            _need(table.num_rows == n_lines, "blank lines or two objects on a line")
-            for batch in table.to_batches():
-                parts.append(_fast_batch(batch, line, str(path)))
-                line += batch.num_rows
-            del table
-    except (
-        _Unsupported,
-        pa.ArrowException,
-        ValueError,
-        TypeError,
-        KeyError,
-        IndexError,
-        UnicodeDecodeError,
-    ):
-        return None
-    n = line - 1
-
-    def chunked(key: str) -> Any:
-        return pa.chunked_array([p[key] for p in parts])
-
-    def text(key: str) -> Any:
-        return pd.arrays.ArrowStringArray(chunked(key).cast(pa.large_string()))
-
-    def ints(key: str) -> Any:
-        return (
-            pd.array(chunked(key).to_numpy(zero_copy_only=False), dtype="Int64")
-            if n
-            else pd.array([], dtype="Int64")
-        )
-
-    created = chunked("timestamp").cast(pa.int64())
-    seconds = created.fill_null(0).to_numpy().astype(np.int64)
-    stamps = (seconds * 1_000_000_000).view("M8[ns]")
-    stamps[np.asarray(created.is_null())] = np.datetime64("NaT")
-    frame = pd.DataFrame(
-        {
-            "trace_id": text("trace_id"),
-            "timestamp": pd.DatetimeIndex(stamps).tz_localize("UTC"),
-            "session_id": text("session_id"),
-            "user_id": text("user_id"),
-            "input": text("input"),
-            "output": text("output"),
-            "messages": pd.arrays.ArrowExtensionArray(chunked("messages")),
-            "tool_calls": [c for p in parts for c in p["tool_calls"]],
-            "retrieved": pd.arrays.ArrowExtensionArray(
-                pa.ListArray.from_arrays(
-                    pa.array(np.zeros(n + 1, dtype=np.int32)),
-                    pa.array([], type=RETRIEVED_TYPE.value_type),
-                )
-            ),
-            "model": text("model"),
-            "latency_ms": np.full(n, np.nan),
-            "input_tokens": ints("input_tokens"),
-            "output_tokens": ints("output_tokens"),
-            "cost_usd": np.full(n, np.nan),
-            "segment": text("segment"),
-            "metadata": [m for p in parts for m in p["metadata"]],
-            "source": pd.arrays.ArrowExtensionArray(
-                pa.chunked_array(
-                    [
-                        pa.StructArray.from_arrays(
-                            [
-                                pa.array([NAME] * len(p["line"]), pa.string()),
-                                pa.array([str(path)] * len(p["line"]), pa.string()),
-                                p["line"],
-                                pa.nulls(len(p["line"]), pa.string()),
-                            ],
-                            fields=list(SOURCE_TYPE),
-                        )
-                        for p in parts
-                    ],
-                    type=SOURCE_TYPE,
-                )
-            ),
-        },
-        columns=COLUMNS,
-    )
-    frame.attrs["canonical"] = True
-    return frame
+    # a ~16 MB piece at a time (parsing the whole file at once peaked at ~2.5x its size), read,
+    # parsed and made into Arrow columns in worker threads while this thread makes an earlier
+    # piece's Python objects
+    parts: list[dict[str, Any]] = []
+    line = 1
+    for _, batches in _fast_pieces.prepared(path, _arrow_batches):
+        for part in batches:
+            parts.append(_python_batch(part, line))
+            line += len(part["trace_id"])
+    return canonical_frame(parts, fmt=NAME, file=str(path))

@@ -148,7 +148,6 @@ def _status(spans: Any) -> tuple[Any, Any]:
     return out, message
 
 
-PIECE = 1 << 24  # bytes per piece (see _fast_pieces)
 AHEAD = 2  # pieces prepared ahead of the one being finished
 _KINDS = frozenset({"stringValue", "intValue", "doubleValue", "boolValue", "arrayValue"})
 
@@ -260,13 +259,15 @@ def _shared_values(arr: Any, shared: dict[Any, Any]) -> list[Any]:
     words = encoded.dictionary.to_pylist()
     if len(words) * 4 > len(arr):  # mostly unique: sharing would not pay
         return arr.to_pylist()
-    for i, w in enumerate(words):
-        if w is not None and len(w) <= 64:
+    index = np.asarray(pc.fill_null(encoded.indices, len(words)), dtype=np.int64)
+    # a word used once here (a response id) is left alone: one object already
+    for i in np.flatnonzero(np.bincount(index, minlength=len(words) + 1)[:-1] > 1).tolist():
+        w = words[i]
+        if len(w) <= 64:
             words[i] = shared.setdefault(w, w) if len(shared) < 1 << 16 else shared.get(w, w)
     table = np.empty(len(words) + 1, dtype=object)
     table[:-1] = words
     table[-1] = None
-    index = np.asarray(pc.fill_null(encoded.indices, len(words)), dtype=np.int64)
     return table[index].tolist()
 
 
@@ -474,63 +475,35 @@ def read_fast_otlp(path: Path) -> Any:
     return stepping_aside(_read, path)
 
 
-def _prepared(piece: bytes) -> tuple[int, dict[str, Any]]:
-    """A piece parsed and flattened, with its Arrow columns (in a worker thread)."""
-    from evalkit.traces import _fast_pieces
+def _prepared(table: Any) -> dict[str, Any]:
+    """A parsed piece flattened, with its Arrow columns (in a worker thread)."""
+    from evalkit.traces._fast_frame import large_text
     from evalkit.traces._otlp_fast_rows import prepare
 
-    n_lines = _fast_pieces.count_records(piece)  # -1 unless one object per line
-    table = _fast_pieces.parse(piece, use_threads=False)
-    del piece
-    # one record per line keeps line numbers exact (see count_records)
-    _need(table.num_rows == n_lines, "blank lines or two objects on a line")
-    return n_lines, prepare(flatten(table))
+    return large_text(prepare(flatten(table)))
 
 
 def _read(path: Path) -> Any:
-    from collections import deque
-    from concurrent.futures import Future, ThreadPoolExecutor
-
     import pyarrow as pa
     import pyarrow.compute as pc
 
     from evalkit.traces import _fast_pieces
     from evalkit.traces._fast_frame import canonical_frame
     from evalkit.traces._otel_genai import NAME
+    from evalkit.traces._otlp_fast_rows import finish
 
     lines_file = path.suffix.lower() in (".jsonl", ".ndjson")
     parts: list[dict[str, Any]] = []
     shared: dict[Any, Any] = {}
     line = 1
-    # two pieces are parsed and flattened in worker threads (pyarrow and numpy free the GIL)
-    # while this thread makes the previous piece's Python objects: the work shares the cores
-    queue: deque[Future[tuple[int, dict[str, Any]]]] = deque()
-    with ThreadPoolExecutor(2) as pool:
-        try:
-            for piece in _fast_pieces.pieces(path, PIECE):
-                queue.append(pool.submit(_prepared, piece))
-                del piece
-                if len(queue) > AHEAD:
-                    line = _take(queue.popleft(), parts, line, shared, lines_file)
-            while queue:
-                line = _take(queue.popleft(), parts, line, shared, lines_file)
-        finally:
-            for future in queue:
-                future.cancel()
+    # pieces are read, parsed and flattened in worker threads (pyarrow and numpy free the GIL)
+    # while this thread makes an earlier piece's Python objects: the work shares the cores
+    for n_lines, part in _fast_pieces.prepared(path, _prepared, ahead=AHEAD):
+        # a one-line .json file is a document to the careful reader: leave it to that one
+        _need(lines_file or n_lines >= 2 or line > 1, "not JSON Lines")
+        parts.append(finish(part, line, shared))
+        line += n_lines
     _need(bool(parts), "an empty file")
     ids = pa.chunked_array([p["trace_id"] for p in parts])
     _need(pc.count_distinct(ids).as_py() == len(ids), "a trace over several lines")
     return canonical_frame(parts, fmt=NAME, file=str(path))
-
-
-def _take(
-    future: Any, parts: list[dict[str, Any]], line: int, shared: dict[Any, Any], lines_file: bool
-) -> int:
-    """Finish a prepared piece into ``parts``; the next piece's first line number."""
-    from evalkit.traces._otlp_fast_rows import finish
-
-    n_lines, part = future.result()
-    # a one-line .json file is a document to the careful reader: leave it to that one
-    _need(lines_file or n_lines >= 2 or line > 1, "not JSON Lines")
-    parts.append(finish(part, line, shared))
-    return line + n_lines

@@ -12,9 +12,10 @@ than text, an attribute on two spans) raise :class:`_Unsupported`: the careful p
 from __future__ import annotations
 
 import re
-from itertools import pairwise, repeat
+from itertools import pairwise
 from typing import Any
 
+from evalkit.traces._fast_frame import records
 from evalkit.traces._openai_fast import _fields, _need, _Unsupported
 from evalkit.traces._otlp_fast import _ABSENT, Flat, values_at
 
@@ -202,7 +203,8 @@ def _json_arrays(texts: dict[str, Any], n: int) -> Any:
     lines_only = int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == 10)) == n
     table = pj.read_json(
         pa.BufferReader(data),
-        read_options=pj.ReadOptions(use_threads=False),
+        # one block: one chunk, nothing for combine_chunks to copy
+        read_options=pj.ReadOptions(use_threads=False, block_size=max(len(data), 1 << 20)),
         parse_options=pj.ParseOptions(newlines_in_values=not lines_only),
     )
     table.validate(full=True)
@@ -342,14 +344,16 @@ def iso_text(ns: Any) -> Any:
     return pc.binary_join_element_wise(pc.utf8_replace_slice(text, 10, 11, "T"), "Z", "")
 
 
-def _steps(flat: Flat, op: Any, shared: dict[Any, Any]) -> list[list[dict[str, Any]]]:
-    """``metadata["spans"]`` per line, as :func:`evalkit.traces._spans.from_otlp` makes it."""
+def _steps(
+    flat: Flat, op: Any, times: tuple[Any, Any], shared: dict[Any, Any]
+) -> list[list[dict[str, Any]]]:
+    """``metadata["spans"]`` per line, as :func:`evalkit.traces._spans.from_otlp` makes it.
+
+    ``times`` are the spans' start and end as :func:`iso_text` (made in the worker thread).
+    """
     import numpy as np
 
     from evalkit.traces._otlp_fast import _shared_values
-
-    def iso(ns: Any) -> list[Any]:  # as _spans.iso_ns: nine decimals and "Z"
-        return iso_text(ns).to_pylist()
 
     columns = [
         flat.span_id.to_pylist(),
@@ -358,8 +362,8 @@ def _steps(flat: Flat, op: Any, shared: dict[Any, Any]) -> list[list[dict[str, A
         op.tolist(),
         flat.status.tolist(),
         flat.message.to_pylist(),
-        iso(flat.start),
-        iso(flat.end),
+        times[0].to_pylist(),
+        times[1].to_pylist(),
     ]
     # a dict display with constant keys: ~3x faster than dict(zip(keys, values)) per span
     steps = [
@@ -377,42 +381,6 @@ def _steps(flat: Flat, op: Any, shared: dict[Any, Any]) -> list[list[dict[str, A
     ]
     bounds = np.append(flat.root_at, len(steps)).tolist()
     return [steps[a:b] for a, b in pairwise(bounds)]
-
-
-def records(keys: list[str], columns: list[list[Any]]) -> list[dict[str, Any]]:
-    """One dict per row with the same ``keys``: ``dict(zip(keys, row))``, twice as fast.
-
-    A dict display builds a small dict about twice as fast as ``dict(zip(...))``; up to eight
-    keys get one (the common metadata widths), more take the general way.
-    """
-    rows = zip(*columns, strict=True)
-    if len(keys) == 1:
-        (a,) = keys
-        return [{a: x} for (x,) in rows]
-    if len(keys) == 2:
-        a, b = keys
-        return [{a: x, b: y} for x, y in rows]
-    if len(keys) == 3:
-        a, b, c = keys
-        return [{a: x, b: y, c: z} for x, y, z in rows]
-    if len(keys) == 4:
-        a, b, c, d = keys
-        return [{a: x, b: y, c: z, d: w} for x, y, z, w in rows]
-    if len(keys) == 5:
-        a, b, c, d, e = keys
-        return [{a: x, b: y, c: z, d: w, e: v} for x, y, z, w, v in rows]
-    if len(keys) == 6:
-        a, b, c, d, e, f = keys
-        return [{a: x, b: y, c: z, d: w, e: v, f: u} for x, y, z, w, v, u in rows]
-    if len(keys) == 7:
-        a, b, c, d, e, f, g = keys
-        return [{a: x, b: y, c: z, d: w, e: v, f: u, g: t} for x, y, z, w, v, u, t in rows]
-    if len(keys) == 8:
-        a, b, c, d, e, f, g, h = keys
-        return [
-            {a: x, b: y, c: z, d: w, e: v, f: u, g: t, h: s} for x, y, z, w, v, u, t, s in rows
-        ]
-    return list(map(dict, map(zip, repeat(keys), rows)))
 
 
 def _other_attributes(flat: Flat, attrs: _Attrs) -> tuple[list[Any], list[Any]]:
@@ -524,6 +492,7 @@ def prepare(flat: Flat) -> dict[str, Any]:
         "_attrs": attrs,
         "_op": op,
         "_chat": chat,
+        "_times": (iso_text(flat.start), iso_text(flat.end)),  # as _spans.iso_ns
     }
 
 
@@ -532,12 +501,14 @@ def finish(part: dict[str, Any], first_line: int, shared: dict[Any, Any]) -> dic
     import numpy as np
     import pyarrow as pa
 
-    flat, attrs, op, chat = (part.pop(k) for k in ("_flat", "_attrs", "_op", "_chat"))
+    flat, attrs, op, chat, times = (
+        part.pop(k) for k in ("_flat", "_attrs", "_op", "_chat", "_times")
+    )
     attrs.shared = shared  # equal short values as one object across the file
     n = flat.n
     providers = [(key, attrs.first(key)) for key in _PROVIDER_KEYS]
     others, per_span = _other_attributes(flat, attrs)
-    steps = _steps(flat, op, shared)
+    steps = _steps(flat, op, times, shared)
     # the chat span's finish reasons, as a list per chat span (the careful interpreter's)
     finish = [
         _ABSENT if v is _ABSENT else [v]
@@ -564,11 +535,7 @@ def finish(part: dict[str, Any], first_line: int, shared: dict[Any, Any]) -> dic
     present = [col.count(_ABSENT) < n for col in columns_py]
     keys = [k for k, p in zip(keys, present, strict=True) if p]
     columns_py = [c for c, p in zip(columns_py, present, strict=True) if p]
-    metadata = records(keys, columns_py)
-    for key, col in zip(keys, columns_py, strict=True):  # a key some lines lack: drop it there
-        if col.count(_ABSENT):
-            for i in [i for i, v in enumerate(col) if v is _ABSENT]:
-                del metadata[i][key]
+    metadata = records(keys, columns_py, drop=_ABSENT)  # a key some lines lack: not there
     part["tool_calls"] = [[] for _ in range(n)]
     part["metadata"] = metadata
     part["line"] = pa.array(np.arange(first_line, first_line + n, dtype=np.int64))

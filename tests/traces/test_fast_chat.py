@@ -220,28 +220,6 @@ def test_orjson_arguments_are_the_standard_librarys(text: str) -> None:
     assert repr(got) == repr(want)
 
 
-@settings(max_examples=50, deadline=None)
-@given(
-    lines=st.lists(st.binary(max_size=20).map(lambda b: b.replace(b"\n", b"")), max_size=8),
-    tail=st.booleans(),
-    size=st.integers(1, 16),
-)
-def test_pieces_cut_at_line_ends_and_rebuild_the_file(
-    lines: list[bytes], tail: bool, size: int
-) -> None:
-    import tempfile
-
-    from evalkit.traces._fast_pieces import pieces
-
-    data = b"\n".join(lines) + (b"\n" if tail and lines else b"")
-    with tempfile.TemporaryDirectory() as tmp:
-        p = Path(tmp) / "f.jsonl"
-        p.write_bytes(data)
-        got = list(pieces(p, size))
-    assert b"".join(got) == data
-    assert all(piece.endswith(b"\n") for piece in got[:-1])
-
-
 @pytest.mark.parametrize(
     ("piece", "count"),
     [
@@ -256,6 +234,36 @@ def test_count_records_needs_one_object_per_line(piece: bytes, count: int) -> No
     from evalkit.traces._fast_pieces import count_records
 
     assert count_records(piece) == count
+
+
+def _lines_or_minus_one(piece: bytes) -> int:
+    """The definition: the lines (a last newline ends the last one), -1 unless all start "{"."""
+    lines = piece.split(b"\n")
+    if piece.endswith(b"\n"):
+        lines.pop()
+    return len(lines) if lines and all(line[:1] == b"{" for line in lines) else -1
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lines=st.lists(
+        st.sampled_from([b"{}", b'{"a": 1}', b"{", b"", b" {}", b"[1]", b"{}{}"]), max_size=12
+    ),
+    tail=st.booleans(),
+    short=st.integers(1, 5),
+)
+def test_count_records_is_its_definition(lines: list[bytes], tail: bool, short: int) -> None:
+    from evalkit.traces import _fast_pieces
+
+    piece = b"\n".join(lines) + (b"\n" if tail and lines else b"")
+    want = _lines_or_minus_one(piece)
+    assert _fast_pieces.count_records(piece) == want
+    saved = _fast_pieces._SHORT_LINES
+    _fast_pieces._SHORT_LINES = short  # short lines: the numpy count from line `short` on
+    try:
+        assert _fast_pieces.count_records(piece) == want
+    finally:
+        _fast_pieces._SHORT_LINES = saved
 
 
 def test_a_file_of_many_pieces_gives_the_careful_frame(
@@ -367,7 +375,7 @@ def test_a_repeated_own_id_is_an_error_naming_both_lines(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize("ahead", [1, 2, 3])
-def test_pieces_parsed_ahead_come_in_file_order_with_their_tables(
+def test_pieces_prepared_ahead_come_in_file_order_with_their_work(
     tmp_path: Path, ahead, monkeypatch
 ) -> None:
     import pyarrow.json as pj
@@ -376,20 +384,26 @@ def test_pieces_parsed_ahead_come_in_file_order_with_their_tables(
 
     p = tmp_path / "many.jsonl"
     p.write_text("".join(json.dumps({"i": i, "t": "x" * (i % 7)}) + "\n" for i in range(500)))
-    got = []
     monkeypatch.setattr(_fast_pieces, "PIECE", 1024)  # about twenty pieces
-    for piece, table in _fast_pieces.parsed(p, ahead=ahead):
-        got.append(piece)
-        assert piece.endswith(b"\n")
-        assert table.result().to_pylist() == pj.read_json(pa_reader(piece)).to_pylist()
-    assert b"".join(got) == p.read_bytes()
+    got = list(_fast_pieces.prepared(p, lambda table: table.to_pylist(), ahead=ahead))
+    assert len(got) > 10
+    assert [n for n, _ in got] == [len(rows) for _, rows in got]
+    assert [row for _, rows in got for row in rows] == pj.read_json(p).to_pylist()
     # leaving early (a reader that gives up on the file) neither hangs nor leaks a thread
-    stream = _fast_pieces.parsed(p, ahead=ahead)
+    stream = _fast_pieces.prepared(p, lambda table: None, ahead=ahead)
     next(stream)
     stream.close()
 
 
-def pa_reader(data: bytes):
-    import pyarrow as pa
+@pytest.mark.parametrize(
+    "text", ['{"a": 1}\n\n{"a": 2}\n', '{"a": 1}{"a": 2}\n{"a": 3}\n', '{"a": 1}\n[1]\n']
+)
+def test_prepared_refuses_pieces_that_are_not_one_object_per_line(
+    tmp_path: Path, text: str
+) -> None:
+    from evalkit.traces import _fast_pieces
 
-    return pa.BufferReader(data)
+    p = tmp_path / "odd.jsonl"
+    p.write_text(text)
+    with pytest.raises(ValueError):
+        list(_fast_pieces.prepared(p, lambda table: table))

@@ -278,12 +278,26 @@ def test_a_full_blob_table_sends_the_rest_with_their_piece(monkeypatch: pytest.M
     | st.text("ab\n").map(str.encode),
     size=st.integers(1, 40),
 )
-def test_cuts_are_where_pieces_cuts(tmp_path: Path, data: bytes, size: int) -> None:
+def test_cuts_are_where_a_simple_reader_cuts(tmp_path: Path, data: bytes, size: int) -> None:
     p = tmp_path / "f.jsonl"
     p.write_bytes(data)
-    assert [data[o : o + n] for o, n in _fast_pieces.cuts(p, size)] == list(
-        _fast_pieces.pieces(p, size)
-    )
+    got = [data[o : o + n] for o, n in _fast_pieces.cuts(p, size)]
+    assert got == list(_pieces(p, size))
+    assert b"".join(got) == data and all(piece.endswith(b"\n") for piece in got[:-1])
+
+
+def _pieces(path: Path, size: int):
+    """The file read ``size`` bytes at a time, cut after the last newline read so far."""
+    rest = b""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(size):
+            buf = rest + chunk
+            cut = buf.rfind(b"\n") + 1
+            rest = buf[cut:]
+            if cut:
+                yield buf[:cut]
+    if rest:
+        yield rest
 
 
 # -- tool calls, as the log-pair path builds them too -------------------------------------------

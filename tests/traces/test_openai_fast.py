@@ -214,3 +214,44 @@ def test_bad_utf8_and_truncation_in_a_log_file_name_the_line(tmp_path: Path) -> 
         TraceFormatError, match=r"x\.jsonl:2 \[openai\]: invalid JSON \(the JSON is truncated\)"
     ):
         load_traces(p)
+
+
+_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "lookup",
+        "description": "Find it.",
+        "parameters": {"type": "object", "properties": {"q": {"type": "string"}}},
+    },
+}
+
+
+@pytest.mark.parametrize("tools", ["same", "varied", "some lines", "empty list"])
+def test_request_tools_in_metadata_as_the_careful_reader_gives_them(
+    tmp_path: Path, tools: str
+) -> None:
+    """The same ``tools`` on every line is made into Python once (and shared by the rows)."""
+    rng = random.Random(3)
+    records = [_record(i, rng) for i in range(40)]
+    for i, r in enumerate(records):
+        if tools == "same":
+            r["request"]["tools"] = [
+                _TOOL,
+                {**_TOOL, "function": {**_TOOL["function"], "name": "x"}},
+            ]
+        elif tools == "varied":
+            r["request"]["tools"] = [_TOOL] * (1 + i % 3)
+        elif tools == "some lines" and i % 2:
+            r["request"]["tools"] = [_TOOL]
+        elif tools == "empty list":
+            r["request"]["tools"] = []
+    p = tmp_path / "logs.jsonl"
+    p.write_text(_lines(records))
+    fast = read_fast(p)
+    assert fast is not None
+    careful = schema.conform(read_careful(p, sink=ErrorSink()))
+    pd.testing.assert_frame_equal(fast, careful)
+    got = [m.get("tools") for m in fast["metadata"]]
+    assert got == [r["request"].get("tools") for r in records]
+    if tools == "same":
+        assert len({id(t) for t in got}) == 1

@@ -240,8 +240,15 @@ def test_pieces_of_a_large_file_give_the_careful_frame(
     from evalkit.traces import _fast_pieces
 
     monkeypatch.setattr(_fast_pieces, "PIECE", 4096)  # many pieces, lines cut across them
+    parsed = []  # the pieces the reader parsed (it once kept its own piece size)
+    real_parse = _fast_pieces.parse
+    monkeypatch.setattr(
+        _fast_pieces, "parse", lambda b, **kw: parsed.append(b) or real_parse(b, **kw)
+    )
     path = _write(tmp_path / "many.jsonl", _varied_lines(120))
     assert _same_as_careful(path)
+    # (parsed in worker threads: in any order)
+    assert len(parsed) > 10 and sum(map(len, parsed)) == path.stat().st_size
 
 
 def _mutate(line: dict[str, Any], what: str) -> None:
@@ -509,7 +516,7 @@ def test_fuzz_fast_frame_is_the_careful_one_or_none(
 
 @pytest.mark.parametrize("width", range(1, 11))
 def test_records_are_dict_zip_at_every_width(width: int) -> None:
-    from evalkit.traces._otlp_fast_rows import records
+    from evalkit.traces._fast_frame import records
 
     keys = [f"k{j}" for j in range(width)]
     columns = [[f"{j}-{i}" for i in range(5)] for j in range(width)]
