@@ -1,8 +1,9 @@
 # evalkit: two commands do everything from a fresh clone (see README.md).
 #   make lab    set up .venv and open JupyterLab on notebooks/ with the bundled sample data
-#   make test   set up .venv (+ Chromium) and run every test: unit, doctests, notebooks, browser;
-#               then the unit tests + notebooks again with the newest pandas 3 / numpy and with the
-#               lowest declared versions (make test-range, .ci/test-range.sh)
+#   make test   set up .venv (+ Chromium) and run every test: unit, doctests, notebooks, browser
+#               (two pytest processes side by side, .ci/test-main.sh); then the unit tests +
+#               notebooks again with the newest pandas 3 / numpy and with the lowest declared
+#               versions (make test-range, .ci/test-range.sh)
 #   make test-phoenix   the Phoenix round trip against a real local server (own venv, opt-in)
 #   make bench  run the benchmarks against their peers and print the ratios
 
@@ -58,8 +59,7 @@ test-main: sync-dev data chromium
 	$(PY) -m ruff check evalkit tests benchmarks
 	$(PY) -m mypy evalkit
 	rm -rf $(TMP) && mkdir -p $(TMP)
-	TMPDIR=$(TMP) timeout 4800 $(PY) -m pytest tests evalkit notebooks --nbmake \
-	  --basetemp=$(TMP)/pytest -o faulthandler_timeout=900 $(PYTEST_ARGS)
+	PY=$(PY) TMP=$(TMP) bash .ci/test-main.sh $(PYTEST_ARGS)
 
 # The declared dependency range: newest pandas 3 + numpy, and uv's lowest-direct resolution
 # (unit tests, doctests, notebooks; venvs .venv-pandas3 and .venv-lowest). RANGE="pandas3" runs one.
