@@ -156,20 +156,15 @@ def stepping_aside(read: Any, path: Path) -> Any:
     the careful, line-by-line reader then runs and names the file, line and field of any error.
     Millions of new dicts would otherwise make generational GC passes dominate the time.
     """
-    import gc
-
     import pyarrow as pa
 
+    from evalkit.traces._gc import collector_paused
     from evalkit.traces._openai_fast import _Unsupported
 
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return read(path)
-    except (_Unsupported, ValueError, TypeError, KeyError, IndexError, UnicodeDecodeError):
-        return None  # pyarrow's ArrowInvalid and orjson's JSONDecodeError are ValueErrors
-    except pa.ArrowException:
-        return None
-    finally:
-        if enabled:
-            gc.enable()
+    with collector_paused():
+        try:
+            return read(path)
+        except (_Unsupported, ValueError, TypeError, KeyError, IndexError, UnicodeDecodeError):
+            return None  # pyarrow's ArrowInvalid and orjson's JSONDecodeError are ValueErrors
+        except pa.ArrowException:
+            return None

@@ -8,7 +8,6 @@ by start time), so that a per-convention interpreter can turn each trace into on
 from __future__ import annotations
 
 import base64
-import gc
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -527,16 +526,15 @@ def read_traces(
     (:mod:`evalkit.traces._columns`).
     """
     from evalkit.traces._columns import check_columns
+    from evalkit.traces._gc import collector_paused
 
     cols = check_columns(columns)
-    enabled = gc.isenabled()
-    gc.disable()  # millions of new dicts and spans: generational GC passes would dominate
-    try:
-        return _read_traces(path, sink=sink, fmt=fmt, interpret=interpret, cols=cols)
-    finally:
-        _SHARED.clear()
-        if enabled:
-            gc.enable()
+    # millions of new dicts and spans: generational GC passes would dominate
+    with collector_paused():
+        try:
+            return _read_traces(path, sink=sink, fmt=fmt, interpret=interpret, cols=cols)
+        finally:
+            _SHARED.clear()
 
 
 def _read_traces(
