@@ -14,6 +14,7 @@ names its file, line, span and field. Both paths give the same frame
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,38 @@ def _strings(arr: Any, name: str) -> Any:
 
     _need(pa.types.is_string(arr.type), f"{name} has type {arr.type}")
     return arr
+
+
+_HEX_BYTES = frozenset(b"0123456789abcdefABCDEF")
+
+
+def _hex_ids(arr: Any) -> bool:
+    """True if every id is 16 or 32 hex characters (what :data:`_HEX` matches), no nulls.
+
+    Read from the array's bytes with numpy: a tenth of the regular expression's time.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    if arr.null_count or not pa.types.is_string(arr.type):
+        return False
+    if not len(arr):
+        return True
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[
+        arr.offset : arr.offset + len(arr) + 1
+    ]
+    lengths = np.diff(offsets)
+    if not bool(np.all((lengths == 16) | (lengths == 32))):
+        return False
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[int(offsets[0]) : int(offsets[-1])]
+    return bool(_hex_table()[data].all())
+
+
+@cache
+def _hex_table() -> Any:
+    import numpy as np
+
+    return np.array([b in _HEX_BYTES for b in range(256)], dtype=bool)
 
 
 def _all(mask: Any) -> bool:
@@ -230,9 +263,7 @@ def _other_values(arr: Any, kind: str) -> list[Any]:
         _need(_fields(items) == {"stringValue"}, "array items other than text")
         _need(pc.struct_field(items, "stringValue").null_count == 0, "an array item")
         _strings(pc.struct_field(items, "stringValue"), "array item")
-    return [
-        [item["stringValue"] for item in entry] for entry in values.to_pylist()
-    ]
+    return [[item["stringValue"] for item in entry] for entry in values.to_pylist()]
 
 
 def values_at(flat: Any, at: Any, shared: dict[Any, Any]) -> list[Any]:
@@ -333,10 +364,10 @@ def flatten(table: Any) -> Flat:
         _need(arr.null_count == 0, key)
         ids[key] = pc.utf8_lower(arr)
     # hex ids: every span id; a trace id per line (_tree checks its spans share it)
-    _need(_all(pc.match_substring_regex(ids["spanId"], _HEX)), "spanId")
+    _need(_hex_ids(ids["spanId"]), "spanId")
     heads = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(span_line, minlength=n), out=heads[1:])
-    _need(_all(pc.match_substring_regex(ids["traceId"].take(pa.array(heads[:-1])), _HEX)), "ids")
+    _need(_hex_ids(ids["traceId"].take(pa.array(heads[:-1]))), "ids")
     parent = pa.nulls(m, pa.string())
     if "parentSpanId" in _fields(spans):
         raw = pc.struct_field(spans, "parentSpanId")
@@ -364,7 +395,12 @@ def flatten(table: Any) -> Flat:
     if same:
         new_owner = owner
         key_by, text_by, ints_by, is_text_by, is_int_by, other_by = (
-            key, text, ints, is_text, is_int, other
+            key,
+            text,
+            ints,
+            is_text,
+            is_int,
+            other,
         )
     else:
         rank = np.empty(m, dtype=np.int64)

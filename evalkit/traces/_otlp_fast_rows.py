@@ -361,7 +361,7 @@ def _steps(
         _shared_values(flat.name, shared),
         op.tolist(),
         flat.status.tolist(),
-        flat.message.to_pylist(),
+        _texts(flat.message),
         times[0].to_pylist(),
         times[1].to_pylist(),
     ]
@@ -381,6 +381,11 @@ def _steps(
     ]
     bounds = np.append(flat.root_at, len(steps)).tolist()
     return [steps[a:b] for a, b in pairwise(bounds)]
+
+
+def _texts(arr: Any) -> list[Any]:
+    """``arr.to_pylist()``, without a call per row when every value is null (status messages)."""
+    return [None] * len(arr) if arr.null_count == len(arr) else arr.to_pylist()
 
 
 def _other_attributes(flat: Flat, attrs: _Attrs) -> tuple[list[Any], list[Any]]:

@@ -552,3 +552,26 @@ def test_the_garbage_collector_is_back_on_after_a_fast_read_or_a_step_aside(
     assert gc.isenabled()
     assert read_fast_otlp(good) is not None and gc.isenabled()
     assert read_fast_otlp(odd) is None and gc.isenabled()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    ids=st.lists(
+        st.one_of(
+            st.text("0123456789abcdefABCDEF", min_size=15, max_size=33),
+            st.text(min_size=0, max_size=33),
+            st.sampled_from(["0" * 16 + "\n", "é" * 16, "0" * 16, "f" * 32]),
+        ),
+        max_size=6,
+    ),
+    start=st.integers(0, 2),
+)
+def test_hex_ids_is_the_regular_expression(ids: list[str], start: int) -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from evalkit.traces._otlp_fast import _HEX, _hex_ids
+
+    arr = pa.array(["x"] * start + ids, pa.string()).slice(start)
+    want = bool(pc.all(pc.match_substring_regex(arr, _HEX)).as_py() in (True, None))
+    assert _hex_ids(arr) == want
