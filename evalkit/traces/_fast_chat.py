@@ -31,11 +31,12 @@ from evalkit.traces._fast_pieces import stepping_aside
 from evalkit.traces._hash_worker import codec
 from evalkit.traces._jsonio import first_json_line
 from evalkit.traces._openai_fast import (
-    _flat_tool_calls,
     _lengths,
     _messages_struct,
     _need,
     _offsets,
+    _tool_call_columns,
+    _tool_call_dicts,
     _Unsupported,
 )
 from evalkit.traces._openai_shape import _FOREIGN_KEYS, NAME, _shape
@@ -161,10 +162,21 @@ def summary_columns(role: Any, content: Any, msg_row: Any, n: int) -> tuple[Any,
     )
 
 
-def _chat_batch(batch: Any, first_line: int) -> dict[str, Any]:
+def _parsed_chat(piece: bytes, use_threads: bool) -> tuple[Any, list[dict[str, Any]]]:
+    """A piece parsed, with the Arrow half of each batch's columns (in the parse thread)."""
+    from evalkit.traces import _fast_pieces
+
+    table = _fast_pieces.parse(piece, use_threads=use_threads)
+    _check_columns(table)
+    return table, [_chat_arrow(batch) for batch in table.to_batches()]
+
+
+def _chat_arrow(batch: Any) -> dict[str, Any]:
     """Canonical Arrow columns of one record batch (ids and metadata come from the hashing)."""
     import numpy as np
     import pyarrow as pa
+
+    from evalkit.traces._fast_frame import large_text
 
     n = len(batch)
     lists = batch.column("messages")
@@ -176,13 +188,26 @@ def _chat_batch(batch: Any, first_line: int) -> dict[str, Any]:
     messages = pa.ListArray.from_arrays(_offsets(lengths), values)
     msg_row = np.repeat(np.arange(n), lengths)
     user_text, output = summary_columns(values.field("role"), values.field("content"), msg_row, n)
-    return {
-        "input": user_text,
-        "output": output,
-        "messages": messages,
-        "tool_calls": _flat_tool_calls(values, msg_row, n),
-        "line": pa.array(np.arange(first_line, first_line + n, dtype=np.int64)),
-    }
+    return large_text(
+        {
+            "input": user_text,
+            "output": output,
+            "messages": messages,
+            "_calls": _tool_call_columns(values, msg_row, n),
+            "_rows": n,
+        }
+    )
+
+
+def _chat_batch(part: dict[str, Any], first_line: int) -> dict[str, Any]:
+    """The Python half of a batch's columns: its tool calls (in the reading thread)."""
+    import numpy as np
+    import pyarrow as pa
+
+    n = part.pop("_rows")
+    part["tool_calls"] = _tool_call_dicts(part.pop("_calls"), n)
+    part["line"] = pa.array(np.arange(first_line, first_line + n, dtype=np.int64))
+    return part
 
 
 def _check_columns(table: Any) -> None:
@@ -246,7 +271,6 @@ def _read_pieces(
     """Per-batch column parts, and ``(part, digests)`` for the parts of id-less records."""
     import pyarrow as pa
 
-    from evalkit.traces import _fast_pieces
 
     parts: list[dict[str, Any]] = []
     hashed: list[tuple[int, bytes]] = []
@@ -266,7 +290,7 @@ def _read_pieces(
                 fh.seek(at[0])
                 piece = fh.read(at[1])
                 _need(len(piece) == at[1], "the file changed while being read")
-                parse = pool.submit(_fast_pieces.parse, piece, use_threads=not workers)
+                parse = pool.submit(_parsed_chat, piece, not workers)
                 queue.append((piece, parse))
 
         asked = 0
@@ -300,29 +324,29 @@ def _read_pieces(
                     _need(answer[1] == len(piece), "the file changed while being read")
                     digests, metadata = answer[2], _worker_metadata(answer, protos[w], shared)
             finally:
-                table = parsed.result()
+                table, arrow_parts = parsed.result()
             fill()
             _need(table.num_rows * 8 == len(digests), "blank lines or two objects on a line")
-            _check_columns(table)
             if any(_has_float(f.type) for f in table.schema):
                 digests, metadata = _hash_piece(piece, floats=True, shared=shared)  # repr()
             del piece
             ids = _own(table, metadata, "id")
             models = _own(table, metadata, "model")
             at = 0
-            for batch in table.to_batches():
-                part = _chat_batch(batch, line)
-                part["metadata"] = metadata[at : at + batch.num_rows]
+            for part in arrow_parts:
+                rows = part["_rows"]
+                part = _chat_batch(part, line)
+                part["metadata"] = metadata[at : at + rows]
                 if ids is not None:
-                    part["trace_id"] = pa.array(ids[at : at + batch.num_rows], pa.string())
+                    part["trace_id"] = pa.array(ids[at : at + rows], pa.string())
                 else:
-                    hashed.append((len(parts), digests[8 * at : 8 * (at + batch.num_rows)]))
+                    hashed.append((len(parts), digests[8 * at : 8 * (at + rows)]))
                 if models is not None:
-                    part["model"] = pa.array(models[at : at + batch.num_rows], pa.string())
+                    part["model"] = pa.array(models[at : at + rows], pa.string())
                 parts.append(part)
-                line += batch.num_rows
-                at += batch.num_rows
-            del table, metadata, digests, ids
+                line += rows
+                at += rows
+            del table, arrow_parts, metadata, digests, ids
         _need(fh.read(1) == b"" or not cuts, "the file grew while being read")
     return parts, hashed
 

@@ -151,22 +151,16 @@ def _messages_struct(msgs: Any) -> Any:
     )
 
 
-def _flat_tool_calls(values: Any, msg_row: Any, n: int) -> list[list[dict[str, Any]]]:
-    """Per row: every tool call of its messages, in order, with the matching tool result.
-
-    The same result as ``summarize(conversation)["tool_calls"]`` (tests/traces/
-    test_openai_fast.py checks the two paths agree): a call's result is the content of the
-    last ``tool`` message of that row with its ``tool_call_id`` (legacy ``function`` results
-    by name), arguments parsed from JSON text when they are JSON.
-    """
-    return _tool_call_dicts(_tool_call_columns(values, msg_row, n), n)
-
-
 def _tool_call_columns(values: Any, msg_row: Any, n: int) -> tuple[Any, ...] | None:
-    """The Arrow half of :func:`_flat_tool_calls`: ``(names, arguments, results, per row)``.
+    """Every tool call of each row's messages, in order, with its result: the Arrow half.
 
-    ``None`` when no message has a tool call. ``values`` are canonical message structs and
-    ``msg_row`` their rows (ascending).
+    ``(names, arguments, results, calls per row)``, or ``None`` when no message has a tool call;
+    :func:`_tool_call_dicts` makes the rows' lists. Together they give what
+    ``summarize(conversation)["tool_calls"]`` gives (tests/traces/test_openai_fast.py checks the
+    two paths agree): a call's result is the content of the last ``tool`` message of that row
+    with its ``tool_call_id`` (legacy ``function`` results by name), arguments parsed from JSON
+    text when they are JSON. ``values`` are canonical message structs, ``msg_row`` their rows
+    (ascending).
     """
     import numpy as np
     import pyarrow as pa
@@ -220,7 +214,7 @@ def _last_match(values: Any, msg_row: Any, where: tuple[str, str], keys: Any, ke
 
 
 def _tool_call_dicts(columns: tuple[Any, ...] | None, n: int) -> list[list[dict[str, Any]]]:
-    """The Python half of :func:`_flat_tool_calls`: per row, its calls' dicts."""
+    """The Python half of :func:`_tool_call_columns`: per row, its calls' dicts."""
     import numpy as np
 
     if columns is None:
