@@ -271,7 +271,6 @@ def _read_pieces(
     """Per-batch column parts, and ``(part, digests)`` for the parts of id-less records."""
     import pyarrow as pa
 
-
     parts: list[dict[str, Any]] = []
     hashed: list[tuple[int, bytes]] = []
     shared: dict[tuple[str, Any], Any] = {}

@@ -43,10 +43,7 @@ def fingerprints(ids: Any) -> Any:
     n = len(ids)
     if not n:
         return np.zeros(0, np.uint64)
-    wide = np.int64 if pa.types.is_large_string(kind) else np.int32
-    offsets = np.frombuffer(ids.buffers()[1], dtype=wide)[ids.offset : ids.offset + n + 1]
-    offsets = offsets.astype(np.int64)
-    data = np.frombuffer(ids.buffers()[2], dtype=np.uint8)
+    offsets, data = text_buffers(ids)
     lengths = np.diff(offsets)
     widths = np.unique(lengths)
     if len(widths) > _SHAPES:
@@ -64,6 +61,20 @@ def fingerprints(ids: Any) -> Any:
             at = offsets[block][:, None] + np.arange(width, dtype=np.int64)
             out[block] = _mixed(data[at])
     return out
+
+
+def text_buffers(arr: Any) -> tuple[Any, Any]:
+    """``(offsets, data)`` of a non-empty (large) string array, as numpy arrays.
+
+    The int64 offsets of its ``len(arr) + 1`` bounds (the array's own offset applied), and all
+    of its data buffer as bytes.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    wide = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    offsets = np.frombuffer(arr.buffers()[1], dtype=wide)[arr.offset : arr.offset + len(arr) + 1]
+    return offsets.astype(np.int64), np.frombuffer(arr.buffers()[2], dtype=np.uint8)
 
 
 def _mixed(table: Any) -> Any:

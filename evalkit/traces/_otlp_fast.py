@@ -93,18 +93,17 @@ def _hex_ids(arr: Any) -> bool:
     import numpy as np
     import pyarrow as pa
 
+    from evalkit.traces._fingerprint import text_buffers
+
     if arr.null_count or not pa.types.is_string(arr.type):
         return False
     if not len(arr):
         return True
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[
-        arr.offset : arr.offset + len(arr) + 1
-    ]
+    offsets, data = text_buffers(arr)
     lengths = np.diff(offsets)
     if not bool(np.all((lengths == 16) | (lengths == 32))):
         return False
-    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[int(offsets[0]) : int(offsets[-1])]
-    return bool(_hex_table()[data].all())
+    return bool(_hex_table()[data[int(offsets[0]) : int(offsets[-1])]].all())
 
 
 @cache
