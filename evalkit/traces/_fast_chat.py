@@ -38,15 +38,14 @@ from evalkit.traces._openai_fast import (
     _tool_call_columns,
     _tool_call_dicts,
     _Unsupported,
+    share,
 )
 from evalkit.traces._openai_shape import _FOREIGN_KEYS, NAME, _shape
 from evalkit.traces._repeats import Repeats
 
-_INTERN_MAX = 4096  # distinct shared metadata values remembered (bounded: unique values are copied)
-
 
 def _hash_piece(
-    piece: bytes, *, floats: bool, shared: dict[tuple[str, Any], Any]
+    piece: bytes, *, floats: bool, shared: dict[bytes, Any]
 ) -> tuple[bytes, list[dict[str, Any]]]:
     """In-process: per line, 8 bytes of the content-hash digest and the metadata dict.
 
@@ -70,30 +69,17 @@ def _hash_piece(
     return bytes(digests), metadata
 
 
-def _interned(record: dict[str, Any], shared: dict[tuple[str, Any], Any]) -> dict[str, Any]:
-    """``record`` with its repeated container values replaced by the one object kept."""
-    try:
-        from orjson import dumps as key_of
-    except ImportError:
-        import json
-
-        key_of = json.dumps  # type: ignore[assignment]
-    for key, value in record.items():
-        if type(value) is list or type(value) is dict:
-            try:
-                k = (key, key_of(value))
-            except TypeError:  # an integer beyond 64 bits: keep it as it is
-                continue
-            kept = shared.get(k)
-            if kept is not None:
-                record[key] = kept
-            elif len(shared) < _INTERN_MAX:
-                shared[k] = value
+def _interned(record: dict[str, Any], shared: dict[bytes, Any]) -> dict[str, Any]:
+    """``record`` with its repeated container values replaced by the one object kept (share)."""
+    keys = [k for k, v in record.items() if type(v) is list or type(v) is dict]
+    if keys:
+        for key, value in zip(keys, share([record[k] for k in keys], shared), strict=True):
+            record[key] = value
     return record
 
 
 def _worker_metadata(
-    answer: tuple[Any, ...], protos: list[dict[str, Any]], shared: dict[tuple[str, Any], Any]
+    answer: tuple[Any, ...], protos: list[dict[str, Any]], shared: dict[bytes, Any]
 ) -> list[dict[str, Any]]:
     """The metadata dicts of a worker's answer (each distinct blob parsed once, then copied)."""
     from orjson import loads
@@ -273,7 +259,7 @@ def _read_pieces(
 
     parts: list[dict[str, Any]] = []
     hashed: list[tuple[int, bytes]] = []
-    shared: dict[tuple[str, Any], Any] = {}
+    shared: dict[bytes, Any] = {}
     protos: list[list[dict[str, Any]]] = [[] for _ in workers]  # each worker's blobs, parsed
     alive = [True for _ in workers]
     line = 1

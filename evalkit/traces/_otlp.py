@@ -410,6 +410,23 @@ def span_metadata(trace: Trace, skip: Callable[[str], bool]) -> dict[str, Any]:
         for k, v in s.attrs.items():
             if not skip(k):
                 values.setdefault(k, []).append((label, v))
+    common, per_span = split_by_span(values)
+    out: dict[str, Any] = {}
+    if common:
+        out["attributes"] = common
+    if per_span:
+        out["span_attributes"] = per_span
+    return out
+
+
+def split_by_span(
+    values: dict[str, list[tuple[str, Any]]],
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """``(common, per_span)`` of each key's ``(span label, value)`` pairs, in tree order.
+
+    A key whose values all agree is kept once in ``common``; else each value is kept under its
+    span's label in ``per_span`` (the rule of :func:`span_metadata`, shared by the fast path).
+    """
     common: dict[str, Any] = {}
     per_span: dict[str, dict[str, Any]] = {}
     for k, pairs in values.items():
@@ -419,12 +436,7 @@ def span_metadata(trace: Trace, skip: Callable[[str], bool]) -> dict[str, Any]:
         else:
             for label, v in pairs:
                 per_span.setdefault(label, {})[k] = v
-    out: dict[str, Any] = {}
-    if common:
-        out["attributes"] = common
-    if per_span:
-        out["span_attributes"] = per_span
-    return out
+    return common, per_span
 
 
 def _order_key(s: Span) -> tuple[int, str]:

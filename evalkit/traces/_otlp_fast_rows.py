@@ -440,15 +440,9 @@ def _span_metadata(
     values: dict[str, list[tuple[str, Any]]] = {}
     for key, value, span in zip(keys, vals, spans, strict=True):
         values.setdefault(key, []).append((label[span], value))
-    common: dict[str, Any] = {}
-    per_span: dict[str, dict[str, Any]] = {}
-    for key, pairs in values.items():
-        head = pairs[0][1]
-        if all(v == head for _, v in pairs):
-            common[key] = head
-        else:
-            for where, v in pairs:
-                per_span.setdefault(where, {})[key] = v
+    from evalkit.traces._otlp import split_by_span
+
+    common, per_span = split_by_span(values)
     return common or _ABSENT, per_span or _ABSENT
 
 
