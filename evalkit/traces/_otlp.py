@@ -411,28 +411,17 @@ def span_metadata(trace: Trace, skip: Callable[[str], bool]) -> dict[str, Any]:
             if not skip(k):
                 values.setdefault(k, []).append((label, v))
     common, per_span = split_by_span(values)
-    out: dict[str, Any] = {}
-    if common:
-        out["attributes"] = common
-    if per_span:
-        out["span_attributes"] = per_span
-    return out
+    found = {"attributes": common, "span_attributes": per_span}
+    return {key: value for key, value in found.items() if value}
 
 
-def split_by_span(
-    values: dict[str, list[tuple[str, Any]]],
-) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    """``(common, per_span)`` of each key's ``(span label, value)`` pairs, in tree order.
-
-    A key whose values all agree is kept once in ``common``; else each value is kept under its
-    span's label in ``per_span`` (the rule of :func:`span_metadata`, shared by the fast path).
-    """
+def split_by_span(values: dict[str, list[tuple[str, Any]]]) -> tuple[dict[str, Any], Any]:
+    """``(common, per_span)`` of span_metadata's rule (shared by the fast path)."""
     common: dict[str, Any] = {}
     per_span: dict[str, dict[str, Any]] = {}
     for k, pairs in values.items():
-        first = pairs[0][1]
-        if all(v == first for _, v in pairs):
-            common[k] = first
+        if all(v == pairs[0][1] for _, v in pairs):
+            common[k] = pairs[0][1]
         else:
             for label, v in pairs:
                 per_span.setdefault(label, {})[k] = v
