@@ -6,6 +6,13 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Fuzz tests check what the code does, never how fast: on a loaded 2-core CI machine (two pytest
+# processes and Chromium side by side) a slow example must not fail as DeadlineExceeded or Flaky,
+# nor slow data generation as a health check. Tests' own @settings inherit this profile.
+settings.register_profile("evalkit", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("evalkit")
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
