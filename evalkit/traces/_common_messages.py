@@ -7,6 +7,7 @@ calls and documents found in trace exports into their canonical dicts.
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
@@ -299,20 +300,77 @@ def last_text(messages: list[dict[str, Any]], role: str) -> str | None:
 
 def tool_calls_from_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Flatten assistant tool-call requests, matched to the tool messages that answered them."""
+    return [call for _, call in _message_calls(messages)]
+
+
+def _message_calls(messages: list[dict[str, Any]]) -> list[tuple[str | None, dict[str, Any]]]:
+    """``(id, call)`` of every tool call the messages request, with its result where answered."""
     results: dict[str, str | None] = {}
     for m in messages:
         if m.get("role") == "tool" and isinstance(m.get("tool_call_id"), str) and m["tool_call_id"]:
             results[m["tool_call_id"]] = m.get("content")
-    out: list[dict[str, Any]] = []
+    out: list[tuple[str | None, dict[str, Any]]] = []
     for m in messages:
         for tc in m.get("tool_calls") or []:
-            out.append(
-                {
-                    "name": tc.get("name"),
-                    "arguments": parse_arguments(tc.get("arguments")),
-                    "result": results.get(tc["id"]) if isinstance(tc.get("id"), str) else None,
-                }
-            )
+            call_id = tc["id"] if isinstance(tc.get("id"), str) and tc["id"] else None
+            call = {
+                "name": tc.get("name"),
+                "arguments": parse_arguments(tc.get("arguments")),
+                "result": results.get(call_id) if call_id is not None else None,
+            }
+            out.append((call_id, call))
+    return out
+
+
+def complete_tool_calls(
+    calls: list[dict[str, Any]], messages: list[dict[str, Any]], ids: list[Any] | None = None
+) -> list[dict[str, Any]]:
+    """Tool calls of tool spans, with what a span lacks taken from the conversation's messages.
+
+    A tool span often records only the tool's name: arguments and results are opt-in content in
+    the OpenTelemetry GenAI conventions, while the chat messages around the span carry both.
+    Each span's call is matched to the message call with its id (``ids``: the span's tool-call
+    id, ``None`` where unknown), else to the next unmatched message call of the same name, and
+    only its ``None`` arguments and result are filled. The calls and their order stay the spans'.
+
+    Examples
+    --------
+    >>> msgs = [
+    ...     {"role": "assistant", "content": None, "tool_calls": [
+    ...         {"id": "c1", "name": "weather", "arguments": '{"city": "Oslo"}'}]},
+    ...     {"role": "tool", "content": "4C", "tool_call_id": "c1"},
+    ... ]
+    >>> complete_tool_calls([{"name": "weather", "arguments": None, "result": None}], msgs)
+    [{'name': 'weather', 'arguments': {'city': 'Oslo'}, 'result': '4C'}]
+    """
+    if not any(c["arguments"] is None or c["result"] is None for c in calls):
+        return calls
+    found = _message_calls(messages)
+    if not found:
+        return calls
+    by_id = {call_id: i for i, (call_id, _) in reversed(list(enumerate(found))) if call_id}
+    ids = ids if ids is not None else [None] * len(calls)
+    at_of = [by_id.get(i) if isinstance(i, str) else None for i in ids]  # the calls ids name...
+    taken = set(at_of)
+    by_name: dict[Any, deque[int]] = {}
+    for i, (_, m) in enumerate(found):  # ...then, in order, the next one of the same name
+        if i not in taken:
+            by_name.setdefault(m["name"], deque()).append(i)
+    out = []
+    for c, at in zip(calls, at_of, strict=True):
+        if at is None and by_name.get(c["name"]):
+            at = by_name[c["name"]].popleft()
+        if at is None:
+            out.append(c)
+            continue
+        m = found[at][1]
+        out.append(
+            {
+                **c,
+                "arguments": m["arguments"] if c["arguments"] is None else c["arguments"],
+                "result": m["result"] if c["result"] is None else c["result"],
+            }
+        )
     return out
 
 

@@ -26,6 +26,7 @@ from evalkit.traces._common_files import (
     read_bytes,
 )
 from evalkit.traces._common_messages import (
+    complete_tool_calls,
     documents_from_value,
     last_text,
     messages_from_value,
@@ -332,7 +333,12 @@ def _trace_row(
         }
         for o in ordered
         if o["type"] == "TOOL"
-    ] or tool_calls_from_messages(messages)
+    ]
+    tool_calls = (
+        complete_tool_calls(tool_calls, messages)
+        if tool_calls
+        else tool_calls_from_messages(messages)
+    )
     retrieved = [
         d
         for o in ordered

@@ -18,6 +18,7 @@ from typing import Any
 
 from evalkit.traces._base import ErrorSink
 from evalkit.traces._common_messages import (
+    complete_tool_calls,
     documents_from_value,
     last_text,
     messages_from_value,
@@ -146,8 +147,11 @@ def interpret(trace: Trace) -> dict[str, Any]:
     ra = root.attrs
     app_in = observe_args(maybe_json(ra.get("langfuse.trace.input", ra.get(_OBS + "input"))))
     app_out = maybe_json(ra.get("langfuse.trace.output", ra.get(_OBS + "output")))
-    if not tool_calls:
-        tool_calls = tool_calls_from_messages(conversation)
+    tool_calls = (
+        complete_tool_calls(tool_calls, conversation)
+        if tool_calls
+        else tool_calls_from_messages(conversation)
+    )
     meta: dict[str, Any] = {"root_span": root.name}
     meta.update(_metadata(trace, "langfuse.trace.metadata."))
     obs_meta = _metadata(trace, "langfuse.observation.metadata.")

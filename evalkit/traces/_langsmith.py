@@ -26,6 +26,7 @@ from evalkit.traces._common_files import (
     read_bytes,
 )
 from evalkit.traces._common_messages import (
+    complete_tool_calls,
     documents_from_value,
     last_text,
     messages_from_value,
@@ -280,6 +281,7 @@ def _usage_of(rec: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
     ``outputs.usage_metadata`` (``@traceable``/``wrap_openai``, ``RunTree``), the LLM output's
     ``token_usage``/``usage`` (LangChain, raw OpenAI responses), ``extra.metadata.usage_metadata``.
     """
+
     def sub(value: Any) -> Mapping[str, Any]:
         return value if isinstance(value, Mapping) else {}
 
@@ -375,7 +377,12 @@ def _trace_row(ctx: Ctx, tid: str, group: list[dict[str, Any]]) -> dict[str, Any
             "result": _tool_result(r["raw"].get("outputs")),
         }
         for r in tool_runs
-    ] or tool_calls_from_messages(messages)
+    ]
+    tool_calls = (
+        complete_tool_calls(tool_calls, messages)
+        if tool_calls
+        else tool_calls_from_messages(messages)
+    )
     retrieved = [
         d
         for r in group

@@ -20,6 +20,7 @@ import pandas as pd
 
 from evalkit.errors import TraceError
 from evalkit.traces._base import ErrorSink
+from evalkit.traces._common_messages import complete_tool_calls
 from evalkit.traces._jsonio import parse_arguments
 from evalkit.traces._openai_messages import summarize
 from evalkit.traces._otel_genai import _merge
@@ -214,8 +215,9 @@ def interpret(trace: Trace) -> dict[str, Any]:
         if c is not None:
             cost = (cost or 0.0) + c
     summary = summarize(conversation)
-    if not tool_calls:
-        tool_calls = summary["tool_calls"]
+    tool_calls = (
+        complete_tool_calls(tool_calls, conversation) if tool_calls else summary["tool_calls"]
+    )
     root = trace.root
     ra = root.attrs
     meta: dict[str, Any] = {"root_span": root.name, "root_kind": _kind(root) or None}

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.traces._base import ErrorSink
+from evalkit.traces._common_messages import complete_tool_calls
 from evalkit.traces._jsonio import parse_arguments
 from evalkit.traces._openai_messages import summarize
 from evalkit.traces._otlp import (
@@ -316,6 +317,7 @@ def interpret(trace: Trace) -> dict[str, Any]:
     """Turn one OTLP trace with GenAI attributes into a canonical row."""
     conversation: list[dict[str, Any]] = []
     tool_calls: list[dict[str, Any]] = []
+    call_ids: list[Any] = []  # each tool span's gen_ai.tool.call.id
     retrieved: list[dict[str, Any]] = []
     model = None
     tokens_in = tokens_out = None
@@ -326,6 +328,7 @@ def interpret(trace: Trace) -> dict[str, Any]:
         op = a.get("gen_ai.operation.name")
         if op == "execute_tool" or (op is None and "gen_ai.tool.name" in a):
             result = a.get("gen_ai.tool.call.result")
+            call_ids.append(a.get("gen_ai.tool.call.id"))
             tool_calls.append(
                 {
                     "name": text_or_none(a.get("gen_ai.tool.name")),
@@ -368,8 +371,11 @@ def interpret(trace: Trace) -> dict[str, Any]:
         if a.get("gen_ai.response.finish_reasons") is not None:
             finish.append(a["gen_ai.response.finish_reasons"])
     summary = summarize(conversation)
-    if not tool_calls:
-        tool_calls = summary["tool_calls"]
+    tool_calls = (
+        complete_tool_calls(tool_calls, conversation, call_ids)
+        if tool_calls
+        else summary["tool_calls"]
+    )
     root = trace.root
     meta: dict[str, Any] = {"root_span": root.name}
     for key in ("service.name",):
