@@ -56,6 +56,18 @@ def _otlp(spans: list[dict[str, Any]], path: Path) -> Path:
     return path
 
 
+_TOOL = [_kv("gen_ai.operation.name", "execute_tool"), _kv("gen_ai.tool.name", "weather")]
+
+
+def _chat(i: int, inputs: str, outputs: str) -> dict[str, Any]:
+    attrs = [
+        _kv("gen_ai.operation.name", "chat"),
+        _kv("gen_ai.input.messages", inputs),
+        _kv("gen_ai.output.messages", outputs),
+    ]
+    return _span(i, "chat", attrs)
+
+
 def _chat_messages(calls: list[tuple[str, str, dict[str, Any], str]]) -> tuple[str, str]:
     """Input and output messages: the calls made by the model, then their results."""
     parts = [{"type": "tool_call", "id": i, "name": n, "arguments": a} for i, n, a, _ in calls]
@@ -75,17 +87,12 @@ def _chat_messages(calls: list[tuple[str, str, dict[str, Any], str]]) -> tuple[s
 def test_otel_tool_spans_are_matched_by_call_id_not_order(tmp_path: Path) -> None:
     calls = [("c1", "weather", {"city": "Oslo"}, "4C"), ("c2", "weather", {"city": "Rome"}, "20C")]
     inputs, outputs = _chat_messages(calls)
-    tool = [_kv("gen_ai.operation.name", "execute_tool"), _kv("gen_ai.tool.name", "weather")]
     spans = [
         _span(0, "agent", [], parent=None),
         # the spans ran in the other order (Rome first) and name their calls
-        _span(1, "execute_tool weather", [*tool, _kv("gen_ai.tool.call.id", "c2")]),
-        _span(2, "execute_tool weather", [*tool, _kv("gen_ai.tool.call.id", "c1")]),
-        _span(3, "chat", [
-            _kv("gen_ai.operation.name", "chat"),
-            _kv("gen_ai.input.messages", inputs),
-            _kv("gen_ai.output.messages", outputs),
-        ]),
+        _span(1, "execute_tool weather", [*_TOOL, _kv("gen_ai.tool.call.id", "c2")]),
+        _span(2, "execute_tool weather", [*_TOOL, _kv("gen_ai.tool.call.id", "c1")]),
+        _chat(3, inputs, outputs),
     ]
     df = load_traces(_otlp(spans, tmp_path / "t.json"), format="otel_genai")
     assert df["tool_calls"].iloc[0] == [
@@ -98,20 +105,12 @@ def test_what_the_span_records_wins_over_the_messages(tmp_path: Path) -> None:
     inputs, outputs = _chat_messages([("c1", "weather", {"city": "Oslo"}, "4C")])
     spans = [
         _span(0, "agent", [], parent=None),
-        _span(1, "execute_tool weather", [
-            _kv("gen_ai.operation.name", "execute_tool"),
-            _kv("gen_ai.tool.name", "weather"),
-            _kv("gen_ai.tool.call.result", "4C, wind 30 km/h"),
-        ]),
-        _span(2, "chat", [
-            _kv("gen_ai.operation.name", "chat"),
-            _kv("gen_ai.input.messages", inputs),
-            _kv("gen_ai.output.messages", outputs),
-        ]),
+        _span(1, "execute_tool weather", [*_TOOL, _kv("gen_ai.tool.call.result", "4C, wind")]),
+        _chat(2, inputs, outputs),
     ]
     df = load_traces(_otlp(spans, tmp_path / "t.json"), format="otel_genai")
     assert df["tool_calls"].iloc[0] == [
-        {"name": "weather", "arguments": {"city": "Oslo"}, "result": "4C, wind 30 km/h"}
+        {"name": "weather", "arguments": {"city": "Oslo"}, "result": "4C, wind"}
     ]
 
 
