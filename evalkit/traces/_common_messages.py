@@ -352,13 +352,13 @@ def complete_tool_calls(
     ids = ids if ids is not None else [None] * len(calls)
     at_of = [by_id.get(i) if isinstance(i, str) else None for i in ids]  # the calls ids name...
     taken = set(at_of)
-    by_name: dict[Any, deque[int]] = {}
+    by_name: dict[str, deque[int]] = {}
     for i, (_, m) in enumerate(found):  # ...then, in order, the next one of the same name
-        if i not in taken:
+        if i not in taken and isinstance(m["name"], str):  # (a hand-made file's may be a list)
             by_name.setdefault(m["name"], deque()).append(i)
     out = []
     for c, at in zip(calls, at_of, strict=True):
-        if at is None and by_name.get(c["name"]):
+        if at is None and isinstance(c["name"], str) and by_name.get(c["name"]):
             at = by_name[c["name"]].popleft()
         if at is None:
             out.append(c)
