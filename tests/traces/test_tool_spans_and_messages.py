@@ -121,7 +121,10 @@ def test_a_tool_span_the_messages_do_not_mention_is_left_as_it_is() -> None:
     assert complete_tool_calls(calls, []) == calls
 
 
-def test_langsmith_tool_run_without_outputs_takes_the_tool_message(tmp_path: Path) -> None:
+@pytest.mark.parametrize("message_name", ["weather", ["weather"]])
+def test_langsmith_tool_run_without_outputs_takes_the_tool_message(
+    tmp_path: Path, message_name: Any
+) -> None:
     root = {
         "id": "00000000-0000-0000-0000-000000000001",
         "trace_id": "00000000-0000-0000-0000-000000000001",
@@ -140,7 +143,7 @@ def test_langsmith_tool_run_without_outputs_takes_the_tool_message(tmp_path: Pat
             {"role": "user", "content": "Weather?"},
             {"role": "assistant", "content": "", "tool_calls": [
                 {"id": "c1", "type": "function",
-                 "function": {"name": "weather", "arguments": '{"city": "Oslo"}'}}]},
+                 "function": {"name": message_name, "arguments": '{"city": "Oslo"}'}}]},
             {"role": "tool", "tool_call_id": "c1", "content": "4C"},
         ]},
         "outputs": {"messages": [{"role": "assistant", "content": "It is 4C."}]},
@@ -156,9 +159,14 @@ def test_langsmith_tool_run_without_outputs_takes_the_tool_message(tmp_path: Pat
     path = tmp_path / "runs.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in (root, llm, tool)))
     df = load_traces(path, format="langsmith")
-    assert df["tool_calls"].iloc[0] == [
-        {"name": "weather", "arguments": {"city": "Oslo"}, "result": "4C"}
-    ]
+    if isinstance(message_name, str):
+        assert df["tool_calls"].iloc[0] == [
+            {"name": "weather", "arguments": {"city": "Oslo"}, "result": "4C"}
+        ]
+    else:  # a name that is not text matches nothing (and used to crash the load)
+        assert df["tool_calls"].iloc[0] == [
+            {"name": "weather", "arguments": {"city": "Oslo"}, "result": None}
+        ]
 
 
 _names = st.sampled_from(["a", "b", "c"])
