@@ -332,6 +332,7 @@ def complete_tool_calls(
     Each span's call is matched to the message call with its id (``ids``: the span's tool-call
     id, ``None`` where unknown), else to the next unmatched message call of the same name, and
     only its ``None`` arguments and result are filled. The calls and their order stay the spans'.
+    With no tool spans, the calls are the messages' own (:func:`tool_calls_from_messages`).
 
     Examples
     --------
@@ -343,12 +344,15 @@ def complete_tool_calls(
     >>> complete_tool_calls([{"name": "weather", "arguments": None, "result": None}], msgs)
     [{'name': 'weather', 'arguments': {'city': 'Oslo'}, 'result': '4C'}]
     """
-    if not any(c["arguments"] is None or c["result"] is None for c in calls):
+    if calls and not any(c["arguments"] is None or c["result"] is None for c in calls):
         return calls
     found = _message_calls(messages)
-    if not found:
-        return calls
-    by_id = {call_id: i for i, (call_id, _) in reversed(list(enumerate(found))) if call_id}
+    if not calls or not found:
+        return calls or [call for _, call in found]
+    by_id: dict[str, int] = {}
+    for i, (call_id, _) in enumerate(found):
+        if call_id is not None:
+            by_id.setdefault(call_id, i)  # the first call of an id given twice
     ids = ids if ids is not None else [None] * len(calls)
     at_of = [by_id.get(i) if isinstance(i, str) else None for i in ids]  # the calls ids name...
     taken = set(at_of)

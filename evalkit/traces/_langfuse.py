@@ -32,7 +32,6 @@ from evalkit.traces._common_messages import (
     messages_from_value,
     observe_args,
     parse_arguments,
-    tool_calls_from_messages,
     value_text,
 )
 from evalkit.traces._common_rows import (
@@ -334,11 +333,7 @@ def _trace_row(
         for o in ordered
         if o["type"] == "TOOL"
     ]
-    tool_calls = (
-        complete_tool_calls(tool_calls, messages)
-        if tool_calls
-        else tool_calls_from_messages(messages)
-    )
+    tool_calls = complete_tool_calls(tool_calls, messages)
     retrieved = [
         d
         for o in ordered

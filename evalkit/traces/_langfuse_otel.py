@@ -23,7 +23,6 @@ from evalkit.traces._common_messages import (
     last_text,
     messages_from_value,
     observe_args,
-    tool_calls_from_messages,
     value_text,
 )
 from evalkit.traces._common_rows import segment_of
@@ -147,11 +146,7 @@ def interpret(trace: Trace) -> dict[str, Any]:
     ra = root.attrs
     app_in = observe_args(maybe_json(ra.get("langfuse.trace.input", ra.get(_OBS + "input"))))
     app_out = maybe_json(ra.get("langfuse.trace.output", ra.get(_OBS + "output")))
-    tool_calls = (
-        complete_tool_calls(tool_calls, conversation)
-        if tool_calls
-        else tool_calls_from_messages(conversation)
-    )
+    tool_calls = complete_tool_calls(tool_calls, conversation)
     meta: dict[str, Any] = {"root_span": root.name}
     meta.update(_metadata(trace, "langfuse.trace.metadata."))
     obs_meta = _metadata(trace, "langfuse.observation.metadata.")

@@ -31,7 +31,6 @@ from evalkit.traces._common_messages import (
     last_text,
     messages_from_value,
     parse_arguments,
-    tool_calls_from_messages,
     value_text,
 )
 from evalkit.traces._common_rows import (
@@ -281,7 +280,6 @@ def _usage_of(rec: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
     ``outputs.usage_metadata`` (``@traceable``/``wrap_openai``, ``RunTree``), the LLM output's
     ``token_usage``/``usage`` (LangChain, raw OpenAI responses), ``extra.metadata.usage_metadata``.
     """
-
     def sub(value: Any) -> Mapping[str, Any]:
         return value if isinstance(value, Mapping) else {}
 
@@ -378,11 +376,7 @@ def _trace_row(ctx: Ctx, tid: str, group: list[dict[str, Any]]) -> dict[str, Any
         }
         for r in tool_runs
     ]
-    tool_calls = (
-        complete_tool_calls(tool_calls, messages)
-        if tool_calls
-        else tool_calls_from_messages(messages)
-    )
+    tool_calls = complete_tool_calls(tool_calls, messages)
     retrieved = [
         d
         for r in group
