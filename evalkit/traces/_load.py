@@ -432,8 +432,8 @@ def _surely_distinct(ids: pd.Series) -> bool:
     """True if the Arrow-backed ``ids`` have no null and are all different (fingerprints)."""
     from evalkit.traces._fingerprint import fingerprints, surely_distinct
 
-    arr = getattr(ids.array, "_pa_array", None)
-    return arr is not None and surely_distinct([fingerprints(arr)])
+    to_arrow = getattr(ids.array, "__arrow_array__", None)  # Arrow-backed: no copy
+    return to_arrow is not None and surely_distinct([fingerprints(to_arrow())])
 
 
 def _check_ids(frame: pd.DataFrame, sink: ErrorSink) -> pd.DataFrame:
